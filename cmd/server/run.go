@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ipc-playground/ipc-playground/internal/runner"
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/web"
+)
+
+// run is the whole server: it parses flags, serves until ctx is done, then
+// shuts down in order: sessions stopped (children killed, kernel objects
+// removed), viewers' WebSockets closed, the listener closed.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defAddr := getenv("ADDR")
+	if defAddr == "" {
+		defAddr = "127.0.0.1:8080"
+	}
+	addr := fs.String("addr", defAddr, "address to listen on, HOST:PORT (also the ADDR environment variable)")
+	maxSessions := fs.Int("max-sessions", 8, "sessions that may run at once")
+	stateDir := fs.String("state-dir", "", "directory for sessions' FIFOs and sockets (default: a private one under the temporary directory)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	r, err := runner.New(runner.Config{StateDir: *stateDir, Logger: log, MaxSessions: *maxSessions,
+		Limits: scenario.ReadLimits()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		_ = r.Shutdown(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	handler := web.NewServer(web.Config{Runner: r, Logger: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "IPC Playground listening on http://%s\n", ln.Addr())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		_ = r.Shutdown(context.Background())
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := r.Shutdown(sctx); err != nil {
+		log.Warn("sessions did not all stop in time", "err", err)
+	}
+	// http.Server.Shutdown does not touch hijacked connections: the
+	// WebSockets are closed here.
+	handler.CloseStreams()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

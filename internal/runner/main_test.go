@@ -1,0 +1,15 @@
+package runner
+
+import (
+	"os"
+	"testing"
+)
+
+// The test binary is also the worker: the runner starts /proc/self/exe with
+// WorkerArg, and TestMain hands that process to WorkerMain.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == WorkerArg {
+		os.Exit(WorkerMain(os.Getenv, os.Stderr))
+	}
+	os.Exit(m.Run())
+}

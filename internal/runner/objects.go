@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
+)
+
+// names hands a session's plan the names of its kernel objects. Each holds
+// the server's pid and the session id, so two servers, or two sessions, never
+// share one; nothing from a request goes into a name.
+type names struct {
+	instance string // the server's pid
+	session  string
+	dir      string
+}
+
+// NamePrefix starts the name of every POSIX IPC object the server makes.
+const NamePrefix = "/ipcpg."
+
+func (n *names) Name(suffix string) string {
+	return NamePrefix + n.instance + "." + n.session + "." + suffix
+}
+
+func (n *names) Path(suffix string) string { return filepath.Join(n.dir, suffix) }
+
+// Key returns a System V key no other object uses. Keys have the top bit
+// clear and are never IPC_PRIVATE (0).
+func (n *names) Key() int { return int(rand.Int32N(1<<30) + 1<<30) }
+
+// objectsFile records a session's objects in its directory, so that a
+// server starting after a crash can remove them.
+const objectsFile = "objects.json"
+
+func writeObjects(dir string, objs []scenario.Object) error {
+	b, err := json.Marshal(objs)
+	if err != nil {
+		return fmt.Errorf("encode objects: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, objectsFile), b, 0o600); err != nil {
+		return fmt.Errorf("record objects: %w", err)
+	}
+	return nil
+}
+
+// removeObjects removes every object that still exists and returns the
+// labels of those it removed. Files in the session directory go with it.
+func removeObjects(objs []scenario.Object) []string {
+	var removed []string
+	for _, o := range objs {
+		ok, err := removeObject(o)
+		if err != nil {
+			continue
+		}
+		if ok {
+			removed = append(removed, o.Label)
+		}
+	}
+	return removed
+}
+
+// removeObject removes o if it exists and says whether it did.
+func removeObject(o scenario.Object) (bool, error) {
+	switch o.Kind {
+	case scenario.ObjFIFO, scenario.ObjSocketDir:
+		err := os.RemoveAll(o.Name)
+		return err == nil, err
+	case scenario.ObjPipe:
+		return false, nil // anonymous: it goes when the last descriptor closes
+	}
+	return removeIPC(o)
+}
+
+// sweep removes what the server's earlier instances left: the directory of
+// every instance whose process no longer runs, with the kernel objects its
+// sessions recorded. It returns how many objects it removed.
+func sweep(stateDir string, log *slog.Logger) int {
+	entries, err := os.ReadDir(stateDir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, inst := range entries {
+		pid, err := strconv.Atoi(inst.Name())
+		if err != nil || !inst.IsDir() || alive(pid) {
+			continue
+		}
+		dir := filepath.Join(stateDir, inst.Name())
+		sessions, _ := os.ReadDir(dir)
+		for _, s := range sessions {
+			b, err := os.ReadFile(filepath.Join(dir, s.Name(), objectsFile))
+			if err != nil {
+				continue
+			}
+			var objs []scenario.Object
+			if json.Unmarshal(b, &objs) != nil {
+				continue
+			}
+			removed := removeObjects(objs)
+			n += len(removed)
+			if len(removed) > 0 {
+				log.Info("swept session", "instance", pid, "session", s.Name(), "objects", removed)
+			}
+		}
+		os.RemoveAll(dir)
+	}
+	return n
+}
+
+// alive reports whether a process with pid exists.
+func alive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// checkOwnDir refuses a state directory another user owns or can write,
+// since the server would trust what it finds there.
+func checkOwnDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("state directory %s must belong to this user and not be writable by others", dir)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
+)
+
+// Process states, as the session resource and the page show them.
+const (
+	ProcStarting = "starting"
+	ProcRunning  = "running"
+	ProcBlocked  = "blocked"
+	ProcReady    = "ready" // step mode: waiting for the presenter
+	ProcExited   = "exited"
+)
+
+// ProcInfo is one process of a session as the server knows it.
+type ProcInfo struct {
+	Name     string `json:"name"`
+	PID      int    `json:"pid"`
+	State    string `json:"state"`
+	ExitCode *int   `json:"exit_code"`
+	Signal   string `json:"signal,omitempty"`
+	Call     string `json:"call,omitempty"` // the call it is blocked in or ready for
+	Obj      string `json:"obj,omitempty"`  // the object of that call
+	Parent   string `json:"parent,omitempty"`
+}
+
+// Session is one run of a scenario: its processes, their events, and the
+// subscribers watching them.
+type Session struct {
+	ID       string
+	Token    string
+	Scenario string
+	Pace     string
+	Params   scenario.Values
+	Created  time.Time
+
+	plan   scenario.Plan
+	start  int64  // CLOCK_MONOTONIC ns
+	dir    string // the session's private directory
+	runner *Runner
+	cancel context.CancelFunc // kills every process of the session
+	events chan struct{}      // closed when the event pipe hits end of file
+
+	mu       sync.Mutex
+	log      []event.Event
+	notify   chan struct{} // closed and replaced on every append
+	state    string
+	procs    []*ProcInfo
+	result   map[string]any
+	ctl      map[string]*os.File // server's end of each control pipe
+	cmds     map[string]*exec.Cmd
+	sent     map[int64]bool          // message ids whose send was logged
+	held     map[int64][]event.Event // receives waiting for their send
+	pgid     int
+	stopWhy  string // why the server ended it early, if it did
+	speed    float64
+	paused   bool
+	finished time.Time
+	done     chan struct{} // closed after the last event
+	stop     chan string   // asks the session to stop, with the reason
+}
+
+// Events returns the events from seq from on (1-based), a channel closed
+// when more arrive, and whether the log is complete.
+func (s *Session) Events(from uint64) ([]event.Event, <-chan struct{}, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if from < 1 {
+		from = 1
+	}
+	var evs []event.Event
+	if int(from-1) < len(s.log) {
+		evs = s.log[from-1:]
+	}
+	return evs, s.notify, s.isDone()
+}
+
+// isDone reports whether the terminal event is logged. Callers hold mu.
+func (s *Session) isDone() bool {
+	return len(s.log) > 0 && s.log[len(s.log)-1].Terminal()
+}
+
+// Done is closed once the session has ended and cleaned up.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Snapshot is the session resource of GET /api/sessions/{id}.
+type Snapshot struct {
+	ID        string          `json:"id"`
+	Scenario  string          `json:"scenario"`
+	State     string          `json:"state"`
+	Pace      string          `json:"pace"`
+	Paused    bool            `json:"paused"`
+	Speed     float64         `json:"speed"`
+	Params    scenario.Values `json:"params"`
+	Processes []ProcInfo      `json:"processes"`
+	Events    int             `json:"events"`
+	Result    map[string]any  `json:"result"`
+	Created   time.Time       `json:"created"`
+}
+
+// Snapshot returns the session's current state.
+func (s *Session) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	procs := make([]ProcInfo, len(s.procs))
+	for i, p := range s.procs {
+		procs[i] = *p
+	}
+	res := s.result
+	if res == nil {
+		res = map[string]any{}
+	}
+	return Snapshot{ID: s.ID, Scenario: s.Scenario, State: s.state, Pace: s.Pace, Paused: s.paused, Speed: s.speed,
+		Params: s.Params, Processes: procs, Events: len(s.log), Result: maps.Clone(res), Created: s.Created}
+}
+
+// State returns the session's state.
+func (s *Session) State() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// proc returns the process called name, adding it if it is new. Callers
+// hold mu.
+func (s *Session) proc(name string) *ProcInfo {
+	for _, p := range s.procs {
+		if p.Name == name {
+			return p
+		}
+	}
+	p := &ProcInfo{Name: name, State: ProcStarting}
+	s.procs = append(s.procs, p)
+	return p
+}
+
+// fromWorker takes one record a worker wrote. Results are folded into the
+// session's result; a receive whose send is not logged yet waits for it, so
+// the log stays causal even when the receiver reports first.
+func (s *Session) fromWorker(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.Kind == scenario.KindResult {
+		var part map[string]any
+		if json.Unmarshal(e.Result, &part) == nil {
+			if s.result == nil {
+				s.result = map[string]any{}
+			}
+			maps.Copy(s.result, part)
+		}
+		return
+	}
+	if isReceive(e.Kind) && e.Msg != 0 && !s.sent[e.Msg] {
+		s.held[e.Msg] = append(s.held[e.Msg], e)
+		return
+	}
+	s.appendLocked(e)
+	if isSend(e.Kind) && e.Msg != 0 {
+		s.sent[e.Msg] = true
+		for _, h := range s.held[e.Msg] {
+			s.appendLocked(h)
+		}
+		delete(s.held, e.Msg)
+	}
+}
+
+func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
+func isReceive(kind string) bool { return kind == event.KindRead || kind == event.KindRecv }
+
+// flushHeld logs receives whose send never arrived (the sender died between
+// its call and its report). Callers hold mu.
+func (s *Session) flushHeld() {
+	for msg, hs := range s.held {
+		for _, h := range hs {
+			s.appendLocked(h)
+		}
+		delete(s.held, msg)
+	}
+}
+
+// emit logs an event the server itself makes.
+func (s *Session) emit(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.T = monotonicNow() - s.start
+	s.appendLocked(e)
+}
+
+// appendLocked numbers e, logs it, updates the process table and wakes the
+// subscribers. Callers hold mu. Times never go backwards along seq: a record
+// that reached the server after a later one takes that one's time.
+func (s *Session) appendLocked(e event.Event) {
+	if s.isDone() {
+		return
+	}
+	e.Seq = uint64(len(s.log) + 1)
+	if n := len(s.log); n > 0 && e.T < s.log[n-1].T {
+		e.T = s.log[n-1].T
+	}
+	s.log = append(s.log, e)
+	s.track(&e)
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// track updates the process table from an event. Callers hold mu.
+func (s *Session) track(e *event.Event) {
+	if e.Proc == "" || e.Kind == event.KindSession {
+		return
+	}
+	p := s.proc(e.Proc)
+	if e.PID != 0 {
+		p.PID = e.PID
+	}
+	switch e.Kind {
+	case event.KindSpawn:
+		p.State, p.Parent = ProcRunning, e.Peer
+	case event.KindExit:
+		p.State, p.ExitCode, p.Signal, p.Call, p.Obj = ProcExited, e.Code, e.Sig, "", ""
+	case event.KindBlock:
+		p.State, p.Call, p.Obj = ProcBlocked, e.Call, e.Obj
+	case event.KindReady:
+		p.State, p.Call, p.Obj = ProcReady, e.Call, e.Obj
+	default:
+		if p.State != ProcExited {
+			p.State, p.Call, p.Obj = ProcRunning, "", ""
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
+)
+
+// Exit codes of a worker process.
+const (
+	exitOK         = 0
+	exitRoleFailed = 1
+	exitBadSpec    = 2
+	exitOrphaned   = 3 // the server went away: the control pipe hit end of file
+)
+
+// Control messages the server sends a worker, one JSON object a line.
+type control struct {
+	Op    string  `json:"op"` // go, step, pause, resume, speed
+	Value float64 `json:"value,omitempty"`
+}
+
+// slowDelay is the pause before each IPC call in slow pace, at speed 1.
+const slowDelay = 600 * time.Millisecond
+
+// errStopping tells a role that its session is ending.
+var errStopping = errors.New("the session is stopping")
+
+// WorkerMain is the whole life of a worker process: it reads its spec, waits
+// for the server's go, runs its role and returns the exit code. The binary's
+// main calls it when its first argument is WorkerArg, before parsing flags.
+func WorkerMain(getenv func(string) string, stderr io.Writer) int {
+	var spec workerSpec
+	if err := json.Unmarshal([]byte(getenv(workerEnv)), &spec); err != nil {
+		fmt.Fprintf(stderr, "worker: bad spec: %v\n", err)
+		return exitBadSpec
+	}
+	role, ok := scenario.LookupRole(spec.Role)
+	if !ok {
+		fmt.Fprintf(stderr, "worker: unknown role %q\n", spec.Role)
+		return exitBadSpec
+	}
+	w := newWorker(spec, stderr)
+	go w.readControl(os.NewFile(fdControl, "control"))
+	if spec.WaitGo {
+		if err := w.waitGo(); err != nil {
+			return exitOrphaned
+		}
+	}
+	files := make([]*os.File, spec.NRole)
+	for i := range files {
+		files[i] = os.NewFile(uintptr(fdRole+i), fmt.Sprintf("role-%d", i))
+	}
+	p := scenario.NewProc(spec.Proc, os.Getpid(), files, w)
+	if err := role(p, spec.Args); err != nil {
+		if errors.Is(err, errStopping) {
+			return exitOrphaned
+		}
+		fmt.Fprintf(stderr, "worker %s: %v\n", spec.Proc, err)
+		return exitRoleFailed
+	}
+	return exitOK
+}
+
+// worker is the runtime around one role: the event fd, the control pipe and
+// the pace gate.
+type worker struct {
+	spec   workerSpec
+	stderr io.Writer
+	emitMu sync.Mutex
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever the fields below change
+	started bool
+	gone    bool // control pipe closed: the server is gone
+	paused  bool
+	pace    string
+	speed   float64
+	steps   int
+}
+
+func newWorker(spec workerSpec, stderr io.Writer) *worker {
+	speed := spec.Speed
+	if speed <= 0 {
+		speed = 1
+	}
+	return &worker{spec: spec, stderr: stderr, changed: make(chan struct{}), pace: spec.Pace, speed: speed}
+}
+
+// Now is the time since the session started, on the clock every process of
+// the session shares.
+func (w *worker) Now() int64 { return monotonicNow() - w.spec.Start }
+
+// Emit writes one record to the event pipe in a single write, which the
+// kernel keeps whole because it is under PIPE_BUF.
+func (w *worker) Emit(e *event.Event) {
+	rec, err := event.MarshalRecord(e)
+	if errors.Is(err, event.ErrTooLarge) {
+		e.Data, e.Text, e.Attrs = "", "(cut: too long)", nil
+		rec, err = event.MarshalRecord(e)
+	}
+	if err != nil {
+		fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)
+		return
+	}
+	w.emitMu.Lock()
+	defer w.emitMu.Unlock()
+	if err := ipc.WriteFull(fdEvents, rec); err != nil {
+		// The server is gone; nobody will read this process's story.
+		os.Exit(exitOrphaned)
+	}
+}
+
+// readControl applies the server's control messages until the pipe closes.
+// End of file means the server died or dropped the session: the process
+// exits at once, so no worker outlives its server.
+func (w *worker) readControl(f *os.File) {
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c control
+		if json.Unmarshal(sc.Bytes(), &c) != nil {
+			continue
+		}
+		w.apply(c)
+	}
+	os.Exit(exitOrphaned)
+}
+
+func (w *worker) apply(c control) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch c.Op {
+	case "go":
+		w.started = true
+	case "step":
+		w.steps++
+	case "pause":
+		w.paused = true
+	case "resume":
+		w.paused = false
+	case "speed":
+		if c.Value > 0 {
+			w.speed = c.Value
+		}
+	}
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// waitGo waits for the server's go, sent once every process of the session
+// has started.
+func (w *worker) waitGo() error {
+	for {
+		w.mu.Lock()
+		started, ch := w.started, w.changed
+		w.mu.Unlock()
+		if started {
+			return nil
+		}
+		<-ch
+	}
+}
+
+// Gate waits as the pace asks before the next IPC call.
+func (w *worker) Gate(call, obj string) error {
+	announced := false
+	var sleepUntil time.Time
+	for {
+		w.mu.Lock()
+		paused, pace, speed, ch := w.paused, w.pace, w.speed, w.changed
+		if !paused && pace == "step" && w.steps > 0 {
+			w.steps--
+			w.mu.Unlock()
+			return nil
+		}
+		w.mu.Unlock()
+		switch {
+		case paused:
+			<-ch
+		case pace == "step":
+			if !announced {
+				w.Emit(&event.Event{T: w.Now(), Kind: event.KindReady, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj})
+				announced = true
+			}
+			<-ch
+		case pace == "slow":
+			if sleepUntil.IsZero() {
+				sleepUntil = time.Now().Add(time.Duration(float64(slowDelay) / speed))
+			}
+			d := time.Until(sleepUntil)
+			if d <= 0 {
+				return nil
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+				return nil
+			case <-ch:
+				t.Stop()
+				sleepUntil = time.Time{} // the speed may have changed: start the pause again
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// Spawn starts a session process this worker is the parent of. It gets the
+// same event pipe, the control pipe the server made for it, and files.
+func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
+	for i, c := range w.spec.Children {
+		if c.Name != name {
+			continue
+		}
+		ctl := os.NewFile(uintptr(fdRole+w.spec.NRole+i), "control-"+name)
+		spec := workerSpec{Session: w.spec.Session, Proc: c.Name, Role: c.Role, Args: c.Args,
+			Start: w.spec.Start, Pace: w.currentPace(), Speed: w.currentSpeed(), NRole: len(files)}
+		cmd, err := startWorker(context.Background(), launch{exe: "/proc/self/exe", spec: spec,
+			events: os.NewFile(fdEvents, "events"), control: ctl, files: files, pgid: -1})
+		ctl.Close()
+		if err != nil {
+			return nil, err
+		}
+		w.Emit(&event.Event{T: w.Now(), Kind: event.KindSpawn, Proc: name, PID: cmd.Process.Pid, Peer: w.spec.Proc,
+			Call: "fork+exec", Text: fmt.Sprintf("%s started %s", w.spec.Proc, name)})
+		return &childProc{cmd: cmd}, nil
+	}
+	return nil, fmt.Errorf("no process %q to start", name)
+}
+
+func (w *worker) currentPace() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pace
+}
+
+func (w *worker) currentSpeed() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.speed
+}
+
+// childProc is a process a worker started.
+type childProc struct{ cmd *exec.Cmd }
+
+func (c *childProc) PID() int { return c.cmd.Process.Pid }
+
+func (c *childProc) Wait() (int, string, error) {
+	err := c.cmd.Wait()
+	code, sig := exitStatus(c.cmd.ProcessState)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		err = nil // the status says it all
+	}
+	return code, sig, err
+}
+
+// exitStatus reads a process's exit code, or the name of the signal that
+// killed it.
+func exitStatus(ps *os.ProcessState) (int, string) {
+	if ps == nil {
+		return -1, ""
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, unix.SignalName(ws.Signal())
+	}
+	return ps.ExitCode(), ""
+}
+
+// monotonicNow reads the clock every process of a session shares.
+func monotonicNow() int64 { return ipc.Monotonic() }

@@ -1,0 +1,138 @@
+package scenario
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
+)
+
+// RoleFunc is the code one process of a scenario runs. It returns nil when
+// the process did its part; an error becomes an error event and a non-zero
+// exit.
+type RoleFunc func(p *Proc, args json.RawMessage) error
+
+// Host is what the worker runtime gives a role: the event fd, the pace gate
+// and the power to start a child process of the session.
+type Host interface {
+	// Emit writes one event record to the server.
+	Emit(e *event.Event)
+	// Gate returns when the process may make its next IPC call: at once in
+	// realtime, after a pause in slow pace, after the presenter's step in
+	// step mode. It returns an error when the session is ending.
+	Gate(call, obj string) error
+	// Spawn starts the session process called name (a ProcSpec whose
+	// StartedBy is this process) with files as its role descriptors.
+	Spawn(name string, files []*os.File) (Child, error)
+	// Now is the time since the session started, in nanoseconds.
+	Now() int64
+}
+
+// Child is a process a role started.
+type Child interface {
+	PID() int
+	// Wait reaps the child and reports its exit code, or the signal that
+	// ended it.
+	Wait() (code int, sig string, err error)
+}
+
+// Proc is one process of a session, as its role sees it.
+type Proc struct {
+	Name  string
+	PID   int
+	Files []*os.File // role descriptors, in the order the plan gave them
+	host  Host
+}
+
+// NewProc binds a role to its host. The worker runtime calls it.
+func NewProc(name string, pid int, files []*os.File, h Host) *Proc {
+	return &Proc{Name: name, PID: pid, Files: files, host: h}
+}
+
+// Emit stamps e with this process and its time and sends it.
+func (p *Proc) Emit(e event.Event) {
+	if e.Proc == "" {
+		e.Proc = p.Name
+		e.PID = p.PID
+	}
+	e.T = p.host.Now()
+	p.host.Emit(&e)
+}
+
+// Gate waits for the pace before an IPC call.
+func (p *Proc) Gate(call, obj string) error { return p.host.Gate(call, obj) }
+
+// Spawn starts a child process of the session.
+func (p *Proc) Spawn(name string, files []*os.File) (Child, error) {
+	return p.host.Spawn(name, files)
+}
+
+// Fail reports err as an error event naming the call and object, in plain
+// words, and returns it for the role to return.
+func (p *Proc) Fail(call, obj string, err error) error {
+	text, errno := ipc.Explain(err)
+	p.Emit(event.Event{Kind: event.KindError, Call: call, Obj: obj, Error: text, Errno: errno})
+	return fmt.Errorf("%s on %s: %w", call, obj, err)
+}
+
+// Note sends a sentence for the student.
+func (p *Proc) Note(format string, args ...any) {
+	p.Emit(event.Event{Kind: event.KindNote, Text: fmt.Sprintf(format, args...)})
+}
+
+// Result reports part of the session's result; the runner merges the parts
+// of every process into the final session event.
+func (p *Proc) Result(fields map[string]any) {
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return
+	}
+	p.Emit(event.Event{Kind: KindResult, Result: b})
+}
+
+// KindResult is the record a role sends to add to the session's result. It
+// never reaches viewers: the runner folds it into the last event.
+const KindResult = "result"
+
+// Blocking runs a call that may block. try makes the call without waiting
+// and reports wouldBlock when the kernel said it would have to wait; then a
+// block event is sent, wait makes the real blocking call, and an unblock
+// event follows. So block and unblock appear exactly when the kernel blocked.
+func (p *Proc) Blocking(call, obj string, try func() (wouldBlock bool, err error), wait func() error) error {
+	wouldBlock, err := try()
+	if err != nil || !wouldBlock {
+		return err
+	}
+	start := time.Now()
+	p.Emit(event.Event{Kind: event.KindBlock, Call: call, Obj: obj})
+	err = wait()
+	p.Emit(event.Event{Kind: event.KindUnblock, Call: call, Obj: obj,
+		Attrs: map[string]any{"waited_ns": time.Since(start).Nanoseconds()}})
+	return err
+}
+
+// Message payloads carry their id in the first 8 bytes, so a receiver can
+// name the message it got and the server can pair each receive with its
+// send. The rest is a recognisable filler.
+const headerLen = 8
+
+// fillPayload writes msg's header and filler into b.
+func fillPayload(b []byte, msg int64) {
+	binary.LittleEndian.PutUint64(b, uint64(msg))
+	for i := headerLen; i < len(b); i++ {
+		b[i] = 'a' + byte((int64(i)+msg)%26)
+	}
+}
+
+// payloadID reads the id of a received message.
+func payloadID(b []byte) (int64, error) {
+	if len(b) < headerLen {
+		return 0, errors.New("message shorter than its header")
+	}
+	return int64(binary.LittleEndian.Uint64(b)), nil
+}

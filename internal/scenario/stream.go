@@ -1,0 +1,105 @@
+package scenario
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
+)
+
+// byteStream moves fixed-size messages over a descriptor that carries a
+// byte stream (pipe, FIFO, stream socket), with block and unblock events
+// exactly when the kernel makes a call wait.
+type byteStream struct {
+	p   *Proc
+	fd  int
+	obj string
+	cap int64 // capacity the kernel reported, for display; 0 if unknown
+}
+
+// fill asks the kernel how many bytes wait in the object.
+func (s *byteStream) fill() *int64 {
+	n, err := ipc.Pending(s.fd)
+	if err != nil {
+		return nil
+	}
+	return event.Int64(int64(n))
+}
+
+// send writes one whole message and reports it as a write event.
+func (s *byteStream) send(msg int64, b []byte) error {
+	if err := s.p.Gate("write", s.obj); err != nil {
+		return err
+	}
+	fillPayload(b, msg)
+	rest := b
+	try := func() (bool, error) {
+		n, err := ipc.Write(s.fd, rest)
+		rest = rest[max(n, 0):]
+		if errors.Is(err, unix.EAGAIN) || (err == nil && len(rest) > 0) {
+			return true, nil
+		}
+		return false, err
+	}
+	wait := func() error {
+		if err := ipc.SetNonblock(s.fd, false); err != nil {
+			return err
+		}
+		defer ipc.SetNonblock(s.fd, true)
+		return ipc.WriteFull(s.fd, rest)
+	}
+	if err := s.p.Blocking("write", s.obj, try, wait); err != nil {
+		return s.p.Fail("write", s.obj, err)
+	}
+	s.p.Emit(event.Event{Kind: event.KindWrite, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})
+	return nil
+}
+
+// recv reads one whole message into b and reports it as a read event. It
+// returns ipc.ErrEOF when every writer has closed.
+func (s *byteStream) recv(b []byte) (int64, error) {
+	if err := s.p.Gate("read", s.obj); err != nil {
+		return 0, err
+	}
+	got := 0
+	try := func() (bool, error) {
+		n, err := ipc.Read(s.fd, b)
+		if errors.Is(err, unix.EAGAIN) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if n == 0 {
+			return false, ipc.ErrEOF
+		}
+		got = n
+		return got < len(b), nil
+	}
+	wait := func() error {
+		if err := ipc.SetNonblock(s.fd, false); err != nil {
+			return err
+		}
+		defer ipc.SetNonblock(s.fd, true)
+		n, err := ipc.ReadFull(s.fd, b[got:])
+		got += n
+		return err
+	}
+	err := s.p.Blocking("read", s.obj, try, wait)
+	if errors.Is(err, ipc.ErrEOF) && got == 0 {
+		s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: 0, Fill: s.fill(), Cap: s.cap,
+			Text: "read returned 0: end of file, every writer has closed its end"})
+		return 0, ipc.ErrEOF
+	}
+	if err != nil {
+		return 0, s.p.Fail("read", s.obj, err)
+	}
+	msg, err := payloadID(b)
+	if err != nil {
+		return 0, s.p.Fail("read", s.obj, err)
+	}
+	s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})
+	return msg, nil
+}
