@@ -8,7 +8,7 @@
 //     comment;
 //   - errors are *os.SyscallError values, so callers can write
 //     errors.Is(err, unix.EAGAIN); EINTR is retried inside the wrapper;
-//   - every use of package unsafe lives in unsafe.go;
+//   - every use of package unsafe lives in files named *_unsafe.go;
 //   - a function that returns a descriptor says who owns it.
 //
 // Only this package makes raw syscalls.

@@ -43,7 +43,7 @@ func Explain(err error) (text, errno string) {
 // limit is known; these are the general ones.
 var plainWords = map[unix.Errno]string{
 	unix.EPIPE:        "nobody is reading any more: the read end is closed (EPIPE)",
-	unix.EAGAIN:       "the call would have to wait and the object is in non-blocking mode (EAGAIN)",
+	unix.EAGAIN:       "the call would have to wait, and it was asked not to (EAGAIN)",
 	unix.EEXIST:       "an object with that name already exists (EEXIST)",
 	unix.ENOENT:       "no object with that name exists (ENOENT)",
 	unix.EACCES:       "permission denied on the object (EACCES)",
@@ -62,4 +62,11 @@ var plainWords = map[unix.Errno]string{
 	unix.ESRCH:        "no such process: it has already exited (ESRCH)",
 	unix.ENXIO:        "nobody has the FIFO open for reading, and the open was told not to wait (ENXIO)",
 	unix.E2BIG:        "the message is larger than the buffer given to receive it (E2BIG)",
+	unix.EADDRINUSE:   "that address is taken: a socket is bound there, or its file was left behind (EADDRINUSE)",
+	unix.ENAMETOOLONG: "the path is too long for a socket address (ENAMETOOLONG)",
+	unix.ENOTCONN:     "the socket is not connected to anyone (ENOTCONN)",
+	unix.EAFNOSUPPORT: "that kind of address is not offered here: only Unix and IPv4 loopback (EAFNOSUPPORT)",
+	unix.EOVERFLOW:    "the semaphore is already at its largest value (EOVERFLOW)",
+	unix.ERANGE:       "the operation would take the semaphore past its largest value (ERANGE)",
+	unix.EFBIG:        "there is no semaphore with that number in the set (EFBIG)",
 }

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(fn(strings.Split(os.Getenv("IPC_TEST_ARGS"), "\x1f")))
 	}
+	// Under -race every process sleeps a second at exit unless told not
+	// to; the children inherit this.
+	os.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	os.Exit(m.Run())
 }
 

@@ -37,13 +37,13 @@ func Msgget(key, flags int) (int, error) {
 }
 
 // Msgsnd appends a message of type mtype (at least 1) with text data to
-// queue id. When the queue has no room (its Qbytes capacity would be passed,
-// counting bytes, and also counting each message as one byte) it sleeps
-// until a receiver makes room; with unix.IPC_NOWAIT in flags it fails at
-// once with EAGAIN, the try form. A signal does not end the wait (msgsnd is
-// never restarted by the kernel; the wrapper calls again). If the queue is
-// removed meanwhile the call fails with EIDRM. A text longer than
-// kernel.msgmax fails with EINVAL.
+// queue id. When the queue has no room (the text would pass its Qbytes
+// capacity, or it already holds Qbytes messages, a bound that matters only
+// for tiny messages) it sleeps until a receiver makes room; with
+// unix.IPC_NOWAIT in flags it fails at once with EAGAIN, the try form. A
+// signal does not end the wait (msgsnd is never restarted by the kernel;
+// the wrapper calls again). If the queue is removed meanwhile the call
+// fails with EIDRM. A text longer than kernel.msgmax fails with EINVAL.
 //
 //	int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg);
 func Msgsnd(id, mtype int, data []byte, flags int) error {

@@ -63,7 +63,10 @@ func Pending(fd int) (int, error) {
 //	ssize_t write(int fd, const void *buf, size_t count);
 func Write(fd int, b []byte) (int, error) {
 	n, err := ignoringEINTRN(func() (int, error) { return unix.Write(fd, b) })
-	return n, syscallErr("write", err)
+	if err != nil {
+		return 0, syscallErr("write", err)
+	}
+	return n, nil
 }
 
 // Read reads once from fd into b, retrying on EINTR. Zero bytes and a nil
@@ -72,7 +75,10 @@ func Write(fd int, b []byte) (int, error) {
 //	ssize_t read(int fd, void *buf, size_t count);
 func Read(fd int, b []byte) (int, error) {
 	n, err := ignoringEINTRN(func() (int, error) { return unix.Read(fd, b) })
-	return n, syscallErr("read", err)
+	if err != nil {
+		return 0, syscallErr("read", err)
+	}
+	return n, nil
 }
 
 // WriteFull writes all of b, in as many write calls as the kernel needs.

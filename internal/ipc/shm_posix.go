@@ -153,7 +153,7 @@ func OpenShmSegment(name string) (*Segment, error) {
 		return nil, err
 	}
 	if size == 0 {
-		return nil, fmt.Errorf("map %s: %w", name, syscallErr("mmap", unix.EINVAL))
+		return nil, fmt.Errorf("map %s: its size is still 0: %w", name, syscallErr("mmap", unix.EINVAL))
 	}
 	b, err := Mmap(fd, int(size))
 	if err != nil {

@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -12,105 +11,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The tests of shared memory, semaphores, futexes and sockets talk to their
-// child over two pipes, one line at a time: the child reads the test's
-// lines on fd 3 and writes its own on fd 4. Closing the test's end tells
-// the child to finish.
-
-// lineLink is the test's side of those pipes.
-type lineLink struct {
-	toChild   *os.File
-	fromChild *os.File
-	lines     *bufio.Reader
-}
-
-// startLinked starts role with the two pipes as fds 3 and 4 and extra as
-// fds 5, 6, .... The test's copies of the child's pipe ends are closed, so
-// each side sees end of file when the other goes away.
-func startLinked(t *testing.T, role string, extra []*os.File, args ...string) (*child, *lineLink) {
+// finishLinked closes the test's end of the control pipe, which tells the
+// child to end, and waits for it to exit 0.
+func finishLinked(t *testing.T, c *child, l *childLink) {
 	t.Helper()
-	cmdR, cmdW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	repR, repW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmdW.Close(); repR.Close() })
-	c := startChild(t, role, append([]*os.File{cmdR, repW}, extra...), args...)
-	cmdR.Close()
-	repW.Close()
-	return c, &lineLink{toChild: cmdW, fromChild: repR, lines: bufio.NewReader(repR)}
-}
-
-// send writes one line to the child.
-func (l *lineLink) send(t *testing.T, line string) {
-	t.Helper()
-	if _, err := fmt.Fprintln(l.toChild, line); err != nil {
-		t.Fatalf("send %q to child: %v", line, err)
-	}
-}
-
-// expect reads the child's next line, which must start with word, and
-// returns the words after it.
-func (l *lineLink) expect(t *testing.T, word string) []string {
-	t.Helper()
-	_ = l.fromChild.SetReadDeadline(time.Now().Add(20 * time.Second))
-	line, err := l.lines.ReadString('\n')
-	if err != nil {
-		t.Fatalf("waiting for %q from child: %v (got %q)", word, err, line)
-	}
-	f := strings.Fields(line)
-	if len(f) == 0 || f[0] != word {
-		t.Fatalf("child said %q, want %q", strings.TrimSpace(line), word)
-	}
-	return f[1:]
-}
-
-// finish closes the test's end of the command pipe, which tells the child
-// to end, and waits for it to exit 0.
-func (l *lineLink) finish(t *testing.T, c *child) {
-	t.Helper()
-	l.toChild.Close()
+	l.ctl.Close()
 	c.wait(t, 20*time.Second)
 }
 
-// childLink is the child's side: it reads the test's lines from fd 3 and
-// writes its own on fd 4.
-type childLink struct {
-	in  *bufio.Reader
-	out *os.File
-}
-
-func openChildLink() *childLink {
-	return &childLink{in: bufio.NewReader(os.NewFile(3, "from-test")), out: os.NewFile(4, "to-test")}
-}
-
-// say writes one line to the test.
-func (c *childLink) say(format string, args ...any) {
-	fmt.Fprintf(c.out, format+"\n", args...)
-}
-
-// hear reads the test's next line; io.EOF means the test is done with us.
-func (c *childLink) hear() (string, error) {
-	line, err := c.in.ReadString('\n')
-	return strings.TrimSpace(line), err
-}
-
-// awaitEnd waits until the test closes its end, and returns exit code 0.
-func (c *childLink) awaitEnd() int {
-	for {
-		if _, err := c.hear(); err != nil {
-			return 0
-		}
+// awaitEnd waits until the test closes its end of the control pipe and
+// returns the child's exit code, 0.
+func awaitEnd(l roleLink) int {
+	for l.await() != "" {
 	}
+	return 0
 }
 
-// childFail reports why a child role failed and returns its exit code.
-func childFail(format string, args ...any) int {
-	fmt.Fprintf(os.Stderr, "child %d: "+format+"\n", append([]any{os.Getpid()}, args...)...)
-	return 1
+// nextFields reads the child's next report line, which must start with
+// word, and returns the words after it.
+func nextFields(t *testing.T, l *childLink, word string) []string {
+	t.Helper()
+	f := strings.Fields(l.next(t, 20*time.Second))
+	if len(f) == 0 || f[0] != word {
+		t.Fatalf("child reported %q, want %q first", f, word)
+	}
+	return f[1:]
 }
 
 // shmName makes a POSIX shared memory name no other test or run uses.
@@ -152,33 +77,33 @@ func init() {
 // shmPosixPeer maps the object args[0], checks the test's "ping" and
 // answers "pong" at offset 100, through memory alone.
 func shmPosixPeer(args []string) int {
-	link := openChildLink()
+	link := childLinkEnds()
 	seg, err := OpenShmSegment(args[0])
 	if err != nil {
-		return childFail("%v", err)
+		return roleFail("%v", err)
 	}
 	defer seg.Close()
 	if got := string(seg.Bytes()[:4]); got != "ping" {
-		return childFail("read %q from shared memory, want ping", got)
+		return roleFail("read %q from shared memory, want ping", got)
 	}
 	copy(seg.Bytes()[100:], "pong")
-	link.say("wrote")
-	return link.awaitEnd()
+	link.report("wrote")
+	return awaitEnd(link)
 }
 
 // shmPosixCreator creates the object args[0] and counts in it until killed
 // (or 30 seconds pass).
 func shmPosixCreator(args []string) int {
-	link := openChildLink()
+	link := childLinkEnds()
 	seg, err := CreateShmSegment(args[0], 4096)
 	if err != nil {
-		return childFail("%v", err)
+		return roleFail("%v", err)
 	}
 	n, err := SharedInt64At(seg.Bytes())
 	if err != nil {
-		return childFail("%v", err)
+		return roleFail("%v", err)
 	}
-	link.say("counting")
+	link.report("counting")
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
 		for range 1000 {
 			n.Add(1)
@@ -199,7 +124,7 @@ func TestShmPosixBytesCrossProcesses(t *testing.T) {
 	if got := string(seg.Bytes()[100:104]); got != "pong" {
 		t.Fatalf("read %q where the child wrote pong", got)
 	}
-	link.finish(t, c)
+	finishLinked(t, c, link)
 }
 
 func TestShmPosixRemovedAfterCreatorKilled(t *testing.T) {

@@ -89,6 +89,8 @@ func Sigqueue(pid int, sig unix.Signal, value int32) error {
 // marked close-on-exec; it starts over from main. On success this call does
 // not return, so call it first thing, before the process has done anything
 // it would have to undo. Processes this one starts later inherit the mask.
+// Do not also pass these signals to os/signal.Notify: the runtime would
+// unblock them on a thread of its own and take them there, values lost.
 func ReexecWithSignalsBlocked(sigs ...unix.Signal) error {
 	var want unix.Sigset_t
 	for _, s := range sigs {

@@ -26,7 +26,7 @@ const maxUnixPath = 107
 //	int socket(int domain, int type, int protocol);
 func Socket(domain, typ int) (int, error) {
 	if domain != unix.AF_UNIX && domain != unix.AF_INET {
-		return -1, fmt.Errorf("socket: only AF_UNIX and AF_INET: %w", syscallErr("socket", unix.EAFNOSUPPORT))
+		return -1, syscallErr("socket", unix.EAFNOSUPPORT) // only Unix and IPv4 here
 	}
 	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -179,9 +179,11 @@ func pollNow(fd int, events int16) (bool, error) {
 
 // Send sends b on a connected socket and returns how many bytes the kernel
 // took: on a stream socket possibly fewer than len(b), on a datagram socket
-// all of b as one datagram. It blocks while the send buffer (or, for a Unix
-// datagram, the receiver's queue) is full. MSG_NOSIGNAL is always added: a
-// closed peer is an EPIPE error, never a signal.
+// all of b as one datagram. It blocks while the send buffer is full; a Unix
+// datagram counts against its sender's buffer until it is read, so a slow
+// reader blocks its senders, while UDP never blocks and drops instead.
+// MSG_NOSIGNAL is always added: a closed peer is an EPIPE error, never a
+// signal.
 //
 //	ssize_t send(int sockfd, const void *buf, size_t len, int flags);
 func Send(fd int, b []byte, flags int) (int, error) {

@@ -121,7 +121,7 @@ func RecvDrops(fd int, b []byte, flags int) (n int, drops uint32, err error) {
 type InetSocket struct {
 	LocalPort  int
 	RemotePort int
-	State      int // TCP state number (1 established, 10 listen); 7 for UDP
+	State      int // TCP state (1 established, 10 listen); UDP: 7 unconnected, 1 connected
 	TxQueue    int // TCP: bytes not yet acknowledged; UDP: bytes charged to the send buffer
 	RxQueue    int // TCP: bytes not yet read; UDP: bytes charged to the receive buffer, overhead included
 	Drops      int // datagrams dropped (UDP: receive buffer full)
