@@ -58,7 +58,8 @@ func (s *Session) Control(action string, value json.RawMessage) error {
 	}
 	e := event.Event{Kind: event.KindPace, T: monotonicNow() - s.start,
 		Attrs: map[string]any{"action": action, "paused": s.paused, "speed": s.speed}}
-	s.appendLocked(e)
+	s.arrivals++
+	s.appendLocked(e, s.arrivals)
 	return nil
 }
 

@@ -57,6 +57,13 @@ func (s *Session) launch() error {
 	closeAll()
 	s.events = make(chan struct{})
 	go s.readEvents(evR)
+	sctx, stopSampling := context.WithCancel(context.Background())
+	s.sampling = make(chan struct{})
+	s.stopSampling = stopSampling
+	go func() {
+		defer close(s.sampling)
+		s.sample(sctx)
+	}()
 	s.mu.Lock()
 	s.state = event.StateRunning
 	s.mu.Unlock()
@@ -73,7 +80,8 @@ func (s *Session) describe() map[string]any {
 	}
 	objs := make([]map[string]any, len(s.plan.Objects))
 	for i, o := range s.plan.Objects {
-		objs[i] = map[string]any{"kind": o.Kind, "label": o.Label}
+		objs[i] = map[string]any{"kind": o.Kind, "label": o.Label, "name": o.Name, "key": o.Key,
+			"key_hex": fmt.Sprintf("0x%08x", o.Key)}
 	}
 	return map[string]any{"id": s.ID, "scenario": s.Scenario, "params": s.Params, "pace": s.Pace,
 		"procs": procs, "objects": objs}
@@ -92,7 +100,7 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 			return fmt.Errorf("encode arguments of %s: %w", p.Name, err)
 		}
 		spec := workerSpec{Session: s.ID, Proc: p.Name, Role: p.Role, Args: args, Start: s.start,
-			Pace: s.Pace, Speed: 1, WaitGo: true}
+			Pace: s.Pace, Speed: 1, WaitGo: true, Signals: p.Signals}
 		var files []*os.File
 		for _, c := range s.plan.Procs {
 			if c.StartedBy == p.Name {
@@ -100,7 +108,7 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 				if err != nil {
 					return fmt.Errorf("encode arguments of %s: %w", c.Name, err)
 				}
-				spec.Children = append(spec.Children, childSpec{Name: c.Name, Role: c.Role, Args: cargs})
+				spec.Children = append(spec.Children, childSpec{Name: c.Name, Role: c.Role, Args: cargs, Signals: c.Signals})
 				files = append(files, ctlR[c.Name])
 			}
 		}
@@ -199,7 +207,7 @@ func (s *Session) noteExit(x exitNote) string {
 		e.Code = event.Int(code)
 	}
 	s.emit(e)
-	if s.stopping() || slices.Contains(s.plan.Tolerate, x.name) {
+	if s.stopping() || s.tolerated(x.name) {
 		return ""
 	}
 	switch {
@@ -221,6 +229,8 @@ func (s *Session) finish(failed string) {
 	case <-time.After(3 * time.Second):
 		s.runner.log.Warn("event pipe still open after the session's processes ended", "session", s.ID)
 	}
+	s.stopSampling()
+	<-s.sampling
 	for _, label := range removeObjects(s.plan.Objects) {
 		s.emit(event.Event{Kind: event.KindUnlink, Obj: label,
 			Text: "the server removed this object, which the session's processes left behind"})
@@ -285,6 +295,14 @@ func (s *Session) setStopWhy(why string) {
 	if s.stopWhy == "" {
 		s.stopWhy = why
 	}
+}
+
+// tolerated reports whether name may end by a signal without failing the
+// session: the plan says so, or the server killed it to end a deadlock.
+func (s *Session) tolerated(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tolerate[name] || slices.Contains(s.plan.Tolerate, name)
 }
 
 func (s *Session) stopping() bool {

@@ -32,6 +32,11 @@ type ProcInfo struct {
 	Call     string `json:"call,omitempty"` // the call it is blocked in or ready for
 	Obj      string `json:"obj,omitempty"`  // the object of that call
 	Parent   string `json:"parent,omitempty"`
+
+	// last is the arrival number of the latest event that set State. An
+	// event logged late (a receive that waited for its send) may not undo
+	// what a newer one said.
+	last uint64
 }
 
 // Session is one run of a scenario: its processes, their events, and the
@@ -51,6 +56,9 @@ type Session struct {
 	cancel context.CancelFunc // kills every process of the session
 	events chan struct{}      // closed when the event pipe hits end of file
 
+	stopSampling context.CancelFunc
+	sampling     chan struct{} // closed when the sampler has returned
+
 	mu       sync.Mutex
 	log      []event.Event
 	notify   chan struct{} // closed and replaced on every append
@@ -59,8 +67,9 @@ type Session struct {
 	result   map[string]any
 	ctl      map[string]*os.File // server's end of each control pipe
 	cmds     map[string]*exec.Cmd
-	sent     map[int64]bool          // message ids whose send was logged
-	held     map[int64][]event.Event // receives waiting for their send
+	sent     map[int64]bool     // message ids whose send was logged
+	held     map[int64][]heldEv // receives waiting for their send
+	arrivals uint64             // events taken so far, in the order they came
 	pgid     int
 	stopWhy  string // why the server ended it early, if it did
 	speed    float64
@@ -68,6 +77,8 @@ type Session struct {
 	finished time.Time
 	done     chan struct{} // closed after the last event
 	stop     chan string   // asks the session to stop, with the reason
+	detector *deadlockDetector
+	tolerate map[string]bool // processes the server killed on purpose
 }
 
 // Events returns the events from seq from on (1-based), a channel closed
@@ -160,18 +171,25 @@ func (s *Session) fromWorker(e event.Event) {
 		}
 		return
 	}
+	s.arrivals++
 	if isReceive(e.Kind) && e.Msg != 0 && !s.sent[e.Msg] {
-		s.held[e.Msg] = append(s.held[e.Msg], e)
+		s.held[e.Msg] = append(s.held[e.Msg], heldEv{e, s.arrivals})
 		return
 	}
-	s.appendLocked(e)
+	s.appendLocked(e, s.arrivals)
 	if isSend(e.Kind) && e.Msg != 0 {
 		s.sent[e.Msg] = true
 		for _, h := range s.held[e.Msg] {
-			s.appendLocked(h)
+			s.appendLocked(h.e, h.arrival)
 		}
 		delete(s.held, e.Msg)
 	}
+}
+
+// heldEv is a receive waiting for its send, with the order it came in.
+type heldEv struct {
+	e       event.Event
+	arrival uint64
 }
 
 func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
@@ -182,7 +200,7 @@ func isReceive(kind string) bool { return kind == event.KindRead || kind == even
 func (s *Session) flushHeld() {
 	for msg, hs := range s.held {
 		for _, h := range hs {
-			s.appendLocked(h)
+			s.appendLocked(h.e, h.arrival)
 		}
 		delete(s.held, msg)
 	}
@@ -193,13 +211,14 @@ func (s *Session) emit(e event.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.T = monotonicNow() - s.start
-	s.appendLocked(e)
+	s.arrivals++
+	s.appendLocked(e, s.arrivals)
 }
 
 // appendLocked numbers e, logs it, updates the process table and wakes the
 // subscribers. Callers hold mu. Times never go backwards along seq: a record
 // that reached the server after a later one takes that one's time.
-func (s *Session) appendLocked(e event.Event) {
+func (s *Session) appendLocked(e event.Event, arrival uint64) {
 	if s.isDone() {
 		return
 	}
@@ -208,13 +227,13 @@ func (s *Session) appendLocked(e event.Event) {
 		e.T = s.log[n-1].T
 	}
 	s.log = append(s.log, e)
-	s.track(&e)
+	s.track(&e, arrival)
 	close(s.notify)
 	s.notify = make(chan struct{})
 }
 
 // track updates the process table from an event. Callers hold mu.
-func (s *Session) track(e *event.Event) {
+func (s *Session) track(e *event.Event, arrival uint64) {
 	if e.Proc == "" || e.Kind == event.KindSession {
 		return
 	}
@@ -222,6 +241,10 @@ func (s *Session) track(e *event.Event) {
 	if e.PID != 0 {
 		p.PID = e.PID
 	}
+	if arrival < p.last {
+		return
+	}
+	p.last = arrival
 	switch e.Kind {
 	case event.KindSpawn:
 		p.State, p.Parent = ProcRunning, e.Peer
@@ -235,5 +258,8 @@ func (s *Session) track(e *event.Event) {
 		if p.State != ProcExited {
 			p.State, p.Call, p.Obj = ProcRunning, "", ""
 		}
+	}
+	if s.detector.observe(e) {
+		s.checkDeadlockLocked()
 	}
 }

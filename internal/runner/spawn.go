@@ -34,15 +34,17 @@ type workerSpec struct {
 	Speed    float64         `json:"speed"`
 	WaitGo   bool            `json:"wait_go"`
 	NRole    int             `json:"n_role"` // role descriptors from fdRole on
+	Signals  []int           `json:"signals,omitempty"`
 	Children []childSpec     `json:"children,omitempty"`
 }
 
 // childSpec is a process this worker starts itself; its control pipe's read
 // end follows the role descriptors, in order.
 type childSpec struct {
-	Name string          `json:"name"`
-	Role string          `json:"role"`
-	Args json.RawMessage `json:"args"`
+	Name    string          `json:"name"`
+	Role    string          `json:"role"`
+	Args    json.RawMessage `json:"args"`
+	Signals []int           `json:"signals,omitempty"`
 }
 
 // launch describes one start of a worker.

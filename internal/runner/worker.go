@@ -54,6 +54,18 @@ func WorkerMain(getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "worker: unknown role %q\n", spec.Role)
 		return exitBadSpec
 	}
+	if len(spec.Signals) > 0 {
+		// Before anything else: this may start the program over, with the
+		// signals blocked on every thread the runtime will make.
+		sigs := make([]unix.Signal, len(spec.Signals))
+		for i, n := range spec.Signals {
+			sigs[i] = unix.Signal(n)
+		}
+		if err := ipc.ReexecWithSignalsBlocked(sigs...); err != nil {
+			fmt.Fprintf(stderr, "worker %s: %v\n", spec.Proc, err)
+			return exitBadSpec
+		}
+	}
 	w := newWorker(spec, stderr)
 	go w.readControl(os.NewFile(fdControl, "control"))
 	if spec.WaitGo {
@@ -228,7 +240,7 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 		}
 		ctl := os.NewFile(uintptr(fdRole+w.spec.NRole+i), "control-"+name)
 		spec := workerSpec{Session: w.spec.Session, Proc: c.Name, Role: c.Role, Args: c.Args,
-			Start: w.spec.Start, Pace: w.currentPace(), Speed: w.currentSpeed(), NRole: len(files)}
+			Start: w.spec.Start, Pace: w.currentPace(), Speed: w.currentSpeed(), NRole: len(files), Signals: c.Signals}
 		cmd, err := startWorker(context.Background(), launch{exe: "/proc/self/exe", spec: spec,
 			events: os.NewFile(fdEvents, "events"), control: ctl, files: files, pgid: -1})
 		ctl.Close()

@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
+)
+
+// sampleEvery is how often the server reads each live object.
+const sampleEvery = 100 * time.Millisecond
+
+// sampleBytes is how much of a shared segment a sample shows.
+const sampleBytes = 64
+
+// sample reads, until ctx ends, the kernel's view of every object of the
+// session that the server can reach by name or key (queues, semaphores,
+// shared memory), and logs a sample event whenever a reading changes. Pipes
+// and sockets are reported by the processes that hold them, right after
+// each call, since only a holder of a descriptor can ask.
+func (s *Session) sample(ctx context.Context) {
+	t := time.NewTicker(sampleEvery)
+	defer t.Stop()
+	last := map[string]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, o := range s.plan.Objects {
+			for _, e := range readObject(o) {
+				key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data)
+				if last[e.Obj] == key {
+					continue
+				}
+				last[e.Obj] = key
+				s.emit(e)
+			}
+		}
+	}
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// readObject returns the kernel's view of o as sample events, none if o
+// does not exist (yet, or any more) or cannot be read from outside.
+func readObject(o scenario.Object) []event.Event {
+	sample := func(obj string) event.Event { return event.Event{Kind: event.KindSample, Obj: obj} }
+	switch o.Kind {
+	case scenario.ObjMqPosix:
+		a, err := ipc.MqStat(o.Name)
+		if err != nil {
+			return nil
+		}
+		e := sample(o.Label)
+		e.Fill, e.Cap = event.Int64(int64(a.Curmsgs)), int64(a.Maxmsg)
+		e.Attrs = map[string]any{"msgsize": a.Msgsize, "source": "mq_getattr"}
+		return []event.Event{e}
+	case scenario.ObjMsgSysV:
+		id, err := ipc.Msgget(o.Key, 0)
+		if err != nil {
+			return nil
+		}
+		st, err := ipc.MsgStat(id)
+		if err != nil {
+			return nil
+		}
+		e := sample(o.Label)
+		e.Fill = event.Int64(int64(st.Qnum))
+		e.Attrs = map[string]any{"id": id, "bytes": st.Cbytes, "qbytes": st.Qbytes, "source": "msgctl(IPC_STAT)"}
+		return []event.Event{e}
+	case scenario.ObjSemSysV:
+		return readSemaphores(o)
+	case scenario.ObjShmPosix, scenario.ObjShmSysV:
+		b, err := readShm(o)
+		if err != nil {
+			return nil
+		}
+		e := sample(o.Label)
+		e.Data = hex.EncodeToString(b)
+		if o.Counter && len(b) >= 8 {
+			e.Value = event.Int64(int64(binary.NativeEndian.Uint64(b)))
+		}
+		return []event.Event{e}
+	}
+	return nil
+}
+
+// readSemaphores reads each semaphore of a set: its value and how many
+// processes the kernel has waiting for it to rise.
+func readSemaphores(o scenario.Object) []event.Event {
+	id, err := ipc.Semget(o.Key, 0, 0)
+	if err != nil {
+		return nil
+	}
+	n := max(o.Size, 1)
+	out := make([]event.Event, 0, n)
+	for i := range n {
+		v, err1 := ipc.SemGetVal(id, i)
+		w, err2 := ipc.SemGetNcnt(id, i)
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		out = append(out, event.Event{Kind: event.KindSample, Obj: scenario.SemLabel(o.Label, i, n),
+			Value: event.Int64(int64(v)), Waiters: event.Int64(int64(w)),
+			Attrs: map[string]any{"id": id, "source": "semctl(GETVAL, GETNCNT)"}})
+	}
+	return out
+}
+
+// readShm copies the first bytes of a shared segment. It maps the segment
+// only for the copy.
+func readShm(o scenario.Object) ([]byte, error) {
+	if o.Kind == scenario.ObjShmPosix {
+		seg, err := ipc.OpenShmSegment(o.Name)
+		if err != nil {
+			return nil, err
+		}
+		defer seg.Close()
+		return append([]byte(nil), seg.Bytes()[:min(sampleBytes, len(seg.Bytes()))]...), nil
+	}
+	id, err := ipc.Shmget(o.Key, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	b, err := ipc.Shmat(id, unix.SHM_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer ipc.Shmdt(b)
+	return append([]byte(nil), b[:min(sampleBytes, len(b))]...), nil
+}
