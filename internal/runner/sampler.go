@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,10 +24,13 @@ const sampleEvery = 100 * time.Millisecond
 const sampleBytes = 64
 
 // sample reads, until ctx ends, the kernel's view of every object of the
-// session that the server can reach by name or key (queues, semaphores,
-// shared memory), and logs a sample event whenever a reading changes. Pipes
-// and sockets are reported by the processes that hold them, right after
-// each call, since only a holder of a descriptor can ask.
+// session that the server can reach without a descriptor (queues,
+// semaphores and shared memory by name or key, TCP and UDP sockets through
+// /proc/net), and logs a sample event whenever a reading changes. Pipes,
+// FIFOs and Unix sockets can only be asked through a descriptor, and
+// opening one would change the lesson (a FIFO's open would find a reader),
+// so the processes that hold them report them: after each call, and
+// through Proc.Watch.
 func (s *Session) sample(ctx context.Context) {
 	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
@@ -35,17 +41,79 @@ func (s *Session) sample(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, o := range s.plan.Objects {
-			for _, e := range readObject(o) {
-				key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data)
-				if last[e.Obj] == key {
-					continue
-				}
-				last[e.Obj] = key
-				s.emit(e)
+		for _, e := range s.readAll() {
+			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"])
+			if last[e.Obj] == key {
+				continue
 			}
+			last[e.Obj] = key
+			s.emit(e)
 		}
 	}
+}
+
+// readAll reads every object the server can see from outside.
+func (s *Session) readAll() []event.Event {
+	var out []event.Event
+	for _, o := range s.plan.Objects {
+		out = append(out, readObject(o)...)
+	}
+	s.mu.Lock()
+	inet := slices.Clone(s.inet)
+	s.mu.Unlock()
+	for _, o := range inet {
+		if e, ok := readInet(o); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// inetObj is a loopback TCP or UDP port a session's events named.
+type inetObj struct {
+	label string
+	proto string
+	port  int
+}
+
+// noteObjectLocked adds a TCP or UDP port named in an event to what the
+// sampler reads: the kernel picks those ports at run time, so the plan
+// cannot list them. Callers hold mu.
+func (s *Session) noteObjectLocked(label string) {
+	proto, addr, ok := strings.Cut(label, ":")
+	if !ok || (proto != "tcp" && proto != "udp") {
+		return
+	}
+	_, portStr, _ := strings.Cut(addr, ":")
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 {
+		return
+	}
+	for _, o := range s.inet {
+		if o.label == label {
+			return
+		}
+	}
+	s.inet = append(s.inet, inetObj{label: label, proto: proto, port: port})
+}
+
+// readInet reads the queues of every socket on a loopback port from
+// /proc/net: bytes waiting to be read, bytes not yet acknowledged, and
+// datagrams dropped because a receive buffer was full.
+func readInet(o inetObj) (event.Event, bool) {
+	socks, err := ipc.InetSockets(o.proto, o.port)
+	if err != nil || len(socks) == 0 {
+		return event.Event{}, false
+	}
+	rx, tx, drops := 0, 0, 0
+	for _, k := range socks {
+		rx += k.RxQueue
+		tx += k.TxQueue
+		drops += k.Drops
+	}
+	return event.Event{Kind: event.KindSample, Obj: o.label, Fill: event.Int64(int64(rx)),
+		Attrs: map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
+			"source": "/proc/net/" + o.proto}}, true
 }
 
 func deref(p *int64) int64 {

@@ -79,6 +79,7 @@ type Session struct {
 	stop     chan string   // asks the session to stop, with the reason
 	detector *deadlockDetector
 	tolerate map[string]bool // processes the server killed on purpose
+	inet     []inetObj       // TCP and UDP ports seen in events, for the sampler
 }
 
 // Events returns the events from seq from on (1-based), a channel closed
@@ -241,7 +242,12 @@ func (s *Session) track(e *event.Event, arrival uint64) {
 	if e.PID != 0 {
 		p.PID = e.PID
 	}
-	if arrival < p.last {
+	if e.Obj != "" {
+		s.noteObjectLocked(e.Obj)
+	}
+	if arrival < p.last || e.Kind == event.KindSample {
+		// A late receive, or a holder's reading of its object, says
+		// nothing new about what the process is doing.
 		return
 	}
 	p.last = arrival

@@ -95,6 +95,9 @@ type worker struct {
 	stderr io.Writer
 	emitMu sync.Mutex
 
+	watchMu sync.Mutex
+	watches []watch
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever the fields below change
 	started bool
@@ -253,6 +256,47 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 	}
 	return nil, fmt.Errorf("no process %q to start", name)
 }
+
+// watch is an object this process reports on between its calls.
+type watch struct {
+	obj  string
+	read func() (fill, capacity int64, ok bool)
+	last string
+}
+
+// Watch adds an object to report on. The first call starts the goroutine
+// that asks the kernel ten times a second.
+func (w *worker) Watch(obj string, read func() (fill, capacity int64, ok bool)) {
+	w.watchMu.Lock()
+	defer w.watchMu.Unlock()
+	w.watches = append(w.watches, watch{obj: obj, read: read})
+	if len(w.watches) == 1 {
+		go w.watchLoop()
+	}
+}
+
+func (w *worker) watchLoop() {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for range t.C {
+		w.watchMu.Lock()
+		for i := range w.watches {
+			wt := &w.watches[i]
+			fill, capacity, ok := wt.read()
+			key := fmt.Sprint(fill, capacity)
+			if !ok || key == wt.last {
+				continue
+			}
+			wt.last = key
+			w.Emit(&event.Event{T: w.Now(), Kind: event.KindSample, Proc: w.spec.Proc, PID: os.Getpid(),
+				Obj: wt.obj, Fill: event.Int64(fill), Cap: capacity, Attrs: map[string]any{"source": "holder"}})
+		}
+		w.watchMu.Unlock()
+	}
+}
+
+// watchEvery is how often a process reports on the objects it watches.
+const watchEvery = 100 * time.Millisecond
 
 func (w *worker) currentPace() string {
 	w.mu.Lock()

@@ -112,6 +112,10 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 		return p.Fail("fcntl", a.Obj, err)
 	}
 	s := &byteStream{p: p, fd: r, obj: a.Obj, cap: int64(capacity)}
+	p.Watch(a.Obj, func() (int64, int64, bool) {
+		n, err := ipc.Pending(r)
+		return int64(n), int64(capacity), err == nil
+	})
 	got, err := readAll(p, s, a.Size, time.Duration(a.ReaderDelayMS)*time.Millisecond)
 	code, sig, werr := child.Wait()
 	p.Emit(exitEvent("child", child.PID(), code, sig))

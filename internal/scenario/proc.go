@@ -31,6 +31,10 @@ type Host interface {
 	Spawn(name string, files []*os.File) (Child, error)
 	// Now is the time since the session started, in nanoseconds.
 	Now() int64
+	// Watch has the process ask the kernel about an object it holds a
+	// descriptor of, ten times a second, and report each change as a sample
+	// event, for as long as the process lives.
+	Watch(obj string, read func() (fill, capacity int64, ok bool))
 }
 
 // Child is a process a role started.
@@ -66,6 +70,13 @@ func (p *Proc) Emit(e event.Event) {
 
 // Gate waits for the pace before an IPC call.
 func (p *Proc) Gate(call, obj string) error { return p.host.Gate(call, obj) }
+
+// Watch reports the object's fill level as the kernel gives it, whenever it
+// changes, between this process's own calls: read asks the kernel (for
+// example ioctl FIONREAD on a descriptor the process holds).
+func (p *Proc) Watch(obj string, read func() (fill, capacity int64, ok bool)) {
+	p.host.Watch(obj, read)
+}
 
 // Spawn starts a child process of the session.
 func (p *Proc) Spawn(name string, files []*os.File) (Child, error) {

@@ -1,0 +1,235 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+)
+
+func TestPipeSessionEndToEnd(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		name   string
+		params string
+		msgs   int
+	}{
+		{"small", `{"messages": 40, "size": 64}`, 40},
+		{"big messages, small pipe, slow reader", `{"messages": 12, "size": 16384, "capacity": 4096, "reader_delay_ms": 5}`, 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ts.create(t, `{"scenario": "pipe", "params": `+tc.params+`}`)
+			if !strings.HasSuffix(c.ViewerURL, "/s/"+c.ID) || c.PresenterToken == "" {
+				t.Fatalf("create answered %+v", c)
+			}
+			evs := readStream(t, c.EventsURL, 30*time.Second)
+			checkStream(t, evs)
+			if w, r := count(evs, event.KindWrite), count(evs, event.KindRead); w != tc.msgs || r != tc.msgs {
+				t.Fatalf("%d writes and %d reads, want %d each", w, r, tc.msgs)
+			}
+			last := evs[len(evs)-1]
+			if last.State != event.StateFinished {
+				t.Fatalf("session ended %s: %s", last.State, last.Result)
+			}
+			var res map[string]int
+			if err := json.Unmarshal(last.Result, &res); err != nil || res["messages_received"] != tc.msgs {
+				t.Fatalf("result %s", last.Result)
+			}
+
+			status, body := ts.do(t, "GET", "/api/sessions/"+c.ID+"/events.jsonl", "")
+			if status != http.StatusOK {
+				t.Fatalf("events.jsonl: %d", status)
+			}
+			if recorded := decodeJSONL(t, body); !reflect.DeepEqual(recorded, evs) {
+				t.Fatalf("events.jsonl has %d events, the stream had %d, or they differ", len(recorded), len(evs))
+			}
+			assertGone(t, pidsOf(evs))
+		})
+	}
+}
+
+func TestBlockingShowsBackpressure(t *testing.T) {
+	ts := newTestServer(t)
+	// The smallest pipe, big messages and a slow reader: the child must
+	// block in write, and the events must say so.
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 6, "size": 8192, "capacity": 4096, "reader_delay_ms": 20}}`)
+	evs := readStream(t, c.EventsURL, 30*time.Second)
+	checkStream(t, evs)
+	blocked := false
+	for i, e := range evs {
+		if e.Kind == event.KindBlock && e.Proc == "child" && e.Call == "write" {
+			blocked = true
+			for _, f := range evs[i+1:] {
+				if f.Proc == "child" {
+					if f.Kind != event.KindUnblock {
+						t.Fatalf("after blocking, the child's next event is %s", f.Kind)
+					}
+					break
+				}
+			}
+		}
+	}
+	if !blocked {
+		t.Fatal("the writer never blocked on a full pipe")
+	}
+}
+
+func TestStreamFrom(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 10}}`)
+	all := readStream(t, c.EventsURL, 30*time.Second)
+	rest := readStream(t, c.EventsURL+"?from=5", 30*time.Second)
+	if !reflect.DeepEqual(rest, all[4:]) {
+		t.Fatalf("?from=5 gave %d events starting at seq %d, want %d from seq 5", len(rest), rest[0].Seq, len(all)-4)
+	}
+	status, body := ts.do(t, "GET", "/api/sessions/"+c.ID+"/events?from=zero", "", "Upgrade", "websocket")
+	if status != http.StatusBadRequest || !strings.Contains(string(body), `"field": "from"`) {
+		t.Fatalf("from=zero: %d %s", status, body)
+	}
+}
+
+func TestGetSession(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 3}, "pace": "realtime"}`)
+	evs := readStream(t, c.EventsURL, 30*time.Second)
+	status, body := ts.do(t, "GET", "/api/sessions/"+c.ID, "")
+	if status != http.StatusOK {
+		t.Fatalf("get: %d %s", status, body)
+	}
+	var snap struct {
+		ID        string `json:"id"`
+		Scenario  string `json:"scenario"`
+		State     string `json:"state"`
+		Processes []struct {
+			Name     string `json:"name"`
+			PID      int    `json:"pid"`
+			State    string `json:"state"`
+			ExitCode *int   `json:"exit_code"`
+		} `json:"processes"`
+		Events int            `json:"events"`
+		Result map[string]any `json:"result"`
+	}
+	if err := json.Unmarshal(body, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.ID != c.ID || snap.Scenario != "pipe" || snap.State != "finished" || snap.Events != len(evs) {
+		t.Fatalf("snapshot %s", body)
+	}
+	if len(snap.Processes) != 2 {
+		t.Fatalf("processes %s", body)
+	}
+	for _, p := range snap.Processes {
+		if p.PID <= 0 || p.State != "exited" || p.ExitCode == nil || *p.ExitCode != 0 {
+			t.Fatalf("process %+v", p)
+		}
+	}
+	if snap.Result["messages_received"] != 3.0 {
+		t.Fatalf("result %v", snap.Result)
+	}
+}
+
+func TestStopRunningSession(t *testing.T) {
+	ts := newTestServer(t)
+	// Step mode: the processes wait for the presenter, so the session is
+	// certainly still running when it is stopped.
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 5}, "pace": "step"}`)
+	waitState(t, ts, c.ID, "running")
+	auth := []string{"Authorization", "Bearer " + c.PresenterToken}
+
+	if status, body := ts.do(t, "DELETE", "/api/sessions/"+c.ID, ""); status != http.StatusUnauthorized {
+		t.Fatalf("delete without token: %d %s", status, body)
+	}
+	if status, body := ts.do(t, "DELETE", "/api/sessions/"+c.ID, "", "Authorization", "Bearer wrong"); status != http.StatusForbidden {
+		t.Fatalf("delete with a wrong token: %d %s", status, body)
+	}
+	if status, body := ts.do(t, "DELETE", "/api/sessions/"+c.ID, "", auth...); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	evs := readStream(t, c.EventsURL, 10*time.Second)
+	checkStream(t, evs)
+	if last := evs[len(evs)-1]; last.State != event.StateStopped {
+		t.Fatalf("last event %+v", last)
+	}
+	assertGone(t, pidsOf(evs))
+}
+
+func TestStepMode(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 2}, "pace": "step"}`)
+	auth := []string{"Authorization", "Bearer " + c.PresenterToken}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, c.EventsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	var evs, pending []event.Event
+	// next returns the next ready event (a process waiting for a step) or
+	// the terminal one.
+	next := func() event.Event {
+		t.Helper()
+		for {
+			for len(pending) > 0 {
+				e := pending[0]
+				pending = pending[1:]
+				evs = append(evs, e)
+				if e.Kind == event.KindReady || e.Terminal() {
+					return e
+				}
+			}
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatalf("read after %d events: %v", len(evs), err)
+			}
+			pending = decodeMessage(t, b)
+		}
+	}
+	steps := 0
+	for e := next(); !e.Terminal(); e = next() {
+		status, body := ts.do(t, "POST", "/api/sessions/"+c.ID+"/control", `{"action": "step", "value": "`+e.Proc+`"}`, auth...)
+		if status != http.StatusOK {
+			for _, e := range evs {
+				t.Logf("%d %s %s %s", e.Seq, e.Kind, e.Proc, e.Call)
+			}
+			t.Fatalf("step %s: %d %s", e.Proc, status, body)
+		}
+		steps++
+		if steps > 50 {
+			t.Fatal("more than 50 steps for 2 messages")
+		}
+	}
+	checkStream(t, evs)
+	// pipe2, 2 writes, close by the child, 3 reads (two messages and end
+	// of file) by the parent: each one step.
+	if steps != 7 {
+		t.Fatalf("%d steps, want 7", steps)
+	}
+}
+
+// waitState polls the session until it reaches state.
+func waitState(t *testing.T, ts *testServer, id, state string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := ts.do(t, "GET", "/api/sessions/"+id, "")
+		var s struct {
+			State string `json:"state"`
+		}
+		_ = json.Unmarshal(body, &s)
+		if s.State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session %s is %q, not %q", id, s.State, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
