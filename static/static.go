@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"path"
@@ -14,7 +15,11 @@ import (
 	"sync"
 )
 
-//go:embed *.js *.css *.svg
+// The page's entry and styles sit at the top; its modules under js/, the
+// per-mechanism drawings under js/mechanisms/, the code shown for each
+// scenario under js/snippets/ and third-party files under vendor/.
+//
+//go:embed *.js *.css *.svg js/*.js js/mechanisms/*.js js/snippets/*.js vendor/*.js
 var files embed.FS
 
 // FS returns the embedded files.
@@ -49,6 +54,24 @@ func hashesOf() map[string]string {
 // browser never runs yesterday's script against today's server.
 func URL(name string) string {
 	return "/static/" + name + "?v=" + hashesOf()[name]
+}
+
+// ImportMap returns the page's import map as JSON: every module's plain
+// address mapped to its address with a content hash. Modules import each
+// other by plain relative paths; the map makes those imports cacheable for a
+// year and still fresh after each change.
+func ImportMap() string {
+	imports := map[string]string{}
+	for name := range hashesOf() {
+		if strings.HasSuffix(name, ".js") {
+			imports["/static/"+name] = URL(name)
+		}
+	}
+	b, err := json.Marshal(map[string]any{"imports": imports})
+	if err != nil {
+		return `{"imports":{}}`
+	}
+	return string(b)
 }
 
 // Handler serves the files under /static/. A request that names the

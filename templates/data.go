@@ -10,6 +10,9 @@ type PageData struct {
 	// SessionID is set on a session's own page (/s/{id}); empty on the
 	// playground's front page.
 	SessionID string
+	// ImportMap is the JSON import map that gives every module its
+	// address with a content hash.
+	ImportMap string
 	// Asset maps a static file's name to its URL with a content hash.
 	Asset func(name string) string
 }

@@ -12,7 +12,7 @@ import (
 // handlePage serves the playground: pick a scenario, set it up, start it.
 func (s *Server) handlePage() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, templates.PageData{Title: "IPC Playground", Asset: static.URL})
+		s.render(w, r, templates.PageData{Title: "IPC Playground", Asset: static.URL, ImportMap: static.ImportMap()})
 	}
 }
 
@@ -26,7 +26,7 @@ func (s *Server) handleSessionPage() http.HandlerFunc {
 			_ = templates.Missing(templates.PageData{Title: "No such session", Asset: static.URL}).Render(r.Context(), w)
 			return
 		}
-		s.render(w, r, templates.PageData{Title: sess.Scenario + " · IPC Playground", SessionID: sess.ID, Asset: static.URL})
+		s.render(w, r, templates.PageData{Title: sess.Scenario + " · IPC Playground", SessionID: sess.ID, Asset: static.URL, ImportMap: static.ImportMap()})
 	}
 }
 

@@ -37,6 +37,7 @@ const (
 	KindLost     = "lost"     // a datagram that was sent never arrived
 	KindNote     = "note"     // a plain sentence for the student
 	KindPace     = "pace"     // the session's pace changed (pause, resume, speed)
+	KindSleep    = "sleep"    // slow pace: a process pauses before its next call
 )
 
 // Session states, used by KindSession events and by the session resource.

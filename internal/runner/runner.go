@@ -275,7 +275,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		ID: id, Token: randomID(16), Scenario: sc.Name, Pace: pace, Params: vals, Created: time.Now(),
 		plan: plan, start: monotonicNow(), runner: r, dir: dir,
 		notify: make(chan struct{}), state: event.StateStarting, ctl: map[string]*os.File{},
-		cmds: map[string]*exec.Cmd{}, sent: map[int64]bool{}, held: map[int64][]heldEv{},
+		cmds: map[string]*exec.Cmd{}, sent: map[int64]bool{}, held: map[string][]heldEv{},
 		speed: 1, done: make(chan struct{}), stop: make(chan string, 1), detector: newDeadlockDetector(),
 	}
 	return s, nil

@@ -18,7 +18,8 @@ const (
 	ProcStarting = "starting"
 	ProcRunning  = "running"
 	ProcBlocked  = "blocked"
-	ProcReady    = "ready" // step mode: waiting for the presenter
+	ProcReady    = "ready"    // step mode: waiting for the presenter
+	ProcSleeping = "sleeping" // slow pace: pausing before its next call
 	ProcExited   = "exited"
 )
 
@@ -67,9 +68,9 @@ type Session struct {
 	result   map[string]any
 	ctl      map[string]*os.File // server's end of each control pipe
 	cmds     map[string]*exec.Cmd
-	sent     map[int64]bool     // message ids whose send was logged
-	held     map[int64][]heldEv // receives waiting for their send
-	arrivals uint64             // events taken so far, in the order they came
+	sent     map[int64]bool      // message ids whose send was logged
+	held     map[string][]heldEv // per process: events waiting behind a receive whose send is missing
+	arrivals uint64              // events taken so far, in the order they came
 	pgid     int
 	stopWhy  string // why the server ended it early, if it did
 	speed    float64
@@ -173,21 +174,10 @@ func (s *Session) fromWorker(e event.Event) {
 		return
 	}
 	s.arrivals++
-	if isReceive(e.Kind) && e.Msg != 0 && !s.sent[e.Msg] {
-		s.held[e.Msg] = append(s.held[e.Msg], heldEv{e, s.arrivals})
-		return
-	}
-	s.appendLocked(e, s.arrivals)
-	if isSend(e.Kind) && e.Msg != 0 {
-		s.sent[e.Msg] = true
-		for _, h := range s.held[e.Msg] {
-			s.appendLocked(h.e, h.arrival)
-		}
-		delete(s.held, e.Msg)
-	}
+	s.admitLocked(e, s.arrivals)
 }
 
-// heldEv is a receive waiting for its send, with the order it came in.
+// heldEv is an event waiting to be logged, with the order it came in.
 type heldEv struct {
 	e       event.Event
 	arrival uint64
@@ -196,14 +186,60 @@ type heldEv struct {
 func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
 func isReceive(kind string) bool { return kind == event.KindRead || kind == event.KindRecv }
 
-// flushHeld logs receives whose send never arrived (the sender died between
-// its call and its report). Callers hold mu.
-func (s *Session) flushHeld() {
-	for msg, hs := range s.held {
-		for _, h := range hs {
-			s.appendLocked(h.e, h.arrival)
+// waitsForSend reports whether e is a receive whose send is not logged yet.
+func (s *Session) waitsForSend(e *event.Event) bool {
+	return isReceive(e.Kind) && e.Msg != 0 && !s.sent[e.Msg]
+}
+
+// admitLocked logs e, unless it must wait: a receive waits for its send,
+// and every later event of the same process waits behind it, so each
+// process's events stay in the order it made them. Callers hold mu.
+func (s *Session) admitLocked(e event.Event, arrival uint64) {
+	if e.Proc != "" && (len(s.held[e.Proc]) > 0 || s.waitsForSend(&e)) {
+		s.held[e.Proc] = append(s.held[e.Proc], heldEv{e, arrival})
+		return
+	}
+	s.logLocked(e, arrival)
+}
+
+// logLocked appends e and, if it is a send, lets the events that waited
+// for it go. Callers hold mu.
+func (s *Session) logLocked(e event.Event, arrival uint64) {
+	s.appendLocked(e, arrival)
+	if isSend(e.Kind) && e.Msg != 0 {
+		s.sent[e.Msg] = true
+		s.releaseLocked()
+	}
+}
+
+// releaseLocked logs, for each process, the waiting events from the front
+// of its queue up to the next receive whose send is still missing.
+func (s *Session) releaseLocked() {
+	for proc, q := range s.held {
+		for len(q) > 0 && !s.waitsForSend(&q[0].e) {
+			h := q[0]
+			q = q[1:]
+			s.held[proc] = q // logLocked may come back here
+			s.logLocked(h.e, h.arrival)
+			q = s.held[proc]
 		}
-		delete(s.held, msg)
+		if len(q) == 0 {
+			delete(s.held, proc)
+		}
+	}
+}
+
+// flushHeld logs every waiting event, in each process's order: their sends
+// will never come (a sender died between its call and its report). Callers
+// hold mu.
+func (s *Session) flushHeld() {
+	for len(s.held) > 0 {
+		for proc, q := range s.held {
+			delete(s.held, proc)
+			for _, h := range q {
+				s.appendLocked(h.e, h.arrival)
+			}
+		}
 	}
 }
 
@@ -213,7 +249,7 @@ func (s *Session) emit(e event.Event) {
 	defer s.mu.Unlock()
 	e.T = monotonicNow() - s.start
 	s.arrivals++
-	s.appendLocked(e, s.arrivals)
+	s.admitLocked(e, s.arrivals)
 }
 
 // appendLocked numbers e, logs it, updates the process table and wakes the
@@ -260,6 +296,8 @@ func (s *Session) track(e *event.Event, arrival uint64) {
 		p.State, p.Call, p.Obj = ProcBlocked, e.Call, e.Obj
 	case event.KindReady:
 		p.State, p.Call, p.Obj = ProcReady, e.Call, e.Obj
+	case event.KindSleep:
+		p.State, p.Call, p.Obj = ProcSleeping, e.Call, e.Obj
 	default:
 		if p.State != ProcExited {
 			p.State, p.Call, p.Obj = ProcRunning, "", ""

@@ -214,7 +214,10 @@ func (w *worker) Gate(call, obj string) error {
 			<-ch
 		case pace == "slow":
 			if sleepUntil.IsZero() {
-				sleepUntil = time.Now().Add(time.Duration(float64(slowDelay) / speed))
+				d := time.Duration(float64(slowDelay) / speed)
+				sleepUntil = time.Now().Add(d)
+				w.Emit(&event.Event{T: w.Now(), Kind: event.KindSleep, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj,
+					Attrs: map[string]any{"ns": d.Nanoseconds()}})
 			}
 			d := time.Until(sleepUntil)
 			if d <= 0 {

@@ -1,0 +1,97 @@
+// The controls: the scenario picker and its parameter form, built from
+// GET /api/scenarios, and the presenter's buttons (stop, pause, step,
+// speed). Errors from the API are shown next to the field they blame.
+
+import { $, h } from './dom.js';
+
+// SPEEDS are the choices of the speed slider; 1× is in the middle.
+export const SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 4];
+
+export class Controls {
+  constructor({ onPick }) {
+    this.form = $('#setup');
+    this.picker = $('#scenario');
+    this.params = $('#params');
+    this.pace = $('#pace');
+    this.list = [];
+    this.picker.addEventListener('change', () => { this.build(); onPick(this.current()); });
+  }
+
+  // fill lists the scenarios and builds the form of the chosen one.
+  fill(list, chosen) {
+    this.list = list;
+    this.picker.replaceChildren(...list.map((sc) => h('option', { value: sc.name }, sc.title || sc.name)));
+    if (chosen && list.some((sc) => sc.name === chosen)) this.picker.value = chosen;
+    this.build();
+  }
+
+  current() { return this.list.find((sc) => sc.name === this.picker.value) || null; }
+  find(name) { return this.list.find((sc) => sc.name === name) || null; }
+
+  // build makes one input per parameter, bounded as the server bounds it.
+  build(values = {}) {
+    const sc = this.current();
+    const legend = this.params.querySelector('legend');
+    this.params.replaceChildren(legend);
+    if (!sc) return;
+    for (const p of sc.params || []) this.params.append(field(p, values[p.name]));
+  }
+
+  // setValues fills the form from a session's parameters.
+  setValues(scenario, params, pace) {
+    if (scenario && this.find(scenario)) this.picker.value = scenario;
+    this.build(params || {});
+    if (pace) this.pace.value = pace;
+  }
+
+  // read returns what the form asks for. Numbers go as numbers; the
+  // server checks the bounds and says what is wrong.
+  read() {
+    const sc = this.current();
+    const params = {};
+    for (const p of (sc && sc.params) || []) {
+      const el = this.params.querySelector(`[name="${p.name}"]`);
+      if (!el || el.value === '') continue;
+      if (p.type === 'bool') params[p.name] = el.checked;
+      else if (p.type === 'int' || p.type === 'float' || p.type === 'number') params[p.name] = Number(el.value);
+      else params[p.name] = el.value;
+    }
+    return { scenario: this.picker.value, params, pace: this.pace.value };
+  }
+
+  // showError puts the server's sentence next to the field it blames.
+  showError(err) {
+    this.clearErrors();
+    const name = (err.field || '').replace(/^params\./, '');
+    const input = name && (this.params.querySelector(`[name="${name}"]`) || this.form.querySelector(`[name="${name}"]`));
+    const slot = input && input.closest('label') && input.closest('label').querySelector('.field-error');
+    if (input) input.setAttribute('aria-invalid', 'true');
+    if (slot) slot.textContent = err.message;
+    else $('#setup-error').textContent = err.message;
+    if (input) input.focus();
+  }
+
+  clearErrors() {
+    for (const el of this.form.querySelectorAll('.field-error')) el.textContent = '';
+    for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  }
+}
+
+function field(p, value) {
+  const v = value ?? p.default;
+  const err = h('span', { class: 'field-error', role: 'alert' });
+  let input;
+  if (p.choices && p.choices.length) {
+    input = h('select', { name: p.name }, ...p.choices.map((c) => h('option', { value: c, selected: String(c) === String(v) }, c)));
+  } else if (p.type === 'bool') {
+    input = h('input', { type: 'checkbox', name: p.name, checked: !!v });
+  } else if (p.type === 'int' || p.type === 'float' || p.type === 'number') {
+    input = h('input', { type: 'number', name: p.name, value: v, min: p.min, max: p.max, step: p.type === 'int' ? 1 : 'any', inputmode: 'numeric' });
+  } else {
+    input = h('input', { type: 'text', name: p.name, value: v ?? '' });
+  }
+  input.id = `param-${p.name}`;
+  const name = p.name.replaceAll('_', ' ').replace(/ ms$/, '');
+  return h('label', { class: 'param', title: p.help || '' },
+    h('span', {}, p.unit ? `${name} (${p.unit})` : name), input, err);
+}

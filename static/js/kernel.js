@@ -1,0 +1,73 @@
+// The kernel panel: the session's live objects and processes the way the
+// usual tools list them (ps, ipcs, ls /dev/shm and /dev/mqueue, ss), with
+// the numbers the events carried.
+
+import { num } from './dom.js';
+
+// SECTIONS lists each family of objects under the command that shows it.
+const SECTIONS = [
+  { kinds: ['pipe', 'fifo'], cmd: '$ ls -l /proc/PID/fd   # pipes and FIFOs', cols: ['object', 'bytes', 'capacity', 'ends open'] },
+  { kinds: ['mq'], cmd: '$ ls -l /dev/mqueue   # POSIX message queues', cols: ['object', 'messages', 'max', 'waiting'] },
+  { kinds: ['msg'], cmd: '$ ipcs -q   # System V message queues', cols: ['object', 'messages', 'max', 'waiting'] },
+  { kinds: ['shm'], cmd: '$ ls -l /dev/shm; ipcs -m   # shared memory', cols: ['object', 'size', 'value', 'attached'] },
+  { kinds: ['sem', 'futex'], cmd: '$ ipcs -s   # semaphores', cols: ['object', 'value', 'waiters', 'blocked'] },
+  { kinds: ['unix', 'tcp', 'udp'], cmd: '$ ss -xtua   # sockets', cols: ['object', 'queued', 'capacity', 'connections'] },
+];
+
+const STAT = { running: 'R', blocked: 'S', ready: 'S', sleeping: 'S', starting: '-' };
+
+export class KernelPanel {
+  constructor(pre) {
+    this.pre = pre;
+    this.last = 0;
+    this.text = '';
+  }
+
+  // render redraws at most five times a second: it is text, and text
+  // nobody can read faster.
+  render(model, now, force) {
+    if (!force && now - this.last < 200) return;
+    this.last = now;
+    const text = this.format(model);
+    if (text !== this.text) { this.pre.textContent = text; this.text = text; }
+  }
+
+  format(model) {
+    const out = ['$ ps -o pid,stat,wchan,comm   # the session\'s processes'];
+    const rows = [['PID', 'STAT', 'WAITING IN', 'NAME']];
+    for (const p of model.procs.values()) {
+      if (p.state === 'exited') continue;
+      const wait = p.state === 'blocked' ? `${p.call}() ${p.obj}` : p.state === 'ready' ? 'step' : p.state === 'sleeping' ? 'pace' : '-';
+      rows.push([p.pid || '-', STAT[p.state] || '?', wait, p.name]);
+    }
+    out.push(...table(rows), rows.length === 1 ? '(none running)' : '', '');
+    let any = false;
+    for (const sec of SECTIONS) {
+      const objs = [...model.objs.values()].filter((o) => sec.kinds.includes(o.kind) && !o.gone);
+      if (!objs.length) continue;
+      any = true;
+      out.push(sec.cmd, ...table([sec.cols.map((c) => c.toUpperCase()), ...objs.map((o) => row(o, model))]), '');
+    }
+    if (!any) out.push(model.objs.size ? 'every IPC object of this session is gone' : 'no IPC object yet');
+    return out.join('\n');
+  }
+}
+
+function row(o, model) {
+  const holders = [...o.ends].map(([n, ends]) => `${n}:${[...ends].join('+')}`).join(' ') || '-';
+  const blocked = [...o.blocked].join(' ') || '-';
+  switch (o.kind) {
+    case 'pipe': case 'fifo': return [o.label, num(o.fill ?? 0), num(o.cap), holders];
+    case 'mq': case 'msg': return [o.label, num(o.fill ?? 0), num(o.cap), blocked];
+    case 'shm': return [o.label, num(o.cap), o.value ?? '-', holders];
+    case 'sem': case 'futex': return [o.label, o.value ?? '?', o.waiters ?? '?', blocked];
+  }
+  return [o.label, num(o.fill ?? 0), o.cap ? num(o.cap) : '-', o.conns.map((c) => `${c.from}->${c.to}`).join(' ') || '-'];
+}
+
+// table aligns rows in columns, like the tools do.
+function table(rows) {
+  const w = [];
+  for (const r of rows) r.forEach((c, i) => { w[i] = Math.max(w[i] || 0, String(c).length); });
+  return rows.map((r) => r.map((c, i) => String(c).padEnd(i === r.length - 1 ? 0 : w[i] + 2)).join(''));
+}

@@ -1,0 +1,281 @@
+// The model: what the events have said so far, and nothing else. Every
+// number the page shows is read from here, and every field here was set by
+// an event (pid, fill, cap, value, waiters, code, signal).
+
+const TERMINAL = ['finished', 'failed', 'stopped'];
+
+// kindOf names an object's family from its label: "mq:/x" -> "mq".
+export const kindOf = (label) => (label || '').split(':')[0];
+
+export class Model {
+  constructor() { this.reset(); }
+
+  reset() {
+    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1 };
+    this.procs = new Map();
+    this.objs = new Map();
+    this.count = { events: 0, sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, lost: 0, blocks: 0, errors: 0 };
+    this.seq = 0;
+    this.t = 0;
+    this.deadlock = null;
+    this.note = null;
+    this.last = null;
+  }
+
+  get ended() { return TERMINAL.includes(this.session.state); }
+
+  proc(name) {
+    let p = this.procs.get(name);
+    if (!p) {
+      p = { name, index: this.procs.size, role: '', pid: 0, state: 'starting', call: '', obj: '', code: null, sig: '',
+        startedBy: '', since: 0, bell: null, handler: null, error: null, ops: 0, holds: new Map() };
+      this.procs.set(name, p);
+    }
+    return p;
+  }
+
+  obj(label) {
+    let o = this.objs.get(label);
+    if (!o) {
+      o = { label, kind: kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
+        items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], writes: 0,
+        opener: '', attrs: {}, last: null };
+      this.objs.set(label, o);
+    }
+    return o;
+  }
+
+  // apply folds one event into the model. Events arrive in seq order.
+  apply(e) {
+    this.seq = e.seq;
+    this.t = Math.max(this.t, e.t || 0);
+    this.count.events++;
+    this.last = e;
+    const p = e.proc ? this.proc(e.proc) : null;
+    if (p) {
+      if (e.pid) p.pid = e.pid;
+      // Any call a process reports means it is running again: it was
+      // stepped, or its pause ended.
+      if (p.state === 'ready' || p.state === 'sleeping' || p.state === 'starting') p.state = 'running';
+      p.ops++;
+    }
+    const o = e.obj ? this.obj(e.obj) : null;
+    if (o) {
+      if (e.cap) o.cap = e.cap;
+      if (e.fill !== undefined) o.fill = e.fill;
+      if (e.value !== undefined) o.value = e.value;
+      if (e.waiters !== undefined) o.waiters = e.waiters;
+      if (e.kind !== 'sample') o.last = e;
+    }
+    const fn = handlers[e.kind];
+    if (fn) fn.call(this, e, p, o);
+  }
+}
+
+// One handler per event kind; each reads only its event.
+const handlers = {
+  session(e) {
+    const s = this.session;
+    if (e.state) s.state = e.state;
+    const a = e.attrs || {};
+    if (e.state === 'starting') {
+      s.id = a.id || s.id;
+      s.scenario = a.scenario || s.scenario;
+      s.params = a.params || {};
+      s.pace = a.pace || '';
+      for (const pr of a.procs || []) {
+        const p = this.proc(pr.name);
+        p.role = pr.role || '';
+        p.startedBy = pr.started_by || '';
+      }
+      for (const ob of a.objects || []) this.obj(ob.label).attrs.kind = ob.kind;
+    }
+    if (e.result) s.result = e.result;
+    if (TERMINAL.includes(e.state)) {
+      for (const p of this.procs.values()) if (p.state === 'ready' || p.state === 'sleeping') p.state = 'running';
+    }
+  },
+  spawn(e, p) { p.state = 'running'; p.since = e.t; if (e.peer) p.startedBy = e.peer; },
+  exit(e, p) {
+    p.state = 'exited';
+    p.code = e.code ?? null;
+    p.sig = e.sig || '';
+    p.call = '';
+    // A process that ends holds nothing: semaphore undo gives its
+    // permits back.
+    p.holds.clear();
+    // The kernel closes every descriptor of a process that ends; an
+    // anonymous pipe whose last descriptor closes is freed.
+    for (const o of this.objs.values()) {
+      o.blocked.delete(p.name);
+      if (o.ends.delete(p.name) && o.kind === 'pipe' && o.ends.size === 0) o.gone = true;
+    }
+  },
+  open(e, p, o) {
+    o.gone = false;
+    if (!o.opener) o.opener = e.proc || '';
+    if (e.attrs) Object.assign(o.attrs, e.attrs);
+    const ends = endsOf(o, e);
+    if (p && ends.length) {
+      if (!o.ends.has(p.name)) o.ends.set(p.name, new Set());
+      for (const end of ends) o.ends.get(p.name).add(end);
+    }
+  },
+  // A sample of shared memory carries the segment's first bytes: the
+  // cells take them, keeping who wrote them last.
+  sample(e, p, o) {
+    if (!o || o.kind !== 'shm' || !e.data) return;
+    for (let i = 0; i * 2 < e.data.length && i < 4096; i++) {
+      const prev = o.cells.get(i) || {};
+      o.cells.set(i, { ...prev, byte: e.data.slice(i * 2, i * 2 + 2) });
+    }
+  },
+  close(e, p, o) {
+    if (!p || !o) return;
+    const end = e.attrs && e.attrs.end;
+    const held = o.ends.get(p.name);
+    if (end && held) held.delete(end);
+    if (!end || (held && held.size === 0)) o.ends.delete(p.name);
+    if (o.kind === 'pipe' && o.ends.size === 0) o.gone = true;
+  },
+  unlink(e, p, o) { if (o) o.gone = true; },
+  write(e, p, o) { dataIn.call(this, e, p, o); },
+  send(e, p, o) { dataIn.call(this, e, p, o); },
+  read(e, p, o) { dataOut.call(this, e, p, o); },
+  recv(e, p, o) { dataOut.call(this, e, p, o); },
+  block(e, p, o) {
+    p.state = 'blocked';
+    p.call = e.call || '';
+    p.obj = e.obj || '';
+    p.since = e.t;
+    if (o) o.blocked.add(p.name);
+    this.count.blocks++;
+  },
+  unblock(e, p, o) {
+    p.state = 'running';
+    p.call = '';
+    if (o) o.blocked.delete(p.name);
+  },
+  ready(e, p) { p.state = 'ready'; p.call = e.call || ''; p.obj = e.obj || ''; p.since = e.t; },
+  // A "sleep" event (a process pausing for the session's pace) is drawn
+  // as sleeping until its next call.
+  sleep(e, p) { p.state = 'sleeping'; p.call = e.call || ''; p.obj = e.obj || ''; },
+  wait(e, p, o) { hold(p, o, +1); if (o) o.blocked.delete(p.name); },
+  post(e, p, o) { hold(p, o, -1); },
+  signal(e, p) {
+    const target = e.peer ? this.proc(e.peer) : null;
+    if (!target) return;
+    target.bell = { seq: e.seq, name: sigName(e), from: e.proc };
+    bump(target, 'signalsFrom', e.proc);
+  },
+  deliver(e, p) {
+    const from = (e.attrs && e.attrs.from) || '';
+    p.handler = { seq: e.seq, name: sigName(e), from };
+    bump(p, 'handledFrom', from);
+  },
+  connect(e, p, o) {
+    if (!o) return;
+    const c = o.conns.find((c) => c.from === e.proc && c.to === (e.peer || ''));
+    if (c) c.connected = true;
+    else o.conns.push({ from: e.proc, to: e.peer || '', seq: e.seq, connected: true });
+  },
+  accept(e, p, o) {
+    if (!o) return;
+    const c = o.conns.find((c) => c.to === e.proc || c.from === e.peer);
+    if (c) c.accepted = true;
+    else o.conns.push({ from: e.peer || '', to: e.proc, seq: e.seq, accepted: true });
+  },
+  lost(e, p, o) {
+    this.count.lost++;
+    if (!o) return;
+    takeItem(o, e.msg);
+    o.lost.push({ msg: e.msg, seq: e.seq });
+    if (o.lost.length > 20) o.lost.shift();
+  },
+  error(e, p) { this.count.errors++; if (p) p.error = { call: e.call, obj: e.obj, error: e.error, errno: e.errno, seq: e.seq }; },
+  deadlock(e) { this.deadlock = { cycle: e.cycle || [], text: e.text || '', seq: e.seq }; },
+  note(e, p) {
+    this.note = { text: e.text, seq: e.seq };
+    // Progress notes ("added 1 20 times of 200") carry the count done.
+    const a = e.attrs || {};
+    if (p && a.done !== undefined) { p.done = a.done; p.of = a.of; }
+  },
+  pace(e) {
+    const a = e.attrs || {};
+    if (a.paused !== undefined) this.session.paused = a.paused;
+    if (a.speed !== undefined) this.session.speed = a.speed;
+  },
+};
+
+// endsOf says which ends of an object an open gives its process: both
+// ends of a new pipe, the one a FIFO was opened for, or just "open".
+function endsOf(o, e) {
+  const a = e.attrs || {};
+  if (o.kind === 'pipe') return ['read', 'write'];
+  if (a.end) return [a.end];
+  if (o.kind === 'fifo') return [];
+  return ['open'];
+}
+
+function dataIn(e, p, o) {
+  this.count.sent++;
+  this.count.bytesSent += e.bytes || 0;
+  if (!o) return;
+  o.writes++;
+  if (p) addEnd(o, p.name, 'write');
+  if (e.offset !== undefined) { mark(o, e, 'write'); return; }
+  o.items.push({ msg: e.msg, bytes: e.bytes || 0, prio: e.prio, type: e.type, proc: e.proc, seq: e.seq });
+  if (o.items.length > 4096) o.items.splice(0, o.items.length - 4096);
+}
+
+function dataOut(e, p, o) {
+  if (!o) return;
+  if (p) addEnd(o, p.name, 'read');
+  if (e.offset !== undefined) { mark(o, e, 'read'); return; }
+  if (!e.bytes && e.text) { o.eof = true; return; }
+  this.count.received++;
+  this.count.bytesReceived += e.bytes || 0;
+  takeItem(o, e.msg);
+}
+
+function addEnd(o, name, end) {
+  if (o.kind !== 'pipe' && o.kind !== 'fifo') return;
+  if (!o.ends.has(name)) o.ends.set(name, new Set());
+  o.ends.get(name).add(end);
+}
+
+// takeItem removes the message a receive got; without an id, the oldest.
+function takeItem(o, msg) {
+  const i = msg ? o.items.findIndex((it) => it.msg === msg) : 0;
+  if (i >= 0 && o.items.length) o.items.splice(i, 1);
+}
+
+// mark records a shared-memory access in the cells it touched. data is a
+// hex prefix of the bytes, so only those cells get a value.
+function mark(o, e, op) {
+  const hex = e.data || '';
+  const n = Math.max(e.bytes || 0, hex.length / 2);
+  for (let i = 0; i < n && i < 4096; i++) {
+    const at = e.offset + i;
+    const prev = o.cells.get(at) || {};
+    const byte = i * 2 < hex.length ? hex.slice(i * 2, i * 2 + 2) : prev.byte;
+    o.cells.set(at, { byte, writer: op === 'write' ? e.proc : prev.writer, op, seq: e.seq, proc: e.proc });
+  }
+}
+
+function hold(p, o, d) {
+  if (!p || !o) return;
+  const n = (p.holds.get(o.label) || 0) + d;
+  if (n > 0) p.holds.set(o.label, n); else p.holds.delete(o.label);
+}
+
+// bump counts one more signal in a process's map by sender.
+function bump(p, field, from) {
+  if (!p[field]) p[field] = new Map();
+  p[field].set(from, (p[field].get(from) || 0) + 1);
+}
+
+function sigName(e) {
+  const a = e.attrs || {};
+  return a.name || (a.signo ? `signal ${a.signo}` : 'signal');
+}

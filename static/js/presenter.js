@@ -1,0 +1,100 @@
+// The presenter's controls for one session: stop, pause, step (choosing the
+// process) and speed. They appear only in the browser holding the session's
+// token; anyone else watches. Speed also sets how fast this page animates,
+// for viewers too.
+
+import * as api from './api.js';
+import { $, h, set } from './dom.js';
+import { SPEEDS } from './controls.js';
+import { openShare } from './share.js';
+
+export class Presenter {
+  constructor({ player }) {
+    this.player = player;
+    this.id = '';
+    this.token = '';
+    this.speedIdx = SPEEDS.indexOf(1);
+    this.box = $('#controls');
+    this.err = $('#control-error');
+    this.pick = $('#step-proc');
+    $('#stop').addEventListener('click', () => this.stop());
+    $('#pause').addEventListener('click', () => this.togglePause());
+    $('#step').addEventListener('click', () => this.step(this.pick.value || null));
+    $('#speed').addEventListener('input', (ev) => this.setSpeed(Number(ev.target.value)));
+    $('#share').addEventListener('click', () => openShare(`${location.origin}/s/${this.id}`));
+    this.procs = '';
+  }
+
+  get active() { return !!this.token; }
+
+  attach(id, token, snap) {
+    this.id = id;
+    this.token = token;
+    this.box.hidden = false;
+    this.box.dataset.role = token ? 'presenter' : 'viewer';
+    $('#share').hidden = false;
+    this.pace = snap.pace;
+    this.err.textContent = '';
+    const i = SPEEDS.indexOf(snap.speed);
+    if (i >= 0) this.setSpeed(i, false);
+  }
+
+  async send(action, value = null) {
+    if (!this.active) return;
+    this.err.textContent = '';
+    try {
+      await api.control(this.id, this.token, action, value);
+    } catch (err) {
+      this.err.textContent = err.message;
+    }
+  }
+
+  async stop() {
+    if (!this.active) return;
+    this.err.textContent = '';
+    try { await api.stop(this.id, this.token); } catch (err) { this.err.textContent = err.message; }
+  }
+
+  togglePause() { this.send(this.paused ? 'resume' : 'pause'); }
+
+  step(name) {
+    if (this.pace !== 'step') return;
+    this.send('step', name || null);
+  }
+
+  // setSpeed moves the slider to SPEEDS[i]: the page's animation follows
+  // at once; the processes follow when the presenter sets it.
+  setSpeed(i, tell = true) {
+    this.speedIdx = Math.max(0, Math.min(SPEEDS.length - 1, i));
+    const v = SPEEDS[this.speedIdx];
+    $('#speed').value = String(this.speedIdx);
+    $('#speed-out').textContent = `${v}×`;
+    this.player.speed = v;
+    if (tell && this.active && this.live) this.send('speed', v);
+  }
+
+  faster() { this.setSpeed(this.speedIdx + 1); }
+  slower() { this.setSpeed(this.speedIdx - 1); }
+
+  // render keeps the buttons true to the session: what can be done now.
+  render(model) {
+    const live = !!this.id && !model.ended;
+    this.live = live;
+    this.paused = model.session.paused;
+    const mine = this.active && live;
+    for (const sel of ['#stop', '#pause']) set($(sel), { disabled: !mine });
+    set($('#pause'), { text: this.paused ? 'Resume' : 'Pause', 'aria-pressed': String(this.paused) });
+    const stepping = mine && this.pace === 'step';
+    set($('#step'), { disabled: !stepping || ![...model.procs.values()].some((p) => p.state === 'ready') });
+    set(this.pick, { disabled: !stepping });
+    set($('.stepper'), { hidden: this.pace === 'step' ? null : true });
+    set(document.body, { 'data-presenter': mine ? 'true' : 'false' });
+    const names = [...model.procs.keys()].join(',');
+    if (names !== this.procs) {
+      this.procs = names;
+      const keep = this.pick.value;
+      this.pick.replaceChildren(h('option', { value: '' }, 'next in line'), ...[...model.procs.keys()].map((n) => h('option', { value: n }, n)));
+      this.pick.value = keep;
+    }
+  }
+}

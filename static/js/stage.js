@@ -1,0 +1,152 @@
+// The stage: one SVG with the session's processes as boxes and its
+// mechanism drawn between them by a per-mechanism module. The stage redraws
+// from the model once per animation frame, and runs the travel animations
+// (a message leaving one process and landing in the kernel object).
+
+import { s, set } from './dom.js';
+import * as boxes from './procs.js';
+import { mechanism } from './mechanisms/index.js';
+
+// The stage is 1000 units wide; its height follows the space it has, so
+// the drawing fills a wide projector screen and a tall laptop alike.
+export const W = 1000;
+const MIN_H = 380;
+const MAX_H = 700;
+
+export class Stage {
+  constructor(root, { onProcClick }) {
+    this.root = root;
+    this.onProcClick = onProcClick;
+    this.tokens = [];
+    this.dirty = true;
+    this.mech = null;
+    this.svg = null;
+    this.H = 440;
+    new ResizeObserver(() => this.resize()).observe(root);
+  }
+
+  // resize fits the drawing's height to the panel, then lays it out again.
+  resize() {
+    const r = this.root.getBoundingClientRect();
+    if (!r.width || !r.height) return;
+    const h = Math.round(Math.min(MAX_H, Math.max(MIN_H, (W * r.height) / r.width)));
+    if (Math.abs(h - this.H) < 8) return;
+    this.H = h;
+    if (!this.svg) return;
+    this.svg.setAttribute('viewBox', `0 0 ${W} ${h}`);
+    this.ctx.H = h;
+    this.layout();
+    this.dirty = true;
+    if (this.onResize) this.onResize();
+  }
+
+  // begin draws an empty stage for a session of the given mechanism.
+  begin(mechName, model) {
+    this.model = model;
+    this.mech = mechanism(mechName);
+    const H = this.H;
+    this.svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'stage-svg', role: 'img', 'aria-label': `${mechName} stage` });
+    this.svg.append(defs());
+    this.layers = {};
+    for (const name of ['links', 'objs', 'procs', 'tokens', 'over']) {
+      this.layers[name] = s('g', { class: `layer-${name}` });
+      this.svg.append(this.layers[name]);
+    }
+    this.root.replaceChildren(this.svg);
+    this.boxes = new Map();
+    this.pos = new Map();
+    this.tokens = [];
+    this.ctx = { model, pos: (n) => this.pos.get(n), layers: this.layers, W, H };
+    this.mstate = this.mech.init(this.layers, this.ctx);
+    this.dirty = true;
+  }
+
+  // layout places the process boxes; it runs again when a process appears.
+  layout() {
+    const procs = [...this.model.procs.values()];
+    this.pos = this.mech.layout(procs, this.model, { W, H: this.H });
+    for (const p of procs) {
+      let g = this.boxes.get(p.name);
+      if (!g) {
+        g = boxes.create(p);
+        g.addEventListener('click', () => this.onProcClick(p.name));
+        this.layers.procs.append(g);
+        this.boxes.set(p.name, g);
+      }
+      const at = this.pos.get(p.name) || { x: W / 2, y: this.H / 2 };
+      set(g, { transform: `translate(${at.x},${at.y})${at.scale && at.scale < 1 ? ` scale(${at.scale.toFixed(3)})` : ''}` });
+    }
+  }
+
+  // animate starts the travel of one event's message, if the mechanism
+  // draws one, and says when the event should apply: 'after' the token
+  // lands, or at once.
+  animate(e, ms) {
+    if (!this.mech || !this.mech.travel) return null;
+    if (this.boxes.size !== this.model.procs.size) this.layout();
+    const tr = this.mech.travel(e, this.model, this.ctx);
+    if (!tr) return null;
+    const p = this.model.procs.get(e.proc);
+    const idx = p ? p.index : 0;
+    const el = s('g', { class: `token token-${e.kind}` },
+      s('path', { d: boxes.shapePath(boxes.procShape(idx), 15), fill: boxes.procColor(idx) }),
+      s('text', { y: 5, 'text-anchor': 'middle' }, tr.label ?? (e.msg ? String(e.msg) : '')));
+    this.layers.tokens.append(el);
+    this.tokens.push({ el, from: tr.from, to: tr.to, t0: performance.now(), ms: ms * (tr.when === 'after' ? 0.8 : 1), lost: tr.lost });
+    if (this.tokens.length > 24) this.tokens.shift().el.remove();
+    return tr.when || null;
+  }
+
+  // frame draws the model if it changed, moves the tokens, and reports
+  // whether anything still moves.
+  frame(now) {
+    if (!this.mech) return false;
+    if (this.dirty) {
+      if (this.boxes.size !== this.model.procs.size) this.layout();
+      const seq = this.model.seq;
+      for (const [name, g] of this.boxes) boxes.update(g, this.model.procs.get(name), seq);
+      this.mech.draw(this.mstate, this.model, this.ctx);
+      this.dirty = false;
+    }
+    this.tokens = this.tokens.filter((tk) => moveToken(tk, now));
+    return this.tokens.length > 0;
+  }
+
+  // dropTokens removes every token, when the page jumps ahead.
+  dropTokens() {
+    for (const tk of this.tokens) tk.el.remove();
+    this.tokens = [];
+  }
+}
+
+// moveToken places a token along its straight path; it is removed when it
+// arrives. A lost datagram falls away instead of arriving.
+function moveToken(tk, now) {
+  const f = Math.min(1, (now - tk.t0) / tk.ms);
+  const e = f < 0.5 ? 2 * f * f : 1 - (-2 * f + 2) ** 2 / 2;
+  let x = tk.from.x + (tk.to.x - tk.from.x) * e;
+  let y = tk.from.y + (tk.to.y - tk.from.y) * e;
+  if (tk.lost && f > 0.5) y += (f - 0.5) * 160;
+  tk.el.setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
+  if (f >= 1) { tk.el.remove(); return false; }
+  return true;
+}
+
+// defs holds the patterns and markers every mechanism may use.
+function defs() {
+  return s('defs', {},
+    s('pattern', { id: 'stripes', width: 16, height: 16, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+      s('rect', { width: 16, height: 16, class: 'stripe-bg' }),
+      s('rect', { width: 7, height: 16, class: 'stripe-fg' })),
+    s('pattern', { id: 'hatch', width: 10, height: 10, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(-45)' },
+      s('rect', { width: 10, height: 10, class: 'hatch-bg' }),
+      s('rect', { width: 3, height: 10, class: 'hatch-fg' })),
+    marker('arrow', 'arrow-head'),
+    marker('arrow-hot', 'arrow-head hot'),
+    marker('arrow-soft', 'arrow-head soft'));
+}
+
+function marker(id, cls) {
+  return s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse' },
+    s('path', { d: 'M0,0L10,5L0,10Z', class: cls }));
+}

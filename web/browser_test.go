@@ -1,0 +1,546 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The browser tests drive the real page in Debian's Chromium against a real
+// server with real worker processes: they press Start as a presenter would,
+// wait for the session to end, and check what the stage shows. Each keeps a
+// screenshot in testdata/artifacts/ for a person to look at.
+
+const artifacts = "testdata/artifacts"
+
+// chromium finds the browser, or ends the test: with CI set a missing
+// browser is a failure, elsewhere a skip.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed: the browser tests need Debian's chromium package (apt-get install chromium)")
+	}
+	t.Skip("chromium is not installed; install Debian's chromium package to run the browser tests")
+	return ""
+}
+
+// newBrowser starts a headless Chromium for one test, in a fresh profile,
+// and stops it when the test ends or its deadline passes. Errors thrown by
+// the page's scripts fail the test.
+func newBrowser(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
+	path := chromium(t)
+	base, cancelBase := context.WithTimeout(context.Background(), deadline)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 720),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+		cancelBase()
+	})
+	watchErrors(t, ctx)
+	return ctx
+}
+
+// watchErrors fails the test on an uncaught exception or console.error in
+// the tab of ctx.
+func watchErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var mu sync.Mutex
+	var errs []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			for _, a := range ev.Args {
+				msg += string(a.Value) + " " + a.Description
+			}
+		default:
+			return
+		}
+		mu.Lock()
+		errs = append(errs, msg)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatalf("listen to the page: %v", err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range errs {
+			t.Errorf("page error: %s", e)
+		}
+	})
+}
+
+// run runs browser actions and fails the test on an error.
+func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page and decodes its value.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func waitFor(t *testing.T, ctx context.Context, what, expr string, limit time.Duration) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(limit)))
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// screenshot keeps the viewport as testdata/artifacts/name.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The screenshots are for people to look at, never for the repository.
+	if err := os.WriteFile(filepath.Join(artifacts, ".gitignore"), []byte("*\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(artifacts, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startFromPage opens the page, picks a scenario, fills its form and
+// presses Start; it returns the new session's id from the address bar.
+func startFromPage(t *testing.T, ctx context.Context, base, view, scenario string, params map[string]string, pace string) string {
+	t.Helper()
+	run(t, ctx,
+		chromedp.EmulateViewport(1280, 720),
+		chromedp.Navigate(base+"/?view="+view),
+		chromedp.WaitReady(chromedp.CSS(`#scenario option[value="`+scenario+`"]`)),
+	)
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`(() => { const s = document.querySelector('#scenario');
+		s.value = %q; s.dispatchEvent(new Event('change')); })()`, scenario))
+	for name, v := range params {
+		run(t, ctx, chromedp.SetValue(chromedp.CSS("#param-"+name), v))
+	}
+	if pace != "" {
+		run(t, ctx, chromedp.SetValue(chromedp.CSS("#pace"), pace))
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS("#start")))
+	waitFor(t, ctx, "the session's own address", `location.pathname.startsWith('/s/')`, 10*time.Second)
+	return strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/s/")
+}
+
+// waitEnd waits until the page shows the session's last event.
+func waitEnd(t *testing.T, ctx context.Context, limit time.Duration) string {
+	t.Helper()
+	waitFor(t, ctx, "the end of the session",
+		`['finished','failed','stopped'].includes(document.querySelector('#state').dataset.state) && !document.querySelector('#result').hidden`, limit)
+	return eval[string](t, ctx, `document.querySelector('#state').dataset.state`)
+}
+
+// sessionSnapshot is GET /api/sessions/{id}.
+type sessionSnapshot struct {
+	State     string `json:"state"`
+	Events    int    `json:"events"`
+	Processes []struct {
+		Name     string `json:"name"`
+		PID      int    `json:"pid"`
+		State    string `json:"state"`
+		ExitCode *int   `json:"exit_code"`
+	} `json:"processes"`
+	Result map[string]any `json:"result"`
+}
+
+func getSession(t *testing.T, base, id string) sessionSnapshot {
+	t.Helper()
+	res, err := http.Get(base + "/api/sessions/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var s sessionSnapshot
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// procBox is what the stage shows of one process.
+type procBox struct {
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	PID    string `json:"pid"`
+	Word   string `json:"word"`
+	Detail string `json:"detail"`
+}
+
+func procBoxes(t *testing.T, ctx context.Context) []procBox {
+	t.Helper()
+	return eval[[]procBox](t, ctx, `[...document.querySelectorAll('#stage .proc')].map((g) => ({
+		name: g.dataset.proc, state: g.dataset.state, pid: g.querySelector('.pid').textContent,
+		word: g.querySelector('.state').textContent, detail: g.querySelector('.detail').textContent }))`)
+}
+
+// checkProcesses compares the boxes on the stage with the server: one box
+// per process with its real pid, and each process that exited shown
+// exited the way its exit event says (code or signal).
+func checkProcesses(t *testing.T, ctx context.Context, base, id string, snap sessionSnapshot) {
+	t.Helper()
+	boxes := procBoxes(t, ctx)
+	if len(boxes) != len(snap.Processes) {
+		t.Fatalf("the stage shows %d processes, the session has %d: %+v", len(boxes), len(snap.Processes), boxes)
+	}
+	byName := map[string]procBox{}
+	for _, b := range boxes {
+		byName[b.Name] = b
+	}
+	for _, p := range snap.Processes {
+		b, ok := byName[p.Name]
+		if !ok {
+			t.Errorf("no box for process %s", p.Name)
+			continue
+		}
+		if want := fmt.Sprintf("pid %d", p.PID); b.PID != want {
+			t.Errorf("%s shows %q, want %q", p.Name, b.PID, want)
+		}
+	}
+	for _, e := range recorded(t, base, id) {
+		if e.Kind != "exit" {
+			continue
+		}
+		b := byName[e.Proc]
+		want := fmt.Sprintf("exited, code %d", derefInt(e.Code))
+		if e.Sig != "" {
+			want = "killed: " + e.Sig
+		}
+		if b.State != "exited" || b.Word != want {
+			t.Errorf("%s shows state %q (%q), want exited (%q)", e.Proc, b.State, b.Word, want)
+		}
+	}
+}
+
+// recordedEvent is the part of a recorded event the checks read.
+type recordedEvent struct {
+	Seq  int    `json:"seq"`
+	T    int64  `json:"t"`
+	Kind string `json:"kind"`
+	Proc string `json:"proc"`
+	PID  int    `json:"pid"`
+	Code *int   `json:"code"`
+	Sig  string `json:"sig"`
+}
+
+// recorded reads a session's events.jsonl.
+func recorded(t *testing.T, base, id string) []recordedEvent {
+	t.Helper()
+	res, err := http.Get(base + "/api/sessions/" + id + "/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out []recordedEvent
+	dec := json.NewDecoder(res.Body)
+	for dec.More() {
+		var e recordedEvent
+		if err := dec.Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func TestBrowserPipe(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "8"}, "")
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the page says the session %s: %s", state, eval[string](t, ctx, `document.querySelector('#result').textContent`))
+	}
+	snap := getSession(t, ts.URL, id)
+	checkProcesses(t, ctx, ts.URL, id, snap)
+	if got := eval[string](t, ctx, `document.querySelector('#count-received').textContent`); got != "8" {
+		t.Errorf("received count shows %q, want 8", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#result').textContent`); !strings.Contains(got, "8 of 8 messages received") {
+		t.Errorf("result reads %q, want it to say 8 of 8 messages received", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#count-events').textContent`); got != fmt.Sprint(snap.Events) {
+		t.Errorf("the page counted %s events, the session logged %d", got, snap.Events)
+	}
+	// The timeline has a column for every event of a process: two spawns,
+	// the open, two closes, 8 writes, 9 reads (the last is end of file),
+	// two exits, and any block and unblock.
+	if n := eval[int](t, ctx, `Number(document.querySelector('#timeline').dataset.count)`); n < 23 {
+		t.Errorf("the timeline has %d columns, want at least 23", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#timeline .tl-arrow').length`); n == 0 {
+		t.Error("the timeline draws no message arrows")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('.tube .eof').textContent`); !strings.Contains(got, "end of file") {
+		t.Errorf("the pipe does not show end of file: %q", got)
+	}
+	screenshot(t, ctx, "pipe-normal.png")
+}
+
+// TestBrowserProjector runs a pipe that fills up, in projector mode at
+// 1280x720: the writer must show as blocked while the pipe is full.
+func TestBrowserProjector(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	params := map[string]string{"messages": "12", "size": "1024", "capacity": "4096", "reader_delay_ms": "150"}
+	id := startFromPage(t, ctx, ts.URL, "projector", "pipe", params, "")
+	if !eval[bool](t, ctx, `document.body.classList.contains('projector') && document.body.classList.contains('no-side')`) {
+		t.Error("projector mode is not on, or the side panels still show")
+	}
+	waitFor(t, ctx, "the child blocked in write", `document.querySelector('#stage .proc[data-proc="child"][data-state="blocked"]')`, 30*time.Second)
+	waitFor(t, ctx, "the FULL tag", `document.querySelector('.tube[data-full]')`, 5*time.Second)
+	screenshot(t, ctx, "pipe-projector-blocked.png")
+	b := procBoxes(t, ctx)
+	for _, p := range b {
+		if p.Name == "child" && (p.Word != "BLOCKED" || p.Detail != "in write()") {
+			t.Errorf("the blocked child reads %q / %q, want BLOCKED / in write()", p.Word, p.Detail)
+		}
+	}
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	checkProcesses(t, ctx, ts.URL, id, getSession(t, ts.URL, id))
+	screenshot(t, ctx, "pipe-projector.png")
+}
+
+// TestBrowserViewer opens a running session's link in a second browser
+// profile: it sees the same events and processes, and no presenter
+// controls, since the token lives only in the presenter's browser.
+func TestBrowserViewer(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	params := map[string]string{"messages": "20", "reader_delay_ms": "40"}
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", params, "")
+	viewer, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	watchErrors(t, viewer)
+	run(t, viewer, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(ts.URL+"/s/"+id))
+	if !eval[bool](t, ctx, `document.body.dataset.presenter === 'true'`) {
+		t.Error("the presenter's tab shows no presenter controls")
+	}
+	waitFor(t, viewer, "the viewer's first events", `Number(document.querySelector('#timeline').dataset.count) > 0`, 20*time.Second)
+	if eval[bool](t, viewer, `document.body.dataset.presenter === 'true' || !!document.querySelector('#stop').offsetParent`) {
+		t.Error("the viewer shows presenter controls without the token")
+	}
+	for _, c := range []context.Context{ctx, viewer} {
+		if state := waitEnd(t, c, 60*time.Second); state != "finished" {
+			t.Fatalf("a tab says the session %s", state)
+		}
+	}
+	snap := getSession(t, ts.URL, id)
+	checkProcesses(t, viewer, ts.URL, id, snap)
+	want := fmt.Sprint(snap.Events)
+	for name, c := range map[string]context.Context{"presenter": ctx, "viewer": viewer} {
+		if got := eval[string](t, c, `document.querySelector('#count-events').textContent`); got != want {
+			t.Errorf("the %s's page counted %s events, the session logged %s", name, got, want)
+		}
+		if got := eval[string](t, c, `document.querySelector('#result').textContent`); !strings.Contains(got, "20 of 20 messages received") {
+			t.Errorf("the %s's result reads %q", name, got)
+		}
+	}
+	screenshot(t, viewer, "pipe-viewer.png")
+}
+
+// TestBrowserStep runs a pipe in step pace with the keyboard: each arrow
+// right lets the process that waits longest make its next call.
+func TestBrowserStep(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "2"}, "step")
+	waitFor(t, ctx, "the parent waiting for a step", `document.querySelector('#stage .proc[data-proc="parent"][data-state="ready"]')`, 20*time.Second)
+	if got := eval[string](t, ctx, `document.querySelector('#stage .proc[data-proc="parent"] .detail').textContent`); got != "next: pipe2()" {
+		t.Errorf("the waiting parent reads %q, want next: pipe2()", got)
+	}
+	screenshot(t, ctx, "pipe-step.png")
+	for i := 0; i < 40; i++ {
+		if eval[bool](t, ctx, `document.querySelector('#state').dataset.state === 'finished'`) {
+			break
+		}
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](
+			`document.querySelector('#state').dataset.state === 'finished' || !document.querySelector('#step').disabled`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+		if err != nil {
+			t.Fatalf("step %d: no process became ready: %v", i, err)
+		}
+		if eval[bool](t, ctx, `!document.querySelector('#step').disabled`) {
+			run(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+			// Wait for the stepped call to show before the next press.
+			seq := eval[int](t, ctx, `Number(document.querySelector('#count-events').textContent.replace(/,/g, ''))`)
+			waitFor(t, ctx, "the step's event", fmt.Sprintf(`Number(document.querySelector('#count-events').textContent.replace(/,/g, '')) > %d`, seq), 20*time.Second)
+		}
+	}
+	if state := waitEnd(t, ctx, 30*time.Second); state != "finished" {
+		t.Fatalf("the stepped session %s", state)
+	}
+	checkProcesses(t, ctx, ts.URL, id, getSession(t, ts.URL, id))
+}
+
+// TestBrowserFieldError asks for a bad parameter: the server's sentence
+// shows next to the field it blames, and no session starts.
+func TestBrowserFieldError(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 60*time.Second)
+	run(t, ctx,
+		chromedp.EmulateViewport(1280, 720),
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitReady(chromedp.CSS("#param-messages")),
+		chromedp.SetValue(chromedp.CSS("#param-messages"), "0"),
+		chromedp.Click(chromedp.CSS("#start")),
+	)
+	waitFor(t, ctx, "the field's error", `document.querySelector('#param-messages').getAttribute('aria-invalid') === 'true'`, 10*time.Second)
+	got := eval[string](t, ctx, `document.querySelector('#param-messages').closest('label').querySelector('.field-error').textContent`)
+	if !strings.Contains(got, "between 1 and") {
+		t.Errorf("the error next to messages reads %q", got)
+	}
+	if p := eval[string](t, ctx, `location.pathname`); p != "/" {
+		t.Errorf("the page moved to %s after a refused start", p)
+	}
+	screenshot(t, ctx, "field-error.png")
+}
+
+// TestPageUnderLoad streams a pipe session of 3,000 messages read about
+// one per millisecond (several thousand events a second) into the page and
+// logs how smooth the page stayed: the longest task the main thread ran
+// (PerformanceObserver longtask) and the frame times (requestAnimationFrame
+// deltas). It never fails on timing: the figures are for the docs.
+func TestPageUnderLoad(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 180*time.Second)
+	run(t, ctx,
+		chromedp.EmulateViewport(1280, 720),
+		chromedp.Navigate(ts.URL+"/?view=normal&scenario=pipe"),
+		chromedp.WaitReady(chromedp.CSS("#param-messages")),
+	)
+	eval[chromedp.Void](t, ctx, `(() => {
+		const p = window.__perf = { long: [], frames: [], recording: true };
+		// Only what happens after Start counts: page load is not streaming.
+		new PerformanceObserver((list) => {
+			for (const e of list.getEntries()) if (p.t0 && e.startTime >= p.t0) p.long.push(e.duration);
+		}).observe({ type: 'longtask', buffered: true });
+		document.querySelector('#start').addEventListener('click', () => { p.t0 = performance.now(); p.frames = []; });
+		let last = performance.now();
+		const tick = (now) => { p.frames.push(now - last); last = now; if (p.recording) requestAnimationFrame(tick); };
+		requestAnimationFrame(tick);
+	})()`)
+	run(t, ctx,
+		chromedp.SetValue(chromedp.CSS("#param-messages"), "3000"),
+		chromedp.SetValue(chromedp.CSS("#param-reader_delay_ms"), "1"),
+		chromedp.Click(chromedp.CSS("#start")),
+	)
+	waitFor(t, ctx, "the session's own address", `location.pathname.startsWith('/s/')`, 10*time.Second)
+	id := strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/s/")
+	start := time.Now()
+	if state := waitEnd(t, ctx, 150*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	wall := time.Since(start)
+	type perf struct {
+		Long   []float64 `json:"long"`
+		Frames []float64 `json:"frames"`
+	}
+	p := eval[perf](t, ctx, `(() => { window.__perf.recording = false; return window.__perf; })()`)
+	snap := getSession(t, ts.URL, id)
+	frames := p.Frames
+	if len(frames) > 1 {
+		frames = frames[1:]
+	}
+	sorted := append([]float64(nil), frames...)
+	slices.Sort(sorted)
+	maxLong := 0.0
+	for _, d := range p.Long {
+		maxLong = max(maxLong, d)
+	}
+	secs := sessionSeconds(t, ts.URL, id)
+	t.Logf("page under load: %d events, the session ran %.2f s (%.0f events/s), the page showed its end %v after Start; "+
+		"long tasks: %d, longest %.0f ms; frames: %d, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
+		snap.Events, secs, float64(snap.Events)/secs, wall.Round(time.Millisecond),
+		len(p.Long), maxLong, len(sorted), pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), pct(sorted, 100))
+	if got := eval[string](t, ctx, `document.querySelector('#count-events').textContent.replace(/,/g, '')`); got != fmt.Sprint(snap.Events) {
+		t.Errorf("the page counted %s events, the session logged %d", got, snap.Events)
+	}
+	screenshot(t, ctx, "pipe-load.png")
+}
+
+// sessionSeconds is the time from a session's first event to its last.
+func sessionSeconds(t *testing.T, base, id string) float64 {
+	t.Helper()
+	evs := recorded(t, base, id)
+	if len(evs) == 0 {
+		return 0
+	}
+	return float64(evs[len(evs)-1].T) / 1e9
+}
+
+// pct is the p-th percentile of sorted values.
+func pct(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p / 100)
+	return sorted[i]
+}
