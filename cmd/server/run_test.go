@@ -2,17 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 )
 
@@ -20,6 +24,15 @@ import (
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
 		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	}
+	// TestCrashSweep runs a whole server in a process of its own, so that it
+	// can kill it without a chance to clean up.
+	if os.Getenv(serveEnv) != "" {
+		args := append([]string{"ipc-playground"}, strings.Fields(os.Getenv(serveEnv))...)
+		if err := run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.
@@ -148,4 +161,129 @@ func TestAddrFromEnvironment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("run with ADDR=256.0.0.1:1 returned %v, want a listen error", err)
 	}
+}
+
+// serveEnv makes the test binary a server with the arguments it holds.
+const serveEnv = "IPCPG_TEST_SERVE"
+
+// startServerProcess runs a server in a process of its own and returns its
+// URL and the process.
+func startServerProcess(t *testing.T, stateDir string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server process did not start: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	_, url, _ := strings.Cut(strings.TrimSpace(line), "listening on ")
+	return url, cmd
+}
+
+// TestCrashSweep kills a server with SIGKILL in the middle of a session
+// that holds a System V queue: its workers must exit on their own (their
+// control pipes hit end of file), and the next server started on the same
+// state directory must remove the queue.
+func TestCrashSweep(t *testing.T) {
+	stateDir := t.TempDir()
+	url, srv := startServerProcess(t, stateDir)
+	resp, err := http.Post(url+"/api/sessions", "application/json", strings.NewReader(
+		`{"scenario": "mq-sysv", "params": {"consumers": 1, "messages": 50, "consumer_delay_ms": 1000}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&c)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %s", resp.Status)
+	}
+	key := waitForQueue(t, url, c.ID)
+	pids := waitForPIDs(t, url, c.ID)
+
+	if err := srv.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for running(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d outlived its killed server", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if ok, err := ipc.MsgKeyExists(key); err != nil || !ok {
+		t.Fatalf("the queue should still exist after the crash (exists %v, %v)", ok, err)
+	}
+
+	startServerProcess(t, stateDir)
+	if ok, err := ipc.MsgKeyExists(key); err != nil || ok {
+		t.Fatalf("the new server did not sweep the queue left by the crashed one (exists %v, %v)", ok, err)
+	}
+}
+
+// waitForQueue reads the session's first event for its queue's key and
+// waits until the queue exists in the kernel.
+func waitForQueue(t *testing.T, url, id string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url + "/api/sessions/" + id + "/events.jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first struct {
+			Attrs struct {
+				Objects []struct {
+					Kind string `json:"kind"`
+					Key  int    `json:"key"`
+				} `json:"objects"`
+			} `json:"attrs"`
+		}
+		json.NewDecoder(resp.Body).Decode(&first)
+		resp.Body.Close()
+		for _, o := range first.Attrs.Objects {
+			if o.Kind == "msg-sysv" {
+				if ok, _ := ipc.MsgKeyExists(o.Key); ok {
+					return o.Key
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session's queue never appeared")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// running reports whether pid is a live process: not gone, and not a
+// zombie. A worker that exited after its server was killed is reparented
+// to the nearest subreaper, which may be this test process: it is reaped
+// here.
+func running(pid int) bool {
+	_, _ = ipc.Reap(pid)
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	rest := b[bytes.LastIndexByte(b, ')')+2:]
+	return len(rest) > 0 && rest[0] != 'Z'
 }

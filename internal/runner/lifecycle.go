@@ -224,6 +224,7 @@ func (s *Session) finish(failed string) {
 	// Children the workers started themselves may still be alive.
 	s.killGroup()
 	s.cancel()
+	s.reapOrphans()
 	select {
 	case <-s.events:
 	case <-time.After(3 * time.Second):
@@ -264,6 +265,29 @@ func (s *Session) finish(failed string) {
 	s.mu.Unlock()
 	s.emit(event.Event{Kind: event.KindSession, State: state, Result: b})
 	close(s.done)
+}
+
+// reapOrphans collects the processes workers started whose parents died
+// before them: the server, as subreaper, inherited them.
+func (s *Session) reapOrphans() {
+	s.mu.Lock()
+	var pids []int
+	for _, p := range s.procs {
+		if p.Parent != "" && p.PID > 0 {
+			pids = append(pids, p.PID)
+		}
+	}
+	s.mu.Unlock()
+	deadline := time.Now().Add(2 * time.Second)
+	for _, pid := range pids {
+		for {
+			gone, err := ipc.Reap(pid)
+			if gone || err != nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
 
 // waitAll reaps the processes already started, after a failed launch.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -71,6 +72,9 @@ func removeObjects(objs []scenario.Object) []string {
 func removeObject(o scenario.Object) (bool, error) {
 	switch o.Kind {
 	case scenario.ObjFIFO, scenario.ObjSocketDir:
+		if _, err := os.Lstat(o.Name); errors.Is(err, fs.ErrNotExist) {
+			return false, nil // the session removed it itself
+		}
 		err := os.RemoveAll(o.Name)
 		return err == nil, err
 	case scenario.ObjPipe:

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -102,6 +103,13 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if err := checkOwnDir(cfg.StateDir); err != nil {
 		return nil, err
+	}
+	// Processes that workers start (the pipe's child) are grandchildren of
+	// the server. When a session ends their parents are dead, and the
+	// server must be the one to collect them, or they linger as zombies
+	// until init gets round to it.
+	if err := ipc.SetChildSubreaper(); err != nil {
+		cfg.Logger.Warn("cannot collect orphaned workers", "err", err)
 	}
 	swept := sweep(cfg.StateDir, cfg.Logger)
 	if swept > 0 {

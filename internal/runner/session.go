@@ -290,6 +290,10 @@ func (s *Session) track(e *event.Event, arrival uint64) {
 	switch e.Kind {
 	case event.KindSpawn:
 		p.State, p.Parent = ProcRunning, e.Peer
+		if f, ok := s.ctl[e.Proc]; ok && e.Peer != "" {
+			// A child a worker started waits for this go (see Spawn).
+			writeControl(f, control{Op: "go"})
+		}
 	case event.KindExit:
 		p.State, p.ExitCode, p.Signal, p.Call, p.Obj = ProcExited, e.Code, e.Sig, "", ""
 	case event.KindBlock:

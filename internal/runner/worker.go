@@ -246,7 +246,11 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 		}
 		ctl := os.NewFile(uintptr(fdRole+w.spec.NRole+i), "control-"+name)
 		spec := workerSpec{Session: w.spec.Session, Proc: c.Name, Role: c.Role, Args: c.Args,
-			Start: w.spec.Start, Pace: w.currentPace(), Speed: w.currentSpeed(), NRole: len(files), Signals: c.Signals}
+			Start: w.spec.Start, Pace: w.currentPace(), Speed: w.currentSpeed(), NRole: len(files), Signals: c.Signals,
+			// The child waits for the server's go, which the server sends
+			// once it has logged this spawn: so no event of the child's
+			// comes before the event of its birth.
+			WaitGo: true}
 		cmd, err := startWorker(context.Background(), launch{exe: "/proc/self/exe", spec: spec,
 			events: os.NewFile(fdEvents, "events"), control: ctl, files: files, pgid: -1})
 		ctl.Close()

@@ -1,0 +1,33 @@
+package ipc
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// SetChildSubreaper makes this process the one that inherits its orphaned
+// descendants, instead of init: a process whose parent died is reparented
+// here, and here its exit status waits to be collected.
+//
+//	int prctl(PR_SET_CHILD_SUBREAPER, 1);
+func SetChildSubreaper() error {
+	return syscallErr("prctl PR_SET_CHILD_SUBREAPER", unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+}
+
+// Reap collects the exit status of child pid if it has exited, without
+// waiting. It reports whether pid is gone for good: reaped now, or not a
+// child of this process (any more).
+//
+//	pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage);
+func Reap(pid int) (bool, error) {
+	var ws unix.WaitStatus
+	got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	switch {
+	case errors.Is(err, unix.ECHILD):
+		return true, nil
+	case err != nil:
+		return false, syscallErr("wait4", err)
+	}
+	return got == pid, nil
+}
