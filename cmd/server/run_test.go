@@ -276,7 +276,7 @@ func waitForQueue(t *testing.T, url, id string) int {
 // to the nearest subreaper, which may be this test process: it is reaped
 // here.
 func running(pid int) bool {
-	_, _ = ipc.Reap(pid)
+	_, _, _, _ = ipc.Reap(pid)
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}

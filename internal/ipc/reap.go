@@ -16,18 +16,18 @@ func SetChildSubreaper() error {
 }
 
 // Reap collects the exit status of child pid if it has exited, without
-// waiting. It reports whether pid is gone for good: reaped now, or not a
-// child of this process (any more).
+// waiting. gone reports whether pid is gone for good: reaped now (then ws
+// says how it ended and reaped is true), or not a child of this process (any
+// more).
 //
 //	pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage);
-func Reap(pid int) (bool, error) {
-	var ws unix.WaitStatus
+func Reap(pid int) (gone, reaped bool, ws unix.WaitStatus, err error) {
 	got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	switch {
 	case errors.Is(err, unix.ECHILD):
-		return true, nil
+		return true, false, ws, nil
 	case err != nil:
-		return false, syscallErr("wait4", err)
+		return false, false, ws, syscallErr("wait4", err)
 	}
-	return got == pid, nil
+	return got == pid, got == pid, ws, nil
 }

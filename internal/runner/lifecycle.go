@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
 )
@@ -56,6 +58,7 @@ func (s *Session) launch() error {
 	}
 	closeAll()
 	s.events = make(chan struct{})
+	s.evR = evR
 	go s.readEvents(evR)
 	sctx, stopSampling := context.WithCancel(context.Background())
 	s.sampling = make(chan struct{})
@@ -170,6 +173,7 @@ func (s *Session) supervise() {
 	for name, cmd := range s.cmds {
 		go func() {
 			_ = cmd.Wait()
+			s.awaitLastRecords(name, cmd.ProcessState)
 			exited <- exitNote{name, cmd.ProcessState}
 		}()
 	}
@@ -196,6 +200,35 @@ func (s *Session) supervise() {
 		}
 	}
 	s.finish(failed)
+}
+
+// awaitLastRecords waits, briefly, until the server has read what a process
+// wrote before it exited, so its exit is logged after its last events. A
+// process that finished its role wrote a done record last; one killed by a
+// signal did not, and the server waits until its event pipe is drained.
+func (s *Session) awaitLastRecords(name string, ps *os.ProcessState) {
+	if _, sig := exitStatus(ps); sig == "" {
+		select {
+		case <-s.lastRecord(name):
+		case <-time.After(2 * time.Second):
+		}
+		return
+	}
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for pendingBytes(s.evR) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// pendingBytes is how much waits unread in the event pipe.
+func pendingBytes(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) { n, _ = ipc.Pending(int(fd)) })
+	return n
 }
 
 // noteExit logs a process's end and says why it fails the session, if it
@@ -268,20 +301,31 @@ func (s *Session) finish(failed string) {
 }
 
 // reapOrphans collects the processes workers started whose parents died
-// before them: the server, as subreaper, inherited them.
+// before them: the server, as subreaper, inherited them. Their parents
+// could not report their exit, so the server does.
 func (s *Session) reapOrphans() {
 	s.mu.Lock()
-	var pids []int
+	var orphans []ProcInfo
 	for _, p := range s.procs {
-		if p.Parent != "" && p.PID > 0 {
-			pids = append(pids, p.PID)
+		if p.Parent != "" && p.PID > 0 && p.State != ProcExited {
+			orphans = append(orphans, *p)
 		}
 	}
 	s.mu.Unlock()
 	deadline := time.Now().Add(2 * time.Second)
-	for _, pid := range pids {
+	for _, p := range orphans {
 		for {
-			gone, err := ipc.Reap(pid)
+			gone, reaped, ws, err := ipc.Reap(p.PID)
+			if reaped {
+				e := event.Event{Kind: event.KindExit, Proc: p.Name, PID: p.PID,
+					Text: "its parent had died; the server collected it"}
+				if ws.Signaled() {
+					e.Sig = unix.SignalName(ws.Signal())
+				} else {
+					e.Code = event.Int(ws.ExitStatus())
+				}
+				s.emit(e)
+			}
 			if gone || err != nil || time.Now().After(deadline) {
 				break
 			}

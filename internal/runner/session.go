@@ -56,6 +56,7 @@ type Session struct {
 	runner *Runner
 	cancel context.CancelFunc // kills every process of the session
 	events chan struct{}      // closed when the event pipe hits end of file
+	evR    *os.File           // the event pipe's read end
 
 	stopSampling context.CancelFunc
 	sampling     chan struct{} // closed when the sampler has returned
@@ -79,8 +80,9 @@ type Session struct {
 	done     chan struct{} // closed after the last event
 	stop     chan string   // asks the session to stop, with the reason
 	detector *deadlockDetector
-	tolerate map[string]bool // processes the server killed on purpose
-	inet     []inetObj       // TCP and UDP ports seen in events, for the sampler
+	tolerate map[string]bool          // processes the server killed on purpose
+	inet     []inetObj                // TCP and UDP ports seen in events, for the sampler
+	lastRec  map[string]chan struct{} // per process: closed when its last record is read
 }
 
 // Events returns the events from seq from on (1-based), a channel closed
@@ -163,6 +165,10 @@ func (s *Session) proc(name string) *ProcInfo {
 func (s *Session) fromWorker(e event.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e.Kind == kindDone {
+		s.saidDoneLocked(e.Proc)
+		return
+	}
 	if e.Kind == scenario.KindResult {
 		var part map[string]any
 		if json.Unmarshal(e.Result, &part) == nil {
@@ -309,5 +315,36 @@ func (s *Session) track(e *event.Event, arrival uint64) {
 	}
 	if s.detector.observe(e) {
 		s.checkDeadlockLocked()
+	}
+}
+
+// lastRecord returns a channel closed once the process's last record (the
+// done record its worker writes after its role) has been read.
+func (s *Session) lastRecord(name string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastRecordLocked(name)
+}
+
+func (s *Session) lastRecordLocked(name string) chan struct{} {
+	if s.lastRec == nil {
+		s.lastRec = map[string]chan struct{}{}
+	}
+	ch, ok := s.lastRec[name]
+	if !ok {
+		ch = make(chan struct{})
+		s.lastRec[name] = ch
+	}
+	return ch
+}
+
+// saidDoneLocked notes that the process's last record was read. Callers
+// hold mu.
+func (s *Session) saidDoneLocked(name string) {
+	ch := s.lastRecordLocked(name)
+	select {
+	case <-ch:
+	default:
+		close(ch)
 	}
 }

@@ -34,6 +34,10 @@ type control struct {
 	Value float64 `json:"value,omitempty"`
 }
 
+// kindDone is the record a worker writes when its role has returned. It
+// never reaches viewers.
+const kindDone = "done"
+
 // slowDelay is the pause before each IPC call in slow pace, at speed 1.
 const slowDelay = 600 * time.Millisecond
 
@@ -78,7 +82,11 @@ func WorkerMain(getenv func(string) string, stderr io.Writer) int {
 		files[i] = os.NewFile(uintptr(fdRole+i), fmt.Sprintf("role-%d", i))
 	}
 	p := scenario.NewProc(spec.Proc, os.Getpid(), files, w)
-	if err := role(p, spec.Args); err != nil {
+	err := role(p, spec.Args)
+	// The last record: the server logs this process's exit only after it,
+	// so the exit never overtakes the process's own last events.
+	w.Emit(&event.Event{T: w.Now(), Kind: kindDone, Proc: spec.Proc, PID: os.Getpid()})
+	if err != nil {
 		if errors.Is(err, errStopping) {
 			return exitOrphaned
 		}
@@ -119,6 +127,9 @@ func newWorker(spec workerSpec, stderr io.Writer) *worker {
 // Now is the time since the session started, on the clock every process of
 // the session shares.
 func (w *worker) Now() int64 { return monotonicNow() - w.spec.Start }
+
+// Pace is the session's pace: realtime, slow or step.
+func (w *worker) Pace() string { return w.currentPace() }
 
 // Emit writes one record to the event pipe in a single write, which the
 // kernel keeps whole because it is under PIPE_BUF.

@@ -31,6 +31,8 @@ type Host interface {
 	Spawn(name string, files []*os.File) (Child, error)
 	// Now is the time since the session started, in nanoseconds.
 	Now() int64
+	// Pace is the session's pace: "realtime", "slow" or "step".
+	Pace() string
 	// Watch has the process ask the kernel about an object it holds a
 	// descriptor of, ten times a second, and report each change as a sample
 	// event, for as long as the process lives.
@@ -67,6 +69,10 @@ func (p *Proc) Emit(e event.Event) {
 	e.T = p.host.Now()
 	p.host.Emit(&e)
 }
+
+// Pace is the session's pace: "realtime", "slow" or "step". A role may
+// report in more detail when a person steps through it.
+func (p *Proc) Pace() string { return p.host.Pace() }
 
 // Gate waits for the pace before an IPC call.
 func (p *Proc) Gate(call, obj string) error { return p.host.Gate(call, obj) }
