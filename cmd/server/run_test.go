@@ -212,6 +212,13 @@ func TestCrashSweep(t *testing.T) {
 		t.Fatalf("create: %s", resp.Status)
 	}
 	key := waitForQueue(t, url, c.ID)
+	// If the test fails before the sweep, nothing else will remove the
+	// queue: this test made a crash on purpose.
+	t.Cleanup(func() {
+		if id, err := ipc.Msgget(key, 0); err == nil {
+			_ = ipc.MsgRemove(id)
+		}
+	})
 	pids := waitForPIDs(t, url, c.ID)
 
 	if err := srv.Process.Kill(); err != nil {

@@ -192,6 +192,9 @@ func raceWorker(p *Proc, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	// Someone stepping through the loop wants to see every read and
+	// write, however many there are.
+	a.Detail = a.Detail || p.Pace() == "step"
 	seg, err := syncOpenShm(p, a.Shm, a.ShmObj)
 	if err != nil {
 		return err

@@ -261,4 +261,3 @@ func (s *sockServer) kernelDrops(t *tally) int {
 	}
 	return d
 }
-
