@@ -298,10 +298,17 @@ func (s *dlPipe) recv() (eof bool, err error) {
 		return false, err
 	}
 	b := make([]byte, dlMsgSize)
-	n, err := ipc.Read(s.fd, b)
-	if errors.Is(err, unix.EAGAIN) {
-		n, err = s.wait(b)
+	n := 0
+	try := func() (bool, error) {
+		var err error
+		n, err = ipc.Read(s.fd, b)
+		if errors.Is(err, unix.EAGAIN) {
+			return true, nil
+		}
+		return false, err
 	}
+	wait := func() (err error) { n, err = s.wait(b); return err }
+	err = s.p.BlockingAs(event.Event{Call: "read", Obj: s.obj, Peer: s.peer}, try, wait)
 	if err != nil && !errors.Is(err, ipc.ErrEOF) {
 		return false, s.p.Fail("read", s.obj, err)
 	}
@@ -318,14 +325,8 @@ func (s *dlPipe) recv() (eof bool, err error) {
 	return false, nil
 }
 
-// wait makes the blocking read, between a block and an unblock event.
+// wait makes the blocking read.
 func (s *dlPipe) wait(b []byte) (int, error) {
-	start := time.Now()
-	s.p.Emit(event.Event{Kind: event.KindBlock, Call: "read", Obj: s.obj, Peer: s.peer})
-	defer func() {
-		s.p.Emit(event.Event{Kind: event.KindUnblock, Call: "read", Obj: s.obj,
-			Attrs: map[string]any{"waited_ns": time.Since(start).Nanoseconds()}})
-	}()
 	if err := ipc.SetNonblock(s.fd, false); err != nil {
 		return 0, err
 	}

@@ -124,20 +124,9 @@ func fifoWriter(p *Proc, raw json.RawMessage) error {
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: int64(capacity), Fill: event.Int64(0),
 		Attrs: map[string]any{"fd": fd, "end": "write", "flags": "O_WRONLY"}})
 	s := &byteStream{p: p, fd: fd, obj: a.Obj, cap: int64(capacity)}
-	buf := make([]byte, a.Size)
-	for i := 1; i <= a.Messages; i++ {
-		if err := s.send(int64(i), buf); err != nil {
-			return err
-		}
-	}
-	if err := p.Gate("close", a.Obj); err != nil {
+	if err := s.sendAllAndClose(a.Messages, a.Size, func() { closed = true; unix.Close(fd) }); err != nil {
 		return err
 	}
-	// Reported before it happens: the reader sees end of file the moment
-	// it does, and its report must not overtake this one.
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": fd, "end": "write"}})
-	closed = true
-	unix.Close(fd)
 	p.Result(map[string]any{"messages_sent": a.Messages, "writer_waited_in_open": blocked})
 	return removeFifo(p, a)
 }
@@ -166,7 +155,7 @@ func openFifoWriter(p *Proc, a fifoArgs) (fd int, blocked bool, err error) {
 	}
 	tmpl := event.Event{Obj: a.Obj, Call: "open", Peer: "reader",
 		Text: "nobody has the FIFO open for reading yet, so open(O_WRONLY) waits for a reader"}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
@@ -326,7 +315,7 @@ func (r *fifoIn) readFull(b []byte) error {
 		got += n
 		return err
 	}
-	err := blockingAs(r.p, event.Event{Obj: r.obj, Call: "read", Peer: "writer"}, try, wait)
+	err := r.p.BlockingAs(event.Event{Obj: r.obj, Call: "read", Peer: "writer"}, try, wait)
 	if errors.Is(err, ipc.ErrEOF) && got > 0 {
 		return fmt.Errorf("the writer closed after %d of %d bytes of a message: %w", got, len(b), io.ErrUnexpectedEOF)
 	}
@@ -348,7 +337,7 @@ func (r *fifoIn) awaitWriter() error {
 	}
 	tmpl := event.Event{Obj: r.obj, Call: "open", Peer: "writer",
 		Text: "read returned 0 before any writer came: the reader waits in open(O_RDONLY) for a writer"}
-	if err := blockingAs(r.p, tmpl, try, wait); err != nil {
+	if err := r.p.BlockingAs(tmpl, try, wait); err != nil {
 		return r.p.Fail("open", r.obj, err)
 	}
 	unix.Close(r.fd)

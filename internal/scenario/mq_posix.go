@@ -383,7 +383,7 @@ func mqSend(p *Proc, fd int, a mqPosixArgs, id int64, buf []byte) (callRecord, e
 	wait := func() error { return ipc.MqTimedSend(fd, buf, uint(prio), time.Time{}) }
 	tmpl := event.Event{Obj: a.Obj, Call: "mq_timedsend", Msg: id, Prio: prio,
 		Text: "the queue is full: mq_send sleeps until a consumer takes a message out"}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		return r, p.Fail("mq_timedsend", a.Obj, err)
 	}
 	r.End = ipc.Monotonic()
@@ -445,7 +445,7 @@ func mqReceive(p *Proc, fd int, a mqPosixArgs, buf []byte) (callRecord, error) {
 	}
 	tmpl := event.Event{Obj: a.Obj, Call: "mq_timedreceive",
 		Text: "the queue is empty: mq_receive sleeps until a producer sends"}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		return r, p.Fail("mq_timedreceive", a.Obj, err)
 	}
 	r.End = ipc.Monotonic()

@@ -234,7 +234,7 @@ func msgSend(p *Proc, id int, a mqSysvArgs, m int64, buf []byte) (bool, error) {
 	wait := func() error { return ipc.Msgsnd(id, to, buf, 0) }
 	tmpl := event.Event{Obj: a.Obj, Call: "msgsnd", Msg: m, Type: int64(to),
 		Text: "the queue has no room for this message: msgsnd sleeps until a consumer takes one out"}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		return blocked, p.Fail("msgsnd", a.Obj, err)
 	}
 	fill, capacity, attrs := msgLevel(id, a.Size)
@@ -304,7 +304,7 @@ func msgReceive(p *Proc, id int, a mqSysvArgs, buf []byte) (callRecord, error) {
 	}
 	tmpl := event.Event{Obj: a.Obj, Call: "msgrcv", Type: int64(a.Index),
 		Text: fmt.Sprintf("no message of type %d is in the queue: msgrcv sleeps until one is sent, whatever else waits there", a.Index)}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		return r, p.Fail("msgrcv", a.Obj, err)
 	}
 	r.End = ipc.Monotonic()

@@ -166,21 +166,7 @@ func pipeChild(p *Proc, raw json.RawMessage) error {
 	}
 	capacity, _ := ipc.PipeSize(w)
 	s := &byteStream{p: p, fd: w, obj: a.Obj, cap: int64(capacity)}
-	buf := make([]byte, a.Size)
-	for i := 1; i <= a.Messages; i++ {
-		if err := s.send(int64(i), buf); err != nil {
-			return err
-		}
-	}
-	if err := p.Gate("close", a.Obj); err != nil {
-		return err
-	}
-	// The close is reported just before it happens: the parent's read
-	// returns end of file the moment it does, and its report must not
-	// overtake this one.
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": w, "end": "write"}})
-	p.Files[0].Close()
-	return nil
+	return s.sendAllAndClose(a.Messages, a.Size, func() { p.Files[0].Close() })
 }
 
 // exitEvent describes how a process ended.

@@ -121,15 +121,28 @@ const KindResult = "result"
 // block event is sent, wait makes the real blocking call, and an unblock
 // event follows. So block and unblock appear exactly when the kernel blocked.
 func (p *Proc) Blocking(call, obj string, try func() (wouldBlock bool, err error), wait func() error) error {
+	return p.BlockingAs(event.Event{Call: call, Obj: obj}, try, wait)
+}
+
+// BlockingAs is Blocking with more detail on the block and unblock events:
+// they are copies of tmpl (obj, call, message, type, priority, peer), so a
+// viewer sees, say, which message type a receiver waits for, or who could
+// wake it. The block event also carries tmpl's text and attrs.
+func (p *Proc) BlockingAs(tmpl event.Event, try func() (wouldBlock bool, err error), wait func() error) error {
 	wouldBlock, err := try()
 	if err != nil || !wouldBlock {
 		return err
 	}
 	start := time.Now()
-	p.Emit(event.Event{Kind: event.KindBlock, Call: call, Obj: obj})
+	b := tmpl
+	b.Kind = event.KindBlock
+	p.Emit(b)
 	err = wait()
-	p.Emit(event.Event{Kind: event.KindUnblock, Call: call, Obj: obj,
-		Attrs: map[string]any{"waited_ns": time.Since(start).Nanoseconds()}})
+	u := tmpl
+	u.Kind = event.KindUnblock
+	u.Text = ""
+	u.Attrs = map[string]any{"waited_ns": time.Since(start).Nanoseconds()}
+	p.Emit(u)
 	return err
 }
 

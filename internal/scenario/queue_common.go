@@ -67,28 +67,6 @@ func producerIDs(n, parts, k int) []int64 {
 	return ids
 }
 
-// blockingAs is Proc.Blocking with more detail on the block and unblock
-// events: they are copies of tmpl (obj, call, message, type, priority,
-// peer), so a viewer sees, say, which message type a receiver waits for, or
-// who could wake it. The block event also carries tmpl's text and attrs.
-func blockingAs(p *Proc, tmpl event.Event, try func() (bool, error), wait func() error) error {
-	wouldBlock, err := try()
-	if err != nil || !wouldBlock {
-		return err
-	}
-	start := time.Now()
-	b := tmpl
-	b.Kind = event.KindBlock
-	p.Emit(b)
-	err = wait()
-	u := tmpl
-	u.Kind = event.KindUnblock
-	u.Text = ""
-	u.Attrs = map[string]any{"waited_ns": time.Since(start).Nanoseconds()}
-	p.Emit(u)
-	return err
-}
-
 // callRecord is one call a process made, for the owner's count at the
 // end: what it was, which message, and when it started and returned on the
 // clock every process of the session shares.

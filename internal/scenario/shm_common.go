@@ -226,7 +226,7 @@ func (f *futexSems) take(p *Proc, which int, peer string) (bool, error) {
 		return false, err
 	}
 	tmpl := event.Event{Obj: obj, Call: "sem_wait", Text: semText[which].waits, Attrs: wokenBy(peer)}
-	if err := blockingAs(p, tmpl, try, s.Wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, s.Wait); err != nil {
 		return blocked, p.Fail("sem_wait", obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindWait, Obj: obj, Call: "sem_wait", Value: event.Int64(int64(s.Value())),
@@ -287,7 +287,7 @@ func (s *sysvSems) take(p *Proc, which int, peer string) (bool, error) {
 	}
 	wait := func() error { return ipc.Semop(s.id, op) }
 	tmpl := event.Event{Obj: obj, Call: "semop", Text: semText[which].waits, Attrs: wokenBy(peer)}
-	if err := blockingAs(p, tmpl, try, wait); err != nil {
+	if err := p.BlockingAs(tmpl, try, wait); err != nil {
 		return blocked, p.Fail("semop", obj, err)
 	}
 	v, w := s.state(which)

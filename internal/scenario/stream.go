@@ -103,3 +103,22 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 	s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})
 	return msg, nil
 }
+
+// sendAllAndClose writes messages 1 to n of size bytes, then closes the
+// write end with closeFd. The close is reported just before it happens:
+// the reader sees end of file the moment it does, and its report must not
+// overtake this one.
+func (s *byteStream) sendAllAndClose(n, size int, closeFd func()) error {
+	buf := make([]byte, size)
+	for i := 1; i <= n; i++ {
+		if err := s.send(int64(i), buf); err != nil {
+			return err
+		}
+	}
+	if err := s.p.Gate("close", s.obj); err != nil {
+		return err
+	}
+	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{"fd": s.fd, "end": "write"}})
+	closeFd()
+	return nil
+}
