@@ -193,12 +193,11 @@ func TestStepMode(t *testing.T) {
 		}
 	}
 	steps := 0
+	// ops counts, per process, the IPC calls it made since its last step.
+	ops := map[string]int{}
 	for e := next(); !e.Terminal(); e = next() {
 		status, body := ts.do(t, "POST", "/api/sessions/"+c.ID+"/control", `{"action": "step", "value": "`+e.Proc+`"}`, auth...)
 		if status != http.StatusOK {
-			for _, e := range evs {
-				t.Logf("%d %s %s %s", e.Seq, e.Kind, e.Proc, e.Call)
-			}
 			t.Fatalf("step %s: %d %s", e.Proc, status, body)
 		}
 		steps++
@@ -207,10 +206,30 @@ func TestStepMode(t *testing.T) {
 		}
 	}
 	checkStream(t, evs)
-	// pipe2, 2 writes, close by the child, 3 reads (two messages and end
-	// of file) by the parent: each one step.
-	if steps != 7 {
-		t.Fatalf("%d steps, want 7", steps)
+	// Between one ready event of a process and its next, the process made
+	// exactly the one call the step released.
+	for _, e := range evs {
+		switch e.Kind {
+		case event.KindReady:
+			if n, seen := ops[e.Proc]; seen && n != 1 {
+				t.Fatalf("seq %d: %s made %d calls on one step", e.Seq, e.Proc, n)
+			}
+			ops[e.Proc] = 0
+		case event.KindOpen, event.KindClose, event.KindWrite, event.KindRead, event.KindSpawn:
+			if e.Kind == event.KindSpawn {
+				if e.Peer == "" {
+					continue // started by the server, not a call of a process
+				}
+				e.Proc = e.Peer // the parent's fork+exec
+			}
+			ops[e.Proc]++
+		}
+	}
+	// The parent: pipe2, fork+exec, close of its write end, two reads
+	// and the read that finds end of file; the child: two writes and a
+	// close. One step each.
+	if steps != 9 {
+		t.Fatalf("%d steps, want 9", steps)
 	}
 }
 

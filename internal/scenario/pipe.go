@@ -100,14 +100,23 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "pipe2", Cap: int64(capacity), Fill: event.Int64(0),
 		Attrs: map[string]any{"read_fd": r, "write_fd": w}})
 
+	if err := p.Gate("fork+exec", a.Obj); err != nil {
+		wf.Close()
+		return err
+	}
 	child, err := p.Spawn("child", []*os.File{wf})
-	// The child has its own copy of the write end now. The parent must
-	// close its copy, or its reads would never see end of file.
-	wf.Close()
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": w, "end": "write"}})
 	if err != nil {
+		wf.Close()
 		return p.Fail("fork/exec", a.Obj, err)
 	}
+	// The child has its own copy of the write end now. The parent must
+	// close its copy, or its reads would never see end of file.
+	if err := p.Gate("close", a.Obj); err != nil {
+		wf.Close()
+		return err
+	}
+	wf.Close()
+	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": w, "end": "write"}})
 	if err := ipc.SetNonblock(r, true); err != nil {
 		return p.Fail("fcntl", a.Obj, err)
 	}
