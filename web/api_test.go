@@ -252,3 +252,40 @@ func waitState(t *testing.T, ts *testServer, id, state string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestManyViewers has a classroom's worth of viewers follow one session at
+// once: each must get every event, in order, the same as the recording.
+func TestManyViewers(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 300, "reader_delay_ms": 1}}`)
+	const viewers = 40
+	type result struct {
+		evs []event.Event
+		err error
+	}
+	streams := make(chan result, viewers)
+	for range viewers {
+		go func() {
+			evs, err := readStreamErr(c.EventsURL, 60*time.Second)
+			streams <- result{evs, err}
+		}()
+	}
+	var first []event.Event
+	for range viewers {
+		r := <-streams
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		evs := r.evs
+		checkStream(t, evs)
+		if first == nil {
+			first = evs
+		} else if !reflect.DeepEqual(evs, first) {
+			t.Fatalf("two viewers saw different streams: %d and %d events", len(evs), len(first))
+		}
+	}
+	_, body := ts.do(t, "GET", "/api/sessions/"+c.ID+"/events.jsonl", "")
+	if !reflect.DeepEqual(decodeJSONL(t, body), first) {
+		t.Fatal("the viewers' stream differs from the recording")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -77,11 +78,20 @@ func (ts *testServer) create(t testing.TB, body string) created {
 // returns every event, in order.
 func readStream(t testing.TB, url string, d time.Duration) []event.Event {
 	t.Helper()
+	evs, err := readStreamErr(url, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// readStreamErr is readStream for goroutines other than the test's own.
+func readStreamErr(url string, d time.Duration) ([]event.Event, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	c, _, err := websocket.Dial(ctx, url, nil)
 	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
+		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(16 << 20)
@@ -90,33 +100,45 @@ func readStream(t testing.TB, url string, d time.Duration) []event.Event {
 		typ, b, err := c.Read(ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
-				return evs
+				return evs, nil
 			}
-			t.Fatalf("read stream after %d events: %v", len(evs), err)
+			return evs, fmt.Errorf("read stream after %d events: %w", len(evs), err)
 		}
 		if typ != websocket.MessageText {
-			t.Fatalf("message of type %v", typ)
+			return evs, fmt.Errorf("message of type %v", typ)
 		}
-		evs = append(evs, decodeMessage(t, b)...)
+		more, err := decodeMessageErr(b)
+		if err != nil {
+			return evs, err
+		}
+		evs = append(evs, more...)
 	}
 }
 
 // decodeMessage decodes one WebSocket message: an event or an array.
 func decodeMessage(t testing.TB, b []byte) []event.Event {
 	t.Helper()
+	evs, err := decodeMessageErr(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func decodeMessageErr(b []byte) ([]event.Event, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
 		var evs []event.Event
 		if err := json.Unmarshal(b, &evs); err != nil {
-			t.Fatalf("decode %s: %v", b, err)
+			return nil, fmt.Errorf("decode %s: %w", b, err)
 		}
-		return evs
+		return evs, nil
 	}
 	var e event.Event
 	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
+		return nil, fmt.Errorf("decode %s: %w", b, err)
 	}
-	return []event.Event{e}
+	return []event.Event{e}, nil
 }
 
 // decodeJSONL decodes events.jsonl.
