@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"encoding/binary"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,7 +48,9 @@ func Msgget(key, flags int) (int, error) {
 //
 //	int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg);
 func Msgsnd(id, mtype int, data []byte, flags int) error {
-	buf := make([]byte, msgTypeSize+len(data))
+	p := msgBuf(msgTypeSize + len(data))
+	defer msgBufs.Put(p)
+	buf := *p
 	binary.NativeEndian.PutUint64(buf, uint64(mtype))
 	copy(buf[msgTypeSize:], data)
 	err := ignoringEINTR(func() error { return msgsnd(id, buf, flags) })
@@ -65,13 +68,34 @@ func Msgsnd(id, mtype int, data []byte, flags int) error {
 //
 //	ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg);
 func Msgrcv(id int, buf []byte, mtype, flags int) (n, gotType int, err error) {
-	raw := make([]byte, msgTypeSize+len(buf))
+	p := msgBuf(msgTypeSize + len(buf))
+	defer msgBufs.Put(p)
+	raw := *p
 	n, err = ignoringEINTRN(func() (int, error) { return msgrcv(id, raw, mtype, flags) })
 	if err != nil {
 		return 0, 0, syscallErr("msgrcv", err)
 	}
 	copy(buf, raw[msgTypeSize:msgTypeSize+n])
 	return n, int(int64(binary.NativeEndian.Uint64(raw))), nil
+}
+
+// msgBufs recycles the buffers in which Msgsnd and Msgrcv lay a message
+// out for the kernel (its type, then its text), so that a process sending
+// or receiving in a loop does not allocate one per message.
+var msgBufs sync.Pool
+
+// msgBuf returns a buffer of n bytes from msgBufs, to be put back when the
+// call is done. Its contents are left over from earlier calls.
+func msgBuf(n int) *[]byte {
+	p, _ := msgBufs.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	if cap(*p) < n {
+		*p = make([]byte, n)
+	}
+	*p = (*p)[:n]
+	return p
 }
 
 // MsgState is what msgctl IPC_STAT reports about a queue: its live state.

@@ -201,11 +201,17 @@ func TrySend(fd int, b []byte) (int, error) {
 //
 //	ssize_t sendto(int sockfd, const void *buf, size_t len, int flags,
 //	               const struct sockaddr *dest_addr, socklen_t addrlen);
+//
+// A send to the connected peer is the sendto system call with no address,
+// which is what send(2) is; one to an address goes through sendmsg, since
+// x/sys/unix's Sendto does not return the byte count.
 func SendTo(fd int, b []byte, flags int, to unix.Sockaddr) (int, error) {
-	if to != nil {
-		if err := checkLoopback(to); err != nil {
-			return 0, err
-		}
+	if to == nil {
+		n, err := ignoringEINTRN(func() (int, error) { return send(fd, b, flags|unix.MSG_NOSIGNAL) })
+		return n, syscallErr("sendto", err)
+	}
+	if err := checkLoopback(to); err != nil {
+		return 0, err
 	}
 	n, err := ignoringEINTRN(func() (int, error) {
 		return unix.SendmsgN(fd, b, nil, to, flags|unix.MSG_NOSIGNAL)
@@ -219,8 +225,11 @@ func SendTo(fd int, b []byte, flags int, to unix.Sockaddr) (int, error) {
 //
 //	ssize_t recv(int sockfd, void *buf, size_t len, int flags);
 func Recv(fd int, b []byte, flags int) (int, error) {
-	n, _, err := RecvFrom(fd, b, flags)
-	return n, err
+	n, err := ignoringEINTRN(func() (int, error) { return recv(fd, b, flags) })
+	if err != nil {
+		return 0, syscallErr("recvfrom", err)
+	}
+	return n, nil
 }
 
 // TryRecv is Recv with MSG_DONTWAIT: with nothing to read it fails at once

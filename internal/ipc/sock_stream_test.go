@@ -163,7 +163,7 @@ func TestSenderBlocksWhenFull(t *testing.T) {
 			if kind == "tcp" {
 				checkTCPQueued(t, fd)
 			}
-			waitBlockedIn(t, c.cmd.Process.Pid, unix.SYS_SENDMSG)
+			waitBlockedIn(t, c.cmd.Process.Pid, unix.SYS_SENDTO) // Send is send(2), a sendto with no address
 			got := 0
 			recvAtLeast(t, fd, &got, sent)
 			total := atoi(t, nextFields(t, link, "sent")[0])
