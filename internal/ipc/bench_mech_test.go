@@ -15,18 +15,129 @@ import (
 // done as the C program does it: the parent creates everything and the
 // child inherits its end.
 
-// fdEnd moves bytes with read and write: pipes and FIFOs.
-type fdEnd struct{ r, w int }
+// fdEnd moves bytes with read and write: pipes and FIFOs. With try set
+// each call on a pipe is TryWrite or TryRead first (pwritev2 or preadv2
+// with RWF_NOWAIT), then write or read when that would block. A FIFO
+// refuses RWF_NOWAIT (EOPNOTSUPP: only anonymous pipes accept it), so for
+// it see fifoEnd.
+type fdEnd struct {
+	r, w int
+	try  bool
+}
 
-func (e fdEnd) send(b []byte) error { return WriteFull(e.w, b) }
+func (e fdEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
+
+func (e fdEnd) send(b []byte) error {
+	if !e.try {
+		return WriteFull(e.w, b)
+	}
+	for len(b) > 0 {
+		n, err := TryWrite(e.w, b)
+		if WouldBlock(err) {
+			n, err = Write(e.w, b)
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
 
 func (e fdEnd) recv(b []byte) error {
-	_, err := ReadFull(e.r, b)
-	return err
+	if !e.try {
+		_, err := ReadFull(e.r, b)
+		return err
+	}
+	for len(b) > 0 {
+		n, err := TryRead(e.r, b)
+		if WouldBlock(err) {
+			n, err = Read(e.r, b)
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrEOF
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // openFdEnd opens the child's end: it reads on descriptor 4, writes on 5.
 func openFdEnd(int, []string) (benchEnd, error) { return fdEnd{r: 4, w: 5}, nil }
+
+// fifoEnd is an fdEnd on FIFOs. Its try-first form is the FIFO scenario's:
+// the descriptors are kept O_NONBLOCK, so a plain write or read is the
+// try, and when it would block O_NONBLOCK is cleared around the blocking
+// call and set again after it. (TryWrite and TryRead would do the same
+// flag dance inside every try, since the kernel refuses RWF_NOWAIT here.)
+type fifoEnd struct{ fdEnd }
+
+func (e fifoEnd) tryFirst() (benchEnd, error) {
+	for _, fd := range []int{e.r, e.w} {
+		if err := SetNonblock(fd, true); err != nil {
+			return nil, err
+		}
+	}
+	e.try = true
+	return e, nil
+}
+
+func (e fifoEnd) send(b []byte) error {
+	if !e.try {
+		return e.fdEnd.send(b)
+	}
+	for len(b) > 0 {
+		n, err := Write(e.w, b)
+		if WouldBlock(err) {
+			return blockingOn(e.w, func() error { return WriteFull(e.w, b) })
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func (e fifoEnd) recv(b []byte) error {
+	if !e.try {
+		return e.fdEnd.recv(b)
+	}
+	for len(b) > 0 {
+		n, err := Read(e.r, b)
+		if WouldBlock(err) {
+			return blockingOn(e.r, func() error {
+				_, err := ReadFull(e.r, b)
+				return err
+			})
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrEOF
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// blockingOn runs wait with O_NONBLOCK cleared on fd, then sets it again.
+func blockingOn(fd int, wait func() error) error {
+	if err := SetNonblock(fd, false); err != nil {
+		return err
+	}
+	err := wait()
+	if err2 := SetNonblock(fd, true); err == nil {
+		err = err2
+	}
+	return err
+}
+
+func openFifoEnd(int, []string) (benchEnd, error) { return fifoEnd{fdEnd{r: 4, w: 5}}, nil }
 
 // benchFile wraps a descriptor for passing to the child, closing it when
 // the benchmark ends if the parent has not closed it before.
@@ -73,7 +184,7 @@ func setupFifo(b *testing.B, _ int) benchPair {
 	toChildR, toChildW := openFifoPair(b, filepath.Join(dir, "to-child"))
 	toParentR, toParentW := openFifoPair(b, filepath.Join(dir, "to-parent"))
 	return benchPair{
-		end:   fdEnd{r: benchFd(b, toParentR), w: benchFd(b, toChildW)},
+		end:   fifoEnd{fdEnd{r: benchFd(b, toParentR), w: benchFd(b, toChildW)}},
 		files: []*os.File{benchFile(b, toChildR, "fifo-r"), benchFile(b, toParentW, "fifo-w")},
 	}
 }
@@ -94,12 +205,18 @@ func openFifoPair(b *testing.B, path string) (r, w int) {
 	return r, w
 }
 
-// sockEnd moves bytes on a connected stream socket with send and recv.
-type sockEnd struct{ fd int }
+// sockEnd moves bytes on a connected stream socket with send and recv;
+// with try set, each call is first made with MSG_DONTWAIT.
+type sockEnd struct {
+	fd  int
+	try bool
+}
+
+func (e sockEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
 
 func (e sockEnd) send(b []byte) error {
 	for len(b) > 0 {
-		n, err := Send(e.fd, b, 0)
+		n, err := e.sendOnce(b)
 		if err != nil {
 			return err
 		}
@@ -110,7 +227,7 @@ func (e sockEnd) send(b []byte) error {
 
 func (e sockEnd) recv(b []byte) error {
 	for len(b) > 0 {
-		n, err := Recv(e.fd, b, 0)
+		n, err := e.recvOnce(b)
 		if err != nil {
 			return err
 		}
@@ -120,6 +237,26 @@ func (e sockEnd) recv(b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// sendOnce is one send: TrySend first if e.try, Send if that would block.
+func (e sockEnd) sendOnce(b []byte) (int, error) {
+	if e.try {
+		if n, err := TrySend(e.fd, b); !WouldBlock(err) {
+			return n, err
+		}
+	}
+	return Send(e.fd, b, 0)
+}
+
+// recvOnce is one receive, tried first as sendOnce is.
+func (e sockEnd) recvOnce(b []byte) (int, error) {
+	if e.try {
+		if n, err := TryRecv(e.fd, b); !WouldBlock(err) {
+			return n, err
+		}
+	}
+	return Recv(e.fd, b, 0)
 }
 
 func openSockEnd(int, []string) (benchEnd, error) { return sockEnd{fd: 4}, nil }
@@ -152,11 +289,14 @@ func setupTCP(b *testing.B, _ int) benchPair {
 	return benchPair{end: sockEnd{fd: p}, files: []*os.File{cf}}
 }
 
-// dgramEnd sends and receives one whole datagram per message.
-type dgramEnd struct{ fd int }
+// dgramEnd sends and receives one whole datagram per message, through a
+// sockEnd's single calls.
+type dgramEnd struct{ sockEnd }
+
+func (e dgramEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
 
 func (e dgramEnd) send(b []byte) error {
-	n, err := Send(e.fd, b, 0)
+	n, err := e.sendOnce(b)
 	if err == nil && n != len(b) {
 		err = errShort
 	}
@@ -164,14 +304,14 @@ func (e dgramEnd) send(b []byte) error {
 }
 
 func (e dgramEnd) recv(b []byte) error {
-	n, err := Recv(e.fd, b, 0)
+	n, err := e.recvOnce(b)
 	if err == nil && n != len(b) {
 		err = errShort
 	}
 	return err
 }
 
-func openDgramEnd(int, []string) (benchEnd, error) { return dgramEnd{fd: 4}, nil }
+func openDgramEnd(int, []string) (benchEnd, error) { return dgramEnd{sockEnd{fd: 4}}, nil }
 
 // setupUDP binds two loopback UDP sockets and connects each to the other.
 func setupUDP(b *testing.B, _ int) benchPair {
@@ -187,7 +327,7 @@ func setupUDP(b *testing.B, _ int) benchPair {
 	cf := benchFile(b, c, "udp")
 	connectLoopback(b, p, cport)
 	connectLoopback(b, c, pport)
-	return benchPair{end: dgramEnd{fd: p}, files: []*os.File{cf}}
+	return benchPair{end: dgramEnd{sockEnd{fd: p}}, files: []*os.File{cf}}
 }
 
 func connectLoopback(b *testing.B, fd, port int) {
@@ -201,13 +341,32 @@ func connectLoopback(b *testing.B, fd, port int) {
 }
 
 // pmqEnd sends on one POSIX queue and receives on another, waiting
-// without a deadline.
-type pmqEnd struct{ r, w int }
+// without a deadline; with try set, MqTrySend and MqTryReceive first.
+type pmqEnd struct {
+	r, w int
+	try  bool
+}
 
-func (e pmqEnd) send(b []byte) error { return MqTimedSend(e.w, b, 0, time.Time{}) }
+func (e pmqEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
+
+func (e pmqEnd) send(b []byte) error {
+	if e.try {
+		if err := MqTrySend(e.w, b, 0); !WouldBlock(err) {
+			return err
+		}
+	}
+	return MqTimedSend(e.w, b, 0, time.Time{})
+}
 
 func (e pmqEnd) recv(b []byte) error {
-	n, _, err := MqTimedReceive(e.r, b, time.Time{})
+	var n int
+	err := error(unix.EAGAIN) // without try, straight to the blocking call
+	if e.try {
+		n, _, err = MqTryReceive(e.r, b)
+	}
+	if WouldBlock(err) {
+		n, _, err = MqTimedReceive(e.r, b, time.Time{})
+	}
 	if err == nil && n != len(b) {
 		err = errShort
 	}
@@ -246,13 +405,33 @@ func createBenchQueue(b *testing.B, name string, size int) int {
 }
 
 // smqEnd shares one System V queue with its peer, each side receiving the
-// messages of its own type.
-type smqEnd struct{ id, mine, peer int }
+// messages of its own type; with try set, each call is first made with
+// IPC_NOWAIT.
+type smqEnd struct {
+	id, mine, peer int
+	try            bool
+}
 
-func (e smqEnd) send(b []byte) error { return Msgsnd(e.id, e.peer, b, 0) }
+func (e smqEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
+
+func (e smqEnd) send(b []byte) error {
+	if e.try {
+		if err := Msgsnd(e.id, e.peer, b, unix.IPC_NOWAIT); !WouldBlock(err) {
+			return err
+		}
+	}
+	return Msgsnd(e.id, e.peer, b, 0)
+}
 
 func (e smqEnd) recv(b []byte) error {
-	n, _, err := Msgrcv(e.id, b, e.mine, 0)
+	var n int
+	err := error(unix.ENOMSG) // without try, straight to the blocking call
+	if e.try {
+		n, _, err = Msgrcv(e.id, b, e.mine, unix.IPC_NOWAIT)
+	}
+	if WouldBlock(err) {
+		n, _, err = Msgrcv(e.id, b, e.mine, 0)
+	}
 	if err == nil && n != len(b) {
 		err = errShort
 	}

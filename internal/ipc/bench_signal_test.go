@@ -21,18 +21,29 @@ import (
 // process does not; so a driver process, started with them blocked, plays
 // the parent, runs the same timed loop and reports its figures.
 
-// sigEnd sends one signal to its peer and reads one from its signalfd.
+// sigEnd sends one signal to its peer and reads one from its signalfd;
+// with try set, TryReadSignal first. Sending never waits.
 type sigEnd struct {
 	fd   int
 	peer int
 	out  unix.Signal
 	in   unix.Signal
+	try  bool
 }
+
+func (e sigEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
 
 func (e sigEnd) send([]byte) error { return Sigqueue(e.peer, e.out, 0) }
 
 func (e sigEnd) recv([]byte) error {
-	si, err := ReadSignal(e.fd)
+	var si SignalInfo
+	err := error(unix.EAGAIN) // without try, straight to the blocking call
+	if e.try {
+		si, err = TryReadSignal(e.fd)
+	}
+	if WouldBlock(err) {
+		si, err = ReadSignal(e.fd)
+	}
 	if err == nil && si.Signo != e.in {
 		err = fmt.Errorf("got signal %d, want %d", si.Signo, e.in)
 	}
@@ -52,16 +63,16 @@ func openSigEnd(int, []string) (benchEnd, error) {
 	return sigEnd{fd: fd, peer: os.Getppid(), out: unix.SIGUSR2, in: unix.SIGUSR1}, nil
 }
 
-// benchSignal runs the driver for b.N round trips and reports what it
-// measured; ns/op is the driver's mean round trip.
-func benchSignal(b *testing.B) {
+// benchSignal runs the driver for b.N round trips, calling as style says,
+// and reports what it measured; ns/op is the driver's mean round trip.
+func benchSignal(b *testing.B, style string) {
 	b.StopTimer()
 	r, w, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { r.Close(); w.Close() })
-	c := startChild(b, "bench-sig-driver", []*os.File{w}, strconv.Itoa(b.N))
+	c := startChild(b, "bench-sig-driver", []*os.File{w}, strconv.Itoa(b.N), style)
 	w.Close()
 	_ = r.SetReadDeadline(time.Now().Add(50 * time.Second))
 	line, err := bufio.NewReader(r).ReadString('\n')
@@ -79,7 +90,7 @@ func benchSignal(b *testing.B) {
 }
 
 // roleBenchSigDriver plays the parent of the signal round trip for
-// args[0] timed round trips and reports "result MEAN-NS P50-US P99-US" on
+// args[0] timed round trips, calling as args[1] says, and reports "result MEAN-NS P50-US P99-US" on
 // descriptor 3.
 func roleBenchSigDriver(args []string) int {
 	if err := ReexecWithSignalsBlocked(unix.SIGUSR1, unix.SIGUSR2); err != nil {
@@ -92,11 +103,14 @@ func roleBenchSigDriver(args []string) int {
 	if err != nil {
 		return roleFail("%v", err)
 	}
-	cmd, exited, err := startSigEcho(warm + count)
+	cmd, exited, err := startSigEcho(warm+count, args[1])
 	if err != nil {
 		return roleFail("start echo: %v", err)
 	}
-	e := sigEnd{fd: fd, peer: cmd.Process.Pid, out: unix.SIGUSR1, in: unix.SIGUSR2}
+	e, err := styled(sigEnd{fd: fd, peer: cmd.Process.Pid, out: unix.SIGUSR1, in: unix.SIGUSR2}, args[1])
+	if err != nil {
+		return roleFail("%v", err)
+	}
 	lat := make([]time.Duration, count)
 	err = roundTrips(e, nil, make([]time.Duration, warm))
 	if err == nil {
@@ -118,11 +132,12 @@ func roleBenchSigDriver(args []string) int {
 	return 0
 }
 
-// startSigEcho starts the echoing child for total round trips and waits
+// startSigEcho starts the echoing child for total round trips, calling as
+// style says, and waits
 // until it is ready. The returned channel gets the child's exit status; if
 // the child fails early, the driver exits rather than wait for a signal
 // that will never come.
-func startSigEcho(total int) (*exec.Cmd, chan error, error) {
+func startSigEcho(total int, style string) (*exec.Cmd, chan error, error) {
 	ackR, ackW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +145,7 @@ func startSigEcho(total int) (*exec.Cmd, chan error, error) {
 	defer ackR.Close()
 	cmd := exec.Command("/proc/self/exe", "-test.run=^$")
 	cmd.Env = append(os.Environ(), "IPC_TEST_CHILD=bench-echo",
-		"IPC_TEST_ARGS="+strings.Join([]string{"signal", "pp", "64", strconv.Itoa(total)}, "\x1f"))
+		"IPC_TEST_ARGS="+strings.Join([]string{"signal", "pp", "64", strconv.Itoa(total), style}, "\x1f"))
 	cmd.ExtraFiles = []*os.File{ackW}
 	cmd.Stderr = os.Stderr
 	err = cmd.Start()

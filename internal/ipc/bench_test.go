@@ -23,6 +23,12 @@ import (
 //     and the clock stops when the child, having read the last one, writes
 //     one byte on a separate pipe; reported as msg/s.
 //
+// BenchmarkIPC takes the playground's own path: every send and receive is
+// first made with the mechanism's try form, which never sleeps, and only
+// when the kernel answers that it would block is the blocking form called,
+// exactly as the scenarios do it (they announce the block in between).
+// BenchmarkIPCBlocking calls the blocking forms only, as the C program does.
+//
 // Run them with -bench; pin both processes to one core (taskset -c 0) when
 // comparing, since where the two processes run moves the figures more than
 // the mechanism does. -benchtime=Nx fixes the message count, as the C
@@ -34,10 +40,26 @@ func init() {
 }
 
 // benchEnd is one process's end of a two-way channel: send and recv move
-// exactly len(b) bytes, or fail.
+// exactly len(b) bytes, or fail. tryFirst returns the same end made to try
+// each call without waiting before making the blocking one.
 type benchEnd interface {
 	send(b []byte) error
 	recv(b []byte) error
+	tryFirst() (benchEnd, error)
+}
+
+// Names of the two ways of calling, as passed to the child.
+const (
+	styleTry   = "try"
+	styleBlock = "block"
+)
+
+// styled returns e as style asks.
+func styled(e benchEnd, style string) (benchEnd, error) {
+	if style == styleTry {
+		return e.tryFirst()
+	}
+	return e, nil
 }
 
 // benchPair is what a mechanism's setup gives the parent: its own end, and
@@ -67,7 +89,7 @@ type benchMech struct {
 // of making the sender wait.
 var benchMechs = []benchMech{
 	{name: "pipe", maxSize: 65536, stream: true, setup: setupPipe, open: openFdEnd},
-	{name: "fifo", maxSize: 65536, stream: true, setup: setupFifo, open: openFdEnd},
+	{name: "fifo", maxSize: 65536, stream: true, setup: setupFifo, open: openFifoEnd},
 	{name: "unix", maxSize: 65536, stream: true, setup: setupUnix, open: openSockEnd},
 	{name: "tcp", maxSize: 65536, stream: true, setup: setupTCP, open: openSockEnd},
 	{name: "udp", maxSize: 4096, setup: setupUDP, open: openDgramEnd},
@@ -88,30 +110,37 @@ func benchMechNamed(name string) (benchMech, bool) {
 	return benchMechs[i], true
 }
 
-func BenchmarkIPC(b *testing.B) {
+// BenchmarkIPC measures the playground's path: try first, block only when
+// the kernel says the call would.
+func BenchmarkIPC(b *testing.B) { benchAll(b, styleTry) }
+
+// BenchmarkIPCBlocking measures the blocking calls alone.
+func BenchmarkIPCBlocking(b *testing.B) { benchAll(b, styleBlock) }
+
+func benchAll(b *testing.B, style string) {
 	for _, m := range benchMechs {
 		b.Run(m.name, func(b *testing.B) {
 			for _, mode := range []string{"pp", "stream"} {
 				if mode == "stream" && !m.stream {
 					continue
 				}
-				b.Run(mode, func(b *testing.B) { benchSizesOf(b, m, mode) })
+				b.Run(mode, func(b *testing.B) { benchSizesOf(b, m, mode, style) })
 			}
 		})
 	}
 }
 
-func benchSizesOf(b *testing.B, m benchMech, mode string) {
+func benchSizesOf(b *testing.B, m benchMech, mode, style string) {
 	for _, size := range benchSizes {
 		if size > m.maxSize {
 			continue
 		}
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			if m.name == "signal" {
-				benchSignal(b)
+				benchSignal(b, style)
 				return
 			}
-			benchOne(b, m, mode, size)
+			benchOne(b, m, mode, style, size)
 		})
 	}
 }
@@ -120,7 +149,7 @@ func benchSizesOf(b *testing.B, m benchMech, mode string) {
 func benchWarm(count int) int { return min(count/10, 1000) }
 
 // benchOne runs one cell with this process as the parent.
-func benchOne(b *testing.B, m benchMech, mode string, size int) {
+func benchOne(b *testing.B, m benchMech, mode, style string, size int) {
 	b.StopTimer()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -128,7 +157,7 @@ func benchOne(b *testing.B, m benchMech, mode string, size int) {
 	pair := m.setup(b, size)
 	ackR, ackW := benchPipe(b)
 	c := startChild(b, "bench-echo", append([]*os.File{ackW}, pair.files...),
-		append([]string{m.name, mode, strconv.Itoa(size), strconv.Itoa(warm + count)}, pair.args...)...)
+		append([]string{m.name, mode, strconv.Itoa(size), strconv.Itoa(warm + count), style}, pair.args...)...)
 	ackW.Close()
 	closeAll(pair.files)
 	done := watchChild(c)
@@ -137,10 +166,14 @@ func benchOne(b *testing.B, m benchMech, mode string, size int) {
 		b.Fatalf("child not ready: %v", err)
 	}
 	buf := make([]byte, size)
+	end, err := styled(pair.end, style)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if mode == "stream" {
-		benchStream(b, pair.end, int(ackR.Fd()), buf, warm, count)
+		benchStream(b, end, int(ackR.Fd()), buf, warm, count)
 	} else {
-		benchPingPong(b, pair.end, buf, warm, count)
+		benchPingPong(b, end, buf, warm, count)
 	}
 	c.wait(b, 20*time.Second)
 }
@@ -222,8 +255,8 @@ func sendN(e benchEnd, buf []byte, n int) error {
 }
 
 // roleBenchEcho is the child of every cell: args are the mechanism, the
-// mode, the size, the number of messages (warm-up included) and the
-// mechanism's own arguments. It says 'r' on the ack pipe once its end is
+// mode, the size, the number of messages (warm-up included), the way of
+// calling (styleTry or styleBlock) and the mechanism's own arguments. It says 'r' on the ack pipe once its end is
 // open, then echoes each message (pp) or reads them all and says 'k'.
 func roleBenchEcho(args []string) int {
 	runtime.LockOSThread()
@@ -233,9 +266,12 @@ func roleBenchEcho(args []string) int {
 	if !ok {
 		return roleFail("no mechanism %q", args[0])
 	}
-	e, err := m.open(size, args[4:])
+	e, err := m.open(size, args[5:])
 	if err != nil {
 		return roleFail("open %s: %v", m.name, err)
+	}
+	if e, err = styled(e, args[4]); err != nil {
+		return roleFail("%s: %v", args[4], err)
 	}
 	const ack = 3
 	if err := WriteFull(ack, []byte{'r'}); err != nil {

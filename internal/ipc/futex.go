@@ -154,7 +154,7 @@ func (s *FutexSem) Post() (woken int, err error) {
 	if atomic.LoadUint32(s.waiters) == 0 {
 		return 0, nil
 	}
-	n, err := futex(s.value, futexWakeOp, 1, nil)
+	n, err := futexWake(s.value, 1)
 	return n, syscallErr("futex", err)
 }
 
@@ -230,7 +230,7 @@ func (m *FutexMutex) Unlock() error {
 	if atomic.SwapUint32(m.state, mutexFree) == mutexLocked {
 		return nil
 	}
-	_, err := futex(m.state, futexWakeOp, 1, nil)
+	_, err := futexWake(m.state, 1)
 	return syscallErr("futex", err)
 }
 

@@ -46,3 +46,20 @@ func futex(addr *uint32, op int, val uint32, ts *unix.Timespec) (int, error) {
 	}
 	return int(r), nil
 }
+
+// futexWake wakes up to n processes asleep in FUTEX_WAIT on the word at
+// addr and returns how many it woke. FUTEX_WAKE never sleeps: the kernel
+// takes the sleepers off the word's wait queue under a spin lock, marks
+// them runnable and returns. So it is a raw system call, which skips the
+// runtime's bookkeeping for a call that may sleep; returning at once by
+// construction, it holds up the garbage collector, which must wait for a
+// raw call to come back before it can stop the world, no longer than any
+// other short stretch of code. FUTEX_WAIT stays on futex, unix.Syscall6.
+func futexWake(addr *uint32, n uint32) (int, error) {
+	r, _, errno := unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp,
+		uintptr(n), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}

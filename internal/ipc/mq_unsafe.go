@@ -11,7 +11,8 @@ import (
 // (nil on success); the exported functions in mq.go wrap it. They use
 // unix.Syscall, not RawSyscall, because send and receive can sleep: the
 // runtime must know this thread is in the kernel so it can run other
-// goroutines and the garbage collector meanwhile.
+// goroutines and the garbage collector meanwhile. The exceptions are the
+// try forms, mqTrySend and mqTryReceive, which cannot.
 
 // mqOpen calls mq_open with the kernel's form of the name (no leading slash).
 func mqOpen(kname string, flags int, mode uint32, attr *MqAttr) (int, error) {
@@ -48,6 +49,40 @@ func mqTimedsend(fd int, msg []byte, prio uint, ts *unix.Timespec) error {
 		return errno
 	}
 	return nil
+}
+
+// mqTrySend sends msg if the queue has room and otherwise answers
+// ETIMEDOUT, without sleeping either way: its deadline is the epoch, a
+// timeout of exactly zero, for which the kernel's timed sleep
+// (schedule_hrtimeout) returns at once without ever leaving the CPU, so the
+// call finds the queue full, takes itself off the wait list and returns. As
+// it returns at once by construction it is a raw system call, which skips
+// the runtime's bookkeeping for a call that may sleep; the garbage
+// collector, which must wait for a raw call to come back before it can
+// stop the world, waits no longer than for any other short stretch of code.
+// (A deadline in the past other than zero would arm a timer and may call
+// the scheduler, and so could give the CPU away.)
+func mqTrySend(fd int, msg []byte, prio uint) error {
+	var zero unix.Timespec
+	_, _, errno := unix.RawSyscall6(unix.SYS_MQ_TIMEDSEND, uintptr(fd),
+		uintptr(bytesPtr(msg)), uintptr(len(msg)), uintptr(prio), uintptr(unsafe.Pointer(&zero)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// mqTryReceive receives into buf if a message is waiting and otherwise
+// answers ETIMEDOUT, without sleeping, for the reason given at mqTrySend.
+func mqTryReceive(fd int, buf []byte) (int, uint, error) {
+	var prio uint32
+	var zero unix.Timespec
+	n, _, errno := unix.RawSyscall6(unix.SYS_MQ_TIMEDRECEIVE, uintptr(fd),
+		uintptr(bytesPtr(buf)), uintptr(len(buf)), uintptr(unsafe.Pointer(&prio)), uintptr(unsafe.Pointer(&zero)), 0)
+	if errno != 0 {
+		return 0, 0, errno
+	}
+	return int(n), uint(prio), nil
 }
 
 // mqTimedreceive receives into buf; a nil ts waits without limit.

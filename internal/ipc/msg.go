@@ -45,6 +45,8 @@ func Msgget(key, flags int) (int, error) {
 // signal does not end the wait (msgsnd is never restarted by the kernel;
 // the wrapper calls again). If the queue is removed meanwhile the call
 // fails with EIDRM. A text longer than kernel.msgmax fails with EINVAL.
+// With IPC_NOWAIT, which cannot sleep, it is a raw system call, cheaper
+// than the blocking form's (see msg_unsafe.go).
 //
 //	int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg);
 func Msgsnd(id, mtype int, data []byte, flags int) error {
@@ -64,7 +66,8 @@ func Msgsnd(id, mtype int, data []byte, flags int) error {
 // -mtype, which makes types priorities. When no message matches it sleeps
 // until one is sent; with unix.IPC_NOWAIT in flags it fails at once with
 // ENOMSG, the try form. A message longer than buf fails with E2BIG and
-// stays queued, unless flags hold MsgNoError.
+// stays queued, unless flags hold MsgNoError. With IPC_NOWAIT it is a raw
+// system call, as Msgsnd is.
 //
 //	ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg);
 func Msgrcv(id int, buf []byte, mtype, flags int) (n, gotType int, err error) {

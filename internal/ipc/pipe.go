@@ -125,10 +125,11 @@ func ReadFull(fd int, b []byte) (int, error) {
 // into failures. Offset -1 means "the current position", the only one a pipe
 // has. Kernels older than pipe support for RWF_NOWAIT answer EOPNOTSUPP;
 // TryWrite then sets O_NONBLOCK around a plain write instead.
+//
+// Because it cannot sleep, it is made as a raw system call, which costs
+// less than the blocking Write (see rwNowait for why that is safe).
 func TryWrite(fd int, b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) {
-		return unix.Pwritev2(fd, [][]byte{b}, -1, unix.RWF_NOWAIT)
-	})
+	n, err := ignoringEINTRN(func() (int, error) { return rwNowait(unix.SYS_PWRITEV2, fd, b) })
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		return withNonblock(fd, func() (int, error) { return Write(fd, b) })
 	}
@@ -145,11 +146,10 @@ func TryWrite(fd int, b []byte) (int, error) {
 //	ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt,
 //	                off_t offset, int flags);
 //
-// It uses RWF_NOWAIT for the same reason as TryWrite, with the same fallback.
+// It uses RWF_NOWAIT for the same reason as TryWrite, with the same
+// fallback, and is a raw system call as TryWrite is.
 func TryRead(fd int, b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) {
-		return unix.Preadv2(fd, [][]byte{b}, -1, unix.RWF_NOWAIT)
-	})
+	n, err := ignoringEINTRN(func() (int, error) { return rwNowait(unix.SYS_PREADV2, fd, b) })
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		return withNonblock(fd, func() (int, error) { return Read(fd, b) })
 	}

@@ -56,14 +56,30 @@ func Semop(id int, ops ...Sembuf) error {
 }
 
 // SemTryop is Semop with IPC_NOWAIT added to every operation: where Semop
-// would sleep it fails at once with EAGAIN and changes nothing.
+// would sleep it fails at once with EAGAIN and changes nothing. Since it
+// cannot sleep it is a raw system call, cheaper than a Semop that can (see
+// semtimedop).
 func SemTryop(id int, ops ...Sembuf) error {
-	nowait := make([]Sembuf, len(ops))
-	for i, op := range ops {
+	var small [4]Sembuf // the usual one or two operations need no allocation
+	nowait := small[:0]
+	for _, op := range ops {
 		op.Flg |= unix.IPC_NOWAIT
-		nowait[i] = op
+		nowait = append(nowait, op)
 	}
 	return syscallErr("semop", semtimedop(id, nowait, nil))
+}
+
+// semCannotSleep reports whether semop with ops returns without sleeping
+// whatever the values are: only an operation that subtracts (Op < 0) or
+// waits for zero (Op == 0) ever waits, and not with IPC_NOWAIT. A Semop
+// made only of additions, a post, is such a call too.
+func semCannotSleep(ops []Sembuf) bool {
+	for _, op := range ops {
+		if op.Op <= 0 && op.Flg&unix.IPC_NOWAIT == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Semtimedop is Semop that waits at most d. When d runs out the kernel

@@ -179,18 +179,19 @@ func ReadSignal(fd int) (SignalInfo, error) {
 }
 
 // TryReadSignal is ReadSignal that never waits: with no signal pending it
-// fails with EAGAIN. It asks poll, without waiting, whether a signal is
-// pending and reads only if one is; with one reader per signalfd, as here,
-// that read cannot sleep.
+// fails with EAGAIN. It asks poll, without waiting (a raw system call, see
+// pollNow), whether a signal is pending and reads only if one is; with one
+// reader per signalfd, as here, that read cannot sleep. The read itself is
+// ReadSignal's, through unix.Syscall: a signalfd has no per-call flag that
+// would make the kernel guarantee it.
 //
 //	int poll(struct pollfd *fds, nfds_t nfds, 0);
 func TryReadSignal(fd int) (SignalInfo, error) {
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := ignoringEINTRN(func() (int, error) { return unix.Poll(fds, 0) })
+	ready, err := pollNow(fd, unix.POLLIN)
 	if err != nil {
-		return SignalInfo{}, syscallErr("poll", err)
+		return SignalInfo{}, err
 	}
-	if n == 0 {
+	if !ready {
 		return SignalInfo{}, syscallErr("read signalfd", unix.EAGAIN)
 	}
 	return ReadSignal(fd)

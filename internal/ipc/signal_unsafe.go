@@ -30,8 +30,16 @@ var (
 
 // rtSigqueueinfo queues sig with info for process pid and returns the bare
 // errno.
+//
+// Sending a signal never sleeps: the kernel queues it (or drops a
+// standard signal already pending, or fails with EAGAIN past
+// RLIMIT_SIGPENDING) under spin locks and returns. So this is a raw system
+// call, which skips the runtime's bookkeeping for a call that may sleep;
+// returning at once by construction, it holds up the garbage collector no
+// longer than any other short stretch of code. (os.Getpid and os.Getuid,
+// which Sigqueue also calls, are raw calls in the standard library.)
 func rtSigqueueinfo(pid int, sig unix.Signal, info *siginfoQueue) error {
-	_, _, errno := unix.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), uintptr(unsafe.Pointer(info)))
+	_, _, errno := unix.RawSyscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), uintptr(unsafe.Pointer(info)))
 	if errno != 0 {
 		return errno
 	}

@@ -167,16 +167,6 @@ func TryAccept(fd int) (int, error) {
 	return Accept(fd)
 }
 
-// pollNow reports whether fd is ready for events now, without waiting.
-func pollNow(fd int, events int16) (bool, error) {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	n, err := ignoringEINTRN(func() (int, error) { return unix.Poll(pfd, 0) })
-	if err != nil {
-		return false, syscallErr("poll", err)
-	}
-	return n > 0, nil
-}
-
 // Send sends b on a connected socket and returns how many bytes the kernel
 // took: on a stream socket possibly fewer than len(b), on a datagram socket
 // all of b as one datagram. It blocks while the send buffer is full; a Unix
@@ -191,7 +181,9 @@ func Send(fd int, b []byte, flags int) (int, error) {
 }
 
 // TrySend is Send with MSG_DONTWAIT: where Send would block it fails at
-// once with EAGAIN.
+// once with EAGAIN. Since it cannot sleep it is a raw system call, cheaper
+// than Send's (see send in sock_unsafe.go); so is any Send or Recv whose
+// flags hold MSG_DONTWAIT.
 func TrySend(fd int, b []byte) (int, error) {
 	return Send(fd, b, unix.MSG_DONTWAIT)
 }
@@ -233,7 +225,7 @@ func Recv(fd int, b []byte, flags int) (int, error) {
 }
 
 // TryRecv is Recv with MSG_DONTWAIT: with nothing to read it fails at once
-// with EAGAIN.
+// with EAGAIN. Like TrySend it is a raw system call.
 func TryRecv(fd int, b []byte) (int, error) {
 	return Recv(fd, b, unix.MSG_DONTWAIT)
 }
