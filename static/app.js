@@ -3,7 +3,7 @@
 // presenter's controls only in the browser that holds the session's token.
 
 import * as api from './js/api.js';
-import { $, reducedMotion } from './js/dom.js';
+import { $, set, reducedMotion, fitText } from './js/dom.js';
 import { Model } from './js/model.js';
 import { Player } from './js/player.js';
 import { Stage } from './js/stage.js';
@@ -27,8 +27,22 @@ const controls = new Controls({ onPick: (sc) => idle(sc) });
 let link = '';
 let stream = null;
 
+// ?perf in the address times each part of a frame (window.ipcpgPerf),
+// for the load test and for anyone who wonders where a frame goes.
+const perf = new URLSearchParams(location.search).has('perf') ? (window.ipcpgPerf = {}) : null;
+function timed(name, fn) {
+  if (!perf) return fn();
+  const t0 = performance.now();
+  const r = fn();
+  const d = performance.now() - t0;
+  const x = perf[name] || (perf[name] = { n: 0, sum: 0, max: 0 });
+  x.n++; x.sum += d; x.max = Math.max(x.max, d);
+  return r;
+}
+
 const player = new Player({
   apply(e) {
+    changed = performance.now();
     model.apply(e);
     timeline.add(e, model);
     log.add(e);
@@ -36,22 +50,54 @@ const player = new Player({
     stage.dirty = true;
   },
   animate: (e, ms) => stage.animate(e, ms),
-  frame(now) {
-    const busy = stage.frame(now);
-    timeline.render(now, player.catching && player.backlog > 0);
-    log.render();
-    code.render();
-    kernel.render(model, now, model.ended);
-    status.render(model, player.backlog, link);
-    presenter.render(model);
-    return busy;
+  // frame draws the stage and the status line every frame (they move),
+  // and besides them at most one of the slower parts that is due: the
+  // timeline ten times a second and the side panels four times, so no
+  // frame does it all. While the page catches up with a fast stream,
+  // one part per call in turn.
+  frame(now, hurry) {
+    if (hurry) {
+      const busy = parts[turn].draw(now);
+      parts[turn].at = now;
+      turn = (turn + 1) % parts.length;
+      return busy;
+    }
+    let busy = false;
+    let slow = null;
+    for (const part of parts) {
+      if (!part.every) { busy = part.draw(now) || busy; part.at = now; continue; }
+      // A frame that made new process boxes has done enough.
+      if (stage.grew && !model.ended) { stage.grew = false; return true; }
+      if (!part.due(part)) continue;
+      if (model.ended) { part.draw(now); part.at = now; continue; }
+      if (now - part.at >= part.every && (!slow || part.at - part.every < slow.at - slow.every)) slow = part;
+    }
+    if (slow) { slow.draw(now); slow.at = now; }
+    // A part with something left to show keeps the loop going.
+    return busy || parts.some((part) => part.every && part.due(part));
   },
+  parts: 4,
+  timed,
 });
+
+let turn = 0;
+const parts = [
+  { every: 0, at: 0, draw: (now) => timed('stage', () => stage.frame(now)) },
+  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player.backlog, link); presenter.render(model); }) },
+  { every: 100, at: 0, due: () => timeline.dirty, draw: () => timed('timeline', () => timeline.render()) },
+  { every: 250, at: 0, due: (part) => code.pending() || log.pending() || changed > part.at,
+    draw: (now) => timed('panels', () => { kernel.render(model, now, true); code.render(); log.render(); }) },
+];
+// changed is when the last event was applied: the kernel panel is drawn
+// from the model, and is due when the model changed since.
+let changed = 0;
 player.motion = !reducedMotion();
 matchMedia('(prefers-reduced-motion: reduce)').addEventListener('change', () => { player.motion = !reducedMotion(); });
 
 const presenter = new Presenter({ player, controls });
 stage.onResize = () => player.wake();
+log.onOpen = () => player.wake();
+code.onChange = () => player.wake();
 timeline.onResize = () => player.wake();
 
 // idle shows a scenario before it runs: what it is and what to watch.
@@ -82,19 +128,23 @@ async function open(id) {
     return;
   }
   const sc = controls.find(snap.scenario);
-  controls.setValues(snap.scenario, snap.params, snap.pace);
   $('#title').textContent = sc ? sc.title : snap.scenario;
   $('#summary').textContent = sc ? sc.watch || sc.summary : '';
   const mech = sc ? sc.mechanism : snap.scenario;
   model.session.id = id;
   stage.begin(mech, model);
-  code.load(mech);
   presenter.attach(id, api.tokenFor(id), snap);
   stream = api.stream(id, {
     onEvents: (evs) => player.push(evs),
     onStatus: (s) => { link = s; player.wake(); },
   });
   player.wake();
+  // The form and the code panel wait for the next frame: the first
+  // frame of a session only needs the stage.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  controls.setValues(snap.scenario, snap.params, snap.pace);
+  set($('#log-all'), { href: `/api/sessions/${encodeURIComponent(id)}/events.jsonl`, hidden: null });
+  code.load(mech);
 }
 
 // start asks the server for a session; the page moves to its own link.
@@ -107,7 +157,11 @@ async function start(ev) {
   try {
     const r = await api.create(scenario, params, pace);
     api.keepToken(r.id, r.presenter_token);
+    controls.close();
     history.pushState({ id: r.id }, '', `/s/${r.id}`);
+    // A task of its own for the session's first steps: starting it in
+    // the same task as the address change would make one long task.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     await open(r.id);
   } catch (err) {
     controls.showError(err);
@@ -132,6 +186,44 @@ async function main() {
   controls.fill(list, new URLSearchParams(location.search).get('scenario'));
   if (id) await open(id);
   else idle(controls.current());
+  // Measuring text the first time sets up fonts: do it now, while the
+  // page waits for Start, not in a session's first frames.
+  setTimeout(warmUp, 0);
+}
+
+// warmUp measures a line in each font the process boxes use, and runs
+// the drawing code once on a stage nobody sees, with a few made-up events:
+// the browser compiles the code then, while the page waits for Start, not
+// in a session's first frames. Nothing of it is shown or kept.
+function warmUp() {
+  for (const f of ['700 24px', '800 22px', '700 15px', '400 15px', '700 20px', '800 18px', '700 13px']) {
+    fitText('warm up 0123456789', `${f} system-ui, "DejaVu Sans", "Liberation Sans", sans-serif`, 1);
+    fitText('warm up 0123456789', `${f} ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace`, 1);
+  }
+  const sc = controls.current();
+  if (!sc || model.session.id) return;
+  const m = new Model();
+  const st = new Stage(document.createElement('div'), { onProcClick() {} });
+  const tl = new Timeline(document.createElement('div'), document.createElement('button'));
+  st.begin(sc.mechanism, m);
+  const obj = { pipe: 'pipe:1', fifo: 'fifo:f', 'mq-posix': 'mq:/q', 'mq-sysv': 'msg:0x1', semaphore: 'sem:0x1' }[sc.mechanism] || 'shm:/s';
+  const evs = [
+    { kind: 'session', state: 'starting', attrs: { procs: [{ name: 'a', role: 'writer' }, { name: 'b', role: 'reader' }] } },
+    { kind: 'spawn', proc: 'a', pid: 1 }, { kind: 'spawn', proc: 'b', pid: 2, peer: 'a' },
+    { kind: 'open', proc: 'a', obj, call: 'open', cap: 4 },
+    { kind: 'write', proc: 'a', obj, bytes: 8, msg: 1, fill: 1, cap: 4 }, { kind: 'block', proc: 'b', obj, call: 'read' },
+    { kind: 'unblock', proc: 'b', obj, call: 'read' }, { kind: 'read', proc: 'b', obj, bytes: 8, msg: 1, fill: 0, cap: 4 },
+    { kind: 'exit', proc: 'a', code: 0 },
+  ];
+  evs.forEach((e, i) => {
+    const ev = { seq: i + 1, t: i, ...e };
+    m.apply(ev);
+    tl.add(ev, m);
+    st.animate(ev, 100);
+    st.frame(performance.now());
+  });
+  tl.size = { w: 600, h: 120 };
+  tl.render();
 }
 
 main();

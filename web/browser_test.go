@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -473,15 +477,31 @@ func TestPageUnderLoad(t *testing.T) {
 	ctx := newBrowser(t, 180*time.Second)
 	run(t, ctx,
 		chromedp.EmulateViewport(1280, 720),
-		chromedp.Navigate(ts.URL+"/?view=normal&scenario=pipe"),
+		chromedp.Navigate(ts.URL+"/?view=normal&scenario=pipe&perf"),
 		chromedp.WaitReady(chromedp.CSS("#param-messages")),
 	)
 	eval[chromedp.Void](t, ctx, `(() => {
-		const p = window.__perf = { long: [], frames: [], recording: true };
+		const p = window.__perf = { long: [], frames: [], loaf: [], recording: true };
 		// Only what happens after Start counts: page load is not streaming.
 		new PerformanceObserver((list) => {
 			for (const e of list.getEntries()) if (p.t0 && e.startTime >= p.t0) p.long.push(e.duration);
 		}).observe({ type: 'longtask', buffered: true });
+		// Long animation frames say where a slow frame went: which scripts,
+		// and how long style, layout and paint took after them.
+		if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
+			new PerformanceObserver((list) => {
+				for (const e of list.getEntries()) {
+					if (!p.t0 || e.startTime < p.t0) continue;
+					const render = e.renderStart ? e.startTime + e.duration - e.renderStart : 0;
+					const layout = e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0;
+					const r = Math.round;
+					const scripts = e.scripts.map((x) => ' ' + (x.invoker || x.invokerType) + ' ' + (x.sourceFunctionName || '') + '@' +
+						(x.sourceURL || '').split('/').pop().split('?')[0] + ' ' + r(x.duration) + ' ms');
+					p.loaf.push({ d: e.duration, text: 'at +' + r(e.startTime - p.t0) + ' ms, frame ' + r(e.duration) + ' ms (blocking ' + r(e.blockingDuration) + '): render ' + r(render) +
+						' ms, style and layout ' + r(layout) + ' ms;' + scripts.join(';') });
+				}
+			}).observe({ type: 'long-animation-frame', buffered: true });
+		}
 		document.querySelector('#start').addEventListener('click', () => { p.t0 = performance.now(); p.frames = []; });
 		let last = performance.now();
 		const tick = (now) => { p.frames.push(now - last); last = now; if (p.recording) requestAnimationFrame(tick); };
@@ -502,6 +522,10 @@ func TestPageUnderLoad(t *testing.T) {
 	type perf struct {
 		Long   []float64 `json:"long"`
 		Frames []float64 `json:"frames"`
+		Loaf   []struct {
+			D    float64 `json:"d"`
+			Text string  `json:"text"`
+		} `json:"loaf"`
 	}
 	p := eval[perf](t, ctx, `(() => { window.__perf.recording = false; return window.__perf; })()`)
 	snap := getSession(t, ts.URL, id)
@@ -520,6 +544,20 @@ func TestPageUnderLoad(t *testing.T) {
 		"long tasks: %d, longest %.0f ms; frames: %d, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms",
 		snap.Events, secs, float64(snap.Events)/secs, wall.Round(time.Millisecond),
 		len(p.Long), maxLong, len(sorted), pct(sorted, 50), pct(sorted, 95), pct(sorted, 99), pct(sorted, 100))
+	slices.SortFunc(p.Loaf, func(a, b struct {
+		D    float64 `json:"d"`
+		Text string  `json:"text"`
+	}) int {
+		return int(b.D - a.D)
+	})
+	t.Logf("time per part of a frame (ms): %s", eval[string](t, ctx, `Object.entries(window.ipcpgPerf || {}).map(([k, v]) =>
+		k + ' n=' + v.n + ' mean=' + (v.sum / v.n).toFixed(2) + ' max=' + v.max.toFixed(1)).join('; ')`))
+	for i, f := range p.Loaf {
+		if i == 5 {
+			break
+		}
+		t.Logf("long animation frame: %s", f.Text)
+	}
 	if got := eval[string](t, ctx, `document.querySelector('#count-events').textContent.replace(/,/g, '')`); got != fmt.Sprint(snap.Events) {
 		t.Errorf("the page counted %s events, the session logged %d", got, snap.Events)
 	}
@@ -543,4 +581,137 @@ func pct(sorted []float64, p float64) float64 {
 	}
 	i := int(float64(len(sorted)-1) * p / 100)
 	return sorted[i]
+}
+
+// cutProxy forwards TCP connections to a server and can cut every
+// connection open at a moment, as a network that drops would.
+type cutProxy struct {
+	ln    net.Listener
+	to    string
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	cuts  int
+}
+
+// newCutProxy listens on a loopback port in front of the address to and
+// stops when the test ends.
+func newCutProxy(t *testing.T, to string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, to: to, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+	})
+	return p
+}
+
+func (p *cutProxy) URL() string { return "http://" + p.ln.Addr().String() }
+
+func (p *cutProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.pipe(c)
+	}
+}
+
+// pipe copies both ways between the browser's connection and one to the
+// server, until either side closes.
+func (p *cutProxy) pipe(c net.Conn) {
+	s, err := net.Dial("tcp", p.to)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c] = struct{}{}
+	p.conns[s] = struct{}{}
+	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(s, c); done <- struct{}{} }()
+	go func() { io.Copy(c, s); done <- struct{}{} }()
+	<-done
+	c.Close()
+	s.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, s)
+	p.mu.Unlock()
+}
+
+// cut closes every connection open now and says how many there were.
+func (p *cutProxy) cut() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for c := range p.conns {
+		c.Close()
+		n++
+	}
+	p.cuts++
+	return n
+}
+
+// TestBrowserReconnect drops the viewer's connection in the middle of a
+// session, twice: the page's own reconnect code opens the stream again
+// with ?from= the next event it needs, and in the end the page has shown
+// every event exactly once (the model reports a skipped or repeated seq as
+// a page error) and the same result as the server.
+func TestBrowserReconnect(t *testing.T) {
+	ts := newTestServer(t)
+	proxy := newCutProxy(t, ts.Listener.Addr().String())
+	ctx := newBrowser(t, 120*time.Second)
+	// Every WebSocket the page opens is recorded, to see the reconnects.
+	run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.__sockets = [];
+			const Real = window.WebSocket;
+			window.WebSocket = class extends Real {
+				constructor(url, p) { super(url, p); window.__sockets.push(String(url)); }
+			};`})
+		return err
+	}))
+	params := map[string]string{"messages": "60", "reader_delay_ms": "40"}
+	id := startFromPage(t, ctx, proxy.URL(), "normal", "pipe", params, "")
+	for i, at := range []int{15, 60} {
+		waitFor(t, ctx, "events before the cut", fmt.Sprintf(`Number(document.querySelector('#count-events').textContent.replace(/,/g, '')) >= %d`, at), 30*time.Second)
+		if eval[bool](t, ctx, `document.querySelector('#state').dataset.state === 'finished'`) {
+			t.Fatalf("the session ended before cut %d; make it longer", i+1)
+		}
+		n := proxy.cut()
+		t.Logf("cut %d: %d connections dropped", i+1, n)
+		waitFor(t, ctx, "the page reconnecting", fmt.Sprintf(`window.__sockets.length >= %d`, i+2), 20*time.Second)
+	}
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	snap := getSession(t, ts.URL, id)
+	sockets := eval[[]string](t, ctx, `window.__sockets`)
+	t.Logf("the page opened %v", sockets)
+	if len(sockets) < 3 {
+		t.Fatalf("the page opened %d streams, want 3 (the first and two reconnects)", len(sockets))
+	}
+	for _, u := range sockets[1:] {
+		if !strings.Contains(u, "?from=") {
+			t.Errorf("a reconnect asked for %s, without ?from=", u)
+		}
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#count-events').textContent.replace(/,/g, '')`); got != fmt.Sprint(snap.Events) {
+		t.Errorf("the page counted %s events, the session logged %d", got, snap.Events)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#result').textContent`); !strings.Contains(got, "60 of 60 messages received") {
+		t.Errorf("the result reads %q", got)
+	}
+	if n := eval[int](t, ctx, `Number(document.querySelector('#timeline').dataset.count)`); n < 120 {
+		t.Errorf("the timeline has %d columns, want at least 120 (60 writes, 60 reads)", n)
+	}
+	checkProcesses(t, ctx, ts.URL, id, snap)
+	screenshot(t, ctx, "pipe-reconnect.png")
 }

@@ -187,6 +187,6 @@ func (s *Session) breakDeadlock(name string) {
 	}
 	s.arrivals++
 	s.appendLocked(event.Event{Kind: event.KindNote, T: monotonicNow() - s.start, Text: fmt.Sprintf(
-		"The server sent SIGKILL to %s (pid %d). The kernel gives back what it held (SEM_UNDO), so the others can go on.", name, p.PID)}, s.arrivals)
+		"The server sent SIGKILL to %s (pid %d). The kernel releases what it held: semaphores taken with SEM_UNDO are given back, and its pipe ends close. So the others can go on.", name, p.PID)}, s.arrivals)
 	_ = syscall.Kill(p.PID, syscall.SIGKILL)
 }

@@ -20,13 +20,16 @@ export class CodePanel {
     this.tabs = tabs;
     this.lang = localStorage.getItem('ipcpg.lang') || 'c';
     this.snip = null;
+    this.tags = null;
     this.at = new Map();
+    this.recent = [];
     this.dirty = false;
   }
 
   // load fetches the snippet of a mechanism (one small module each).
   async load(mech) {
     this.snip = null;
+    this.tags = null;
     this.pre.textContent = '';
     this.tabs.replaceChildren();
     const file = FILES[mech];
@@ -59,7 +62,11 @@ export class CodePanel {
       return el;
     });
     this.pre.replaceChildren(...els);
+    this.at = new Map();
+    this.shown = -1;
+    for (const e of this.recent) this.mark(e);
     this.dirty = true;
+    if (this.onChange) this.onChange();
   }
 
   addTag(tag, i) {
@@ -67,26 +74,48 @@ export class CodePanel {
     this.tags.get(tag).push(i);
   }
 
-  reset() { this.at = new Map(); this.shown = -1; this.dirty = true; }
+  reset() { this.at = new Map(); this.recent = []; this.shown = -1; this.dirty = true; }
 
   // see moves a process's marker to the line of the call it just made,
-  // is blocked in, or waits to make.
+  // is blocked in, waits to make (step pace) or sleeps before (slow pace).
+  // A line's tag names an event kind or a call, alone or after a process
+  // name; "consumer" stands for consumer-1, consumer-2 and so on.
   see(e) {
-    if (!this.snip || !e.proc) return;
+    if (!e.proc) return;
+    // The recent events are kept, so a snippet that loads late (or a
+    // change of language) still marks where each process is.
+    this.recent.push(e);
+    if (this.recent.length > 64) this.recent.splice(0, 32);
+    this.mark(e);
+  }
+
+  mark(e) {
+    if (!this.tags) return;
     if (e.kind === 'exit') { this.at.delete(e.proc); this.dirty = true; return; }
-    const keys = e.kind === 'block' || e.kind === 'ready' || e.kind === 'unblock'
-      ? [`${e.proc} ${e.call}`, e.call]
-      : [`${e.proc} ${e.kind}`, `${e.proc} ${e.call}`, e.kind, e.call];
+    const base = e.proc.replace(/-\d+$/, '');
+    const who = base === e.proc ? [e.proc] : [e.proc, base];
+    // "#1" names the member of a semaphore set, for lines that differ by it.
+    const member = ((e.obj || '').match(/#\d+$/) || [''])[0];
+    const waiting = e.kind === 'block' || e.kind === 'ready' || e.kind === 'unblock' || e.kind === 'sleep';
+    const named = (what) => [...(member ? who.map((w) => `${w} ${what} ${member}`) : []), ...who.map((w) => `${w} ${what}`)];
+    // A process's start is marked only where a line names it: the
+    // server's fork of it is in no snippet.
+    const keys = e.kind === 'spawn' ? named('spawn')
+      : waiting ? [...named(e.call), e.call]
+        : [...named(e.kind), ...named(e.call), e.kind, e.call];
     for (const k of keys) {
       const lines = k && this.tags.get(k);
       if (lines) {
-        const how = e.kind === 'block' ? 'blocked' : e.kind === 'ready' ? 'next' : 'done';
+        const how = e.kind === 'block' ? 'blocked' : e.kind === 'ready' || e.kind === 'sleep' ? 'next' : 'done';
         this.at.set(e.proc, { line: lines[0], how });
         this.dirty = true;
         return;
       }
     }
   }
+
+  // pending says whether render has something to show.
+  pending() { return this.dirty && !!this.lines; }
 
   render() {
     if (!this.dirty || !this.lines) return;
@@ -101,15 +130,22 @@ export class CodePanel {
     this.follow();
   }
 
-  // follow scrolls the first marked line into view, reading the layout
-  // only when that line changes, never once per event.
+  // follow scrolls the first marked line into view when that line
+  // changes. It measures in a task after the frame is drawn: reading the
+  // layout in the middle of a frame would make the browser lay out the
+  // page twice.
   follow() {
     let first = -1;
     for (const { line } of this.at.values()) if (first < 0 || line < first) first = line;
     if (first < 0 || first === this.shown || document.body.classList.contains('no-side')) return;
     this.shown = first;
-    const el = this.lines[first];
-    const top = el.offsetTop - this.pre.offsetTop - this.pre.clientHeight / 3;
-    if (Math.abs(this.pre.scrollTop - top) > this.pre.clientHeight / 4) this.pre.scrollTop = Math.max(0, top);
+    if (this.followSoon) return;
+    this.followSoon = setTimeout(() => {
+      this.followSoon = 0;
+      const el = this.lines && this.lines[this.shown];
+      if (!el) return;
+      const top = el.offsetTop - this.pre.offsetTop - this.pre.clientHeight / 3;
+      if (Math.abs(this.pre.scrollTop - top) > this.pre.clientHeight / 4) this.pre.scrollTop = Math.max(0, top);
+    }, 0);
   }
 }

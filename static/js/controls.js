@@ -1,8 +1,11 @@
 // The controls: the scenario picker and its parameter form, built from
 // GET /api/scenarios, and the presenter's buttons (stop, pause, step,
-// speed). Errors from the API are shown next to the field they blame.
+// speed). The parameters live in a drawer that opens under its button, so
+// a scenario with many of them never pushes the stage down; the button
+// itself reads out the current values. Errors from the API are shown next
+// to the field they blame, with the drawer opened on it.
 
-import { $, h } from './dom.js';
+import { $, h, bytes } from './dom.js';
 
 // SPEEDS are the choices of the speed slider; 1× is in the middle.
 export const SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 4];
@@ -12,9 +15,18 @@ export class Controls {
     this.form = $('#setup');
     this.picker = $('#scenario');
     this.params = $('#params');
+    this.drawer = $('#params-drawer');
+    this.sum = $('#params-sum');
     this.pace = $('#pace');
     this.list = [];
     this.picker.addEventListener('change', () => { this.build(); onPick(this.current()); });
+    this.params.addEventListener('input', () => this.summarise());
+    this.params.addEventListener('change', () => this.summarise());
+    // The drawer closes on Escape and on a click anywhere else.
+    document.addEventListener('click', (ev) => { if (this.drawer.open && !this.drawer.contains(ev.target)) this.drawer.open = false; });
+    this.drawer.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && this.drawer.open) { this.drawer.open = false; this.drawer.querySelector('summary').focus(); }
+    });
   }
 
   // fill lists the scenarios and builds the form of the chosen one.
@@ -28,13 +40,28 @@ export class Controls {
   current() { return this.list.find((sc) => sc.name === this.picker.value) || null; }
   find(name) { return this.list.find((sc) => sc.name === name) || null; }
 
-  // build makes one input per parameter, bounded as the server bounds it.
+  // build makes one row per parameter, bounded as the server bounds it.
   build(values = {}) {
     const sc = this.current();
     const legend = this.params.querySelector('legend');
     this.params.replaceChildren(legend);
-    if (!sc) return;
-    for (const p of sc.params || []) this.params.append(field(p, values[p.name]));
+    if (sc) for (const p of sc.params || []) this.params.append(field(p, values[p.name]));
+    this.summarise();
+  }
+
+  // summarise writes the current values on the drawer's button.
+  summarise() {
+    const sc = this.current();
+    const parts = [];
+    for (const p of (sc && sc.params) || []) {
+      const el = this.params.querySelector(`[name="${p.name}"]`);
+      if (!el) continue;
+      const v = p.type === 'bool' ? (el.checked ? 'yes' : 'no') : el.value;
+      const changed = String(v) !== String(p.type === 'bool' ? (p.default ? 'yes' : 'no') : p.default);
+      parts.push(`${label(p.name)} ${show(p, v)}${changed ? '*' : ''}`);
+    }
+    this.sum.textContent = parts.length ? parts.join(' · ') : 'none';
+    this.drawer.querySelector('summary').title = parts.length ? `Parameters: ${parts.join(', ')} (* changed)` : 'This scenario has no parameters';
   }
 
   // setValues fills the form from a session's parameters.
@@ -59,12 +86,16 @@ export class Controls {
     return { scenario: this.picker.value, params, pace: this.pace.value };
   }
 
+  close() { this.drawer.open = false; }
+
   // showError puts the server's sentence next to the field it blames.
   showError(err) {
     this.clearErrors();
     const name = (err.field || '').replace(/^params\./, '');
-    const input = name && (this.params.querySelector(`[name="${name}"]`) || this.form.querySelector(`[name="${name}"]`));
+    const inParams = name && this.params.querySelector(`[name="${name}"]`);
+    const input = inParams || (name && this.form.querySelector(`[name="${name}"]`));
     const slot = input && input.closest('label') && input.closest('label').querySelector('.field-error');
+    if (inParams) this.drawer.open = true;
     if (input) input.setAttribute('aria-invalid', 'true');
     if (slot) slot.textContent = err.message;
     else $('#setup-error').textContent = err.message;
@@ -75,6 +106,15 @@ export class Controls {
     for (const el of this.form.querySelectorAll('.field-error')) el.textContent = '';
     for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   }
+}
+
+const label = (name) => name.replaceAll('_', ' ').replace(/ ms$/, '');
+
+// show says a value with its unit, the way people say it.
+function show(p, v) {
+  if (p.unit === 'bytes' && v !== '' && Number.isFinite(Number(v))) return bytes(Number(v));
+  if (p.unit === 'ms') return `${v} ms`;
+  return String(v);
 }
 
 function field(p, value) {
@@ -91,7 +131,10 @@ function field(p, value) {
     input = h('input', { type: 'text', name: p.name, value: v ?? '' });
   }
   input.id = `param-${p.name}`;
-  const name = p.name.replaceAll('_', ' ').replace(/ ms$/, '');
-  return h('label', { class: 'param', title: p.help || '' },
-    h('span', {}, p.unit ? `${name} (${p.unit})` : name), input, err);
+  const bounds = p.min !== undefined && p.max !== undefined && p.min !== null && p.max !== null && !p.choices ? ` (${p.min} to ${p.max})` : '';
+  const help = h('small', { class: 'help', id: `help-${p.name}` }, `${p.help || ''}${bounds}`);
+  input.setAttribute('aria-describedby', help.id);
+  return h('label', { class: 'param' },
+    h('span', { class: 'pname' }, p.unit && p.unit !== 'ms' ? `${label(p.name)} (${p.unit})` : p.unit === 'ms' ? `${label(p.name)} (ms)` : label(p.name)),
+    input, help, err);
 }

@@ -45,15 +45,19 @@ export function set(el, attrs) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// One number format for the whole page: making one is slow, using it is
+// fast.
+const thousands = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
 // num formats a count with thousands separators.
 export function num(n) {
-  return n === undefined || n === null ? '?' : Number(n).toLocaleString('en-US');
+  return n === undefined || n === null ? '?' : thousands.format(Number(n));
 }
 
 // ms formats nanoseconds as milliseconds.
 export function ms(ns) {
   const v = ns / 1e6;
-  return v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US');
+  return v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : thousands.format(Math.round(v));
 }
 
 // bytes names a size the way people say it.
@@ -66,3 +70,34 @@ export function bytes(n) {
 
 // reducedMotion reports the reader's wish for less movement.
 export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+// fitText fits a line of text into room (in the units of font): at its
+// size if it fits, else shrunk down to 80%, else cut short with an
+// ellipsis. It measures on a canvas, which never makes the browser lay out
+// the page, and remembers each answer.
+const fits = new Map();
+let pen = null;
+export function fitText(text, font, room, size = 0) {
+  const key = `${font}|${room}|${text}`;
+  let r = fits.get(key);
+  if (r) return r;
+  if (!pen) pen = document.createElement('canvas').getContext('2d');
+  pen.font = font;
+  const width = (t) => pen.measureText(t).width;
+  let w = width(text);
+  r = { text, size: size || null, width: w };
+  if (w > room) {
+    const k = room / w;
+    if (size && k >= 0.8) {
+      r = { text, size: Math.floor(size * k * 10) / 10, width: room };
+    } else {
+      const scale = size ? 0.8 : 1;
+      let t = text;
+      while (t.length > 1 && width(`${t}…`) * scale > room) t = t.slice(0, -1);
+      r = { text: `${t}…`, size: size ? size * 0.8 : null, width: width(`${t}…`) * scale };
+    }
+  }
+  if (fits.size > 4000) fits.clear();
+  fits.set(key, r);
+  return r;
+}

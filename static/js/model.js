@@ -47,6 +47,8 @@ export class Model {
 
   // apply folds one event into the model. Events arrive in seq order.
   apply(e) {
+    // The stream promises every seq once, in order; say so loudly if not.
+    if (e.seq !== this.seq + 1) console.error(`event ${e.seq} came after ${this.seq}: the stream skipped or repeated events`);
     this.seq = e.seq;
     this.t = Math.max(this.t, e.t || 0);
     this.count.events++;
@@ -217,9 +219,15 @@ function endsOf(o, e) {
   return ['open'];
 }
 
+// A write into shared memory counts as a message sent only when it
+// carries one (a ring's slot), not when it is a counter's update.
+const isMessage = (e) => e.offset === undefined || !!e.msg;
+
 function dataIn(e, p, o) {
-  this.count.sent++;
-  this.count.bytesSent += e.bytes || 0;
+  if (isMessage(e)) {
+    this.count.sent++;
+    this.count.bytesSent += e.bytes || 0;
+  }
   if (!o) return;
   o.writes++;
   if (p) addEnd(o, p.name, 'write');
@@ -231,10 +239,12 @@ function dataIn(e, p, o) {
 function dataOut(e, p, o) {
   if (!o) return;
   if (p) addEnd(o, p.name, 'read');
+  if (!e.bytes && e.text && e.offset === undefined) { o.eof = true; return; }
+  if (isMessage(e)) {
+    this.count.received++;
+    this.count.bytesReceived += e.bytes || 0;
+  }
   if (e.offset !== undefined) { mark(o, e, 'read'); return; }
-  if (!e.bytes && e.text) { o.eof = true; return; }
-  this.count.received++;
-  this.count.bytesReceived += e.bytes || 0;
   takeItem(o, e.msg);
 }
 

@@ -14,12 +14,13 @@ const MIN_ANIM_MS = 60;
 // Further behind than this, the player catches up: events apply as fast
 // as frames allow, and keep doing so until the stream has been calm for
 // HOLD_MS, so the tail of a fast stream is not replayed in slow motion.
-const FAR = 150;
+const FAR = 100;
 const HOLD_MS = 1500;
-// While catching up the page redraws at most this often.
+// While catching up the page redraws each of its parts at most this often,
+// one part per frame.
 const HURRY_DRAW_MS = 100;
 // A frame spends at most this long applying events.
-const FRAME_BUDGET_MS = 6;
+const FRAME_BUDGET_MS = 5;
 
 // Events a person watches happen; the rest (samples, session state) apply
 // at once.
@@ -31,7 +32,9 @@ export class Player {
   // travel animation and says whether the event applies 'after' it (the
   // token lands first) or at once; frame(now) draws and reports whether
   // animations still run.
-  constructor({ apply, animate, frame }) {
+  constructor({ apply, animate, frame, parts = 1, timed }) {
+    this.parts = parts;
+    this.timed = timed || ((name, fn) => fn());
     this.applyFn = apply;
     this.animate = animate;
     this.frame = frame;
@@ -94,6 +97,10 @@ export class Player {
 
   tick(now) {
     this.raf = 0;
+    this.timed('tick', () => this.run(now));
+  }
+
+  run(now) {
     const start = performance.now();
     if (this.held && now >= this.held.at) { this.apply(this.held.e); this.held = null; }
     while (!this.held && this.i < this.q.length && now >= this.nextAt) {
@@ -108,13 +115,18 @@ export class Player {
       this.apply(e);
     }
     if (this.i > 50000) { this.q = this.q.slice(this.i); this.i = 0; }
-    // While catching up, draw a few times a second: the numbers still move,
-    // and the browser is not asked to repaint everything every frame.
+    // While catching up, each part of the page is drawn a few times a
+    // second, one part per frame: the numbers still move, and no frame
+    // repaints everything.
     let busy = false;
     this.catching = now < this.hurryUntil;
-    if (!this.catching || now - this.drawn >= HURRY_DRAW_MS) {
+    if (!this.catching) {
       this.drawn = now;
-      busy = this.frame(now);
+      busy = this.timed('frame', () => this.frame(now, false));
+    } else if (now - this.drawn >= HURRY_DRAW_MS / this.parts) {
+      this.drawn = now;
+      this.timed('frame', () => this.frame(now, true));
+      busy = true;
     } else {
       busy = true;
     }

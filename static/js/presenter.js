@@ -82,6 +82,8 @@ export class Presenter {
     this.live = live;
     this.paused = model.session.paused;
     const mine = this.active && live;
+    // An ended session takes no orders: its buttons go away.
+    set(this.box, { 'data-live': live ? 'true' : 'false', 'data-pace': this.pace || null });
     for (const sel of ['#stop', '#pause']) set($(sel), { disabled: !mine });
     set($('#pause'), { text: this.paused ? 'Resume' : 'Pause', 'aria-pressed': String(this.paused) });
     const stepping = mine && this.pace === 'step';

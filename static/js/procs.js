@@ -1,14 +1,22 @@
 // Process boxes: a process's name, real pid and state, drawn so that the
 // state reads from across a room by shape and word, not by colour alone.
+// A box comes in two sizes: full, and compact for crowded columns (the
+// same lines, tighter). Text is fitted to the box by measuring it, so a
+// long name or state never runs over the edge.
 
-import { s, set } from './dom.js';
+import { s, set, fitText } from './dom.js';
 
-export const BOX_W = 240;
-export const BOX_H = 160;
+// The two box sizes; FULL is the default.
+export const FULL = { w: 260, h: 150, compact: false };
+export const COMPACT = { w: 240, h: 112, compact: true };
+export const BOX_W = FULL.w;
+export const BOX_H = FULL.h;
 
 // Each process gets a colour and a shape; tokens and shared-memory cells
 // carry both, so a reader who cannot tell the colours apart still can.
 const SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star'];
+// The colour goes in a style attribute wherever it is used: a CSS
+// variable in a presentation attribute is not understood by every browser.
 export const procColor = (i) => `var(--p${i % 6})`;
 export const procShape = (i) => SHAPES[i % SHAPES.length];
 
@@ -40,64 +48,112 @@ export function shapePath(shape, r) {
   }
 }
 
-// Icons per state, drawn in a 32-unit square centred on 0,0.
+// Icons per state, drawn in a 32-unit square centred on 0,0: a triangle
+// (running), a stop sign (blocked), a pause sign (waiting for a step), a
+// crescent moon (sleeping for the pace), a tick (exited) and a cross
+// (failed).
 const ICONS = {
   starting: 'M-12,0a12,12 0 1,0 24,0a12,12 0 1,0 -24,0Z',
   running: 'M-9,-13L14,0L-9,13Z',
   blocked: 'M-6,-15h12l9,9v12l-9,9h-12l-9,-9v-12Z',
   ready: 'M-11,-13h8v26h-8Z M3,-13h8v26h-8Z',
-  sleeping: 'M-12,-12h24l-24,24h24',
+  sleeping: 'M2,-14A14,14 0 1,0 14,3A10,10 0 1,1 2,-14Z',
   exited: 'M-13,1l8,9l18,-20',
   failed: 'M-12,-12L12,12M12,-12L-12,12',
 };
 
-const WORDS = { starting: 'starting', running: 'running', blocked: 'BLOCKED', ready: 'waiting for step',
-  sleeping: 'sleeping (pace)', exited: 'exited' };
+const WORDS = { starting: 'starting', running: 'running', blocked: 'BLOCKED', ready: 'waits for step',
+  sleeping: 'SLEEPING', exited: 'exited' };
 
-// create makes the elements of one process box.
-export function create(p) {
-  const w = BOX_W;
-  const top = -BOX_H / 2;
+// Fonts of the box's lines, in stage units; the measuring and the drawing
+// use the same ones.
+const SANS = 'system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
+const MONO = 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace';
+const FONTS = {
+  full: { name: [700, 24, SANS], pid: [400, 15, MONO], state: [800, 22, SANS], detail: [700, 15, MONO], badge: [700, 15, SANS] },
+  compact: { name: [700, 20, SANS], pid: [400, 13, MONO], state: [800, 18, SANS], detail: [700, 13, MONO], badge: [700, 14, SANS] },
+};
+
+// Where each line sits, from the box's top left corner.
+const GEOMETRY = {
+  full: { ident: [30, 25, 9], name: [46, 34], pid: [22, 58], icon: [36, 88, 0.9], state: [60, 96], d1: [20, 121], d2: [20, 141], zz: [50, 74] },
+  compact: { ident: [26, 20, 8], name: [40, 28], pid: [20, 47], icon: [31, 69, 0.7], state: [50, 76], d1: [18, 99], d2: null, zz: [42, 60] },
+};
+
+// create makes the elements of one process box, full or compact.
+export function create(p, size = FULL) {
+  const { w, h } = size;
+  const kind = size.compact ? 'compact' : 'full';
+  const G = GEOMETRY[kind];
+  const F = FONTS[kind];
+  const top = -h / 2;
   const left = -w / 2;
-  const g = s('g', { class: 'proc', 'data-proc': p.name, tabindex: -1 });
+  const font = (f) => ({ 'font-weight': f[0], 'font-size': f[1] });
+  const g = s('g', { class: `proc proc-${kind}`, 'data-proc': p.name, tabindex: -1 });
+  const el = {
+    name: s('text', { class: 'name', x: left + G.name[0], y: top + G.name[1], ...font(F.name) }),
+    pid: s('text', { class: 'pid', x: left + G.pid[0], y: top + G.pid[1], ...font(F.pid) }),
+    icon: s('path', { class: 'icon', transform: `translate(${left + G.icon[0]},${top + G.icon[1]}) scale(${G.icon[2]})` }),
+    zz: s('text', { class: 'zz', x: left + G.zz[0], y: top + G.zz[1] }, 'z z'),
+    state: s('text', { class: 'state', x: left + G.state[0], y: top + G.state[1], ...font(F.state) }),
+    d1: s('text', { class: 'detail', x: left + G.d1[0], y: top + G.d1[1], ...font(F.detail) }),
+    d2: G.d2 ? s('text', { class: 'detail detail2', x: left + G.d2[0], y: top + G.d2[1], ...font(F.detail) }) : null,
+    badge: s('g', { class: 'pbadge', transform: `translate(${w / 2 - 6},${top - 4})`, visibility: 'hidden' }),
+  };
+  el.badgeRect = s('rect', { y: -20, height: 30, rx: 15 });
+  el.badgeText = s('text', { y: 1, 'text-anchor': 'middle', ...font(F.badge) });
+  el.badge.append(el.badgeRect, el.badgeText);
   g.append(
-    s('rect', { class: 'halo', x: left - 10, y: top - 10, width: w + 20, height: BOX_H + 20, rx: 18 }),
-    s('rect', { class: 'box', x: left, y: top, width: w, height: BOX_H, rx: 12 }),
-    s('rect', { class: 'band', x: left, y: top, width: 12, height: BOX_H, rx: 6, fill: procColor(p.index) }),
-    s('path', { class: 'ident', d: shapePath(procShape(p.index), 9), transform: `translate(${left + 32},${top + 27})`, fill: procColor(p.index) }),
-    s('text', { class: 'name', x: left + 48, y: top + 35 }),
-    s('text', { class: 'pid', x: left + 24, y: top + 60 }),
-    s('path', { class: 'icon', transform: `translate(${left + 38},${top + 88}) scale(0.9)` }),
-    s('text', { class: 'state', x: left + 60, y: top + 96 }),
-    s('text', { class: 'detail', x: left + 22, y: top + 124 }),
-    s('text', { class: 'detail detail2', x: left + 22, y: top + 146 }),
-    s('g', { class: 'badge', transform: `translate(${w / 2 - 6},${top - 4})` },
-      s('rect', { x: -120, y: -20, width: 126, height: 30, rx: 15 }),
-      s('text', { x: -57, y: 1, 'text-anchor': 'middle' })),
+    s('rect', { class: 'halo', x: left - 10, y: top - 10, width: w + 20, height: h + 20, rx: 18 }),
+    s('rect', { class: 'box', x: left, y: top, width: w, height: h, rx: 12 }),
+    s('rect', { class: 'band', x: left, y: top, width: 12, height: h, rx: 6, style: `fill:${procColor(p.index)}` }),
+    s('path', { class: 'ident', d: shapePath(procShape(p.index), G.ident[2]), transform: `translate(${left + G.ident[0]},${top + G.ident[1]})`, style: `fill:${procColor(p.index)}` }),
+    el.name, el.pid, el.icon, el.zz, el.state, el.d1, ...(el.d2 ? [el.d2] : []), el.badge,
   );
+  g.parts = el;
+  g.size = size;
+  g.room = {
+    name: w - G.name[0] - 10, pid: w - G.pid[0] - 10, state: w - G.state[0] - 10, detail: w - G.d1[0] - 10,
+  };
+  g.fonts = F;
   return g;
 }
 
 // update redraws one box from the model's view of its process.
 export function update(g, p, lastSeq) {
+  const el = g.parts;
+  const F = g.fonts;
   const failed = p.state === 'exited' && (p.sig || (p.code !== null && p.code !== 0));
   const state = p.state;
   set(g, { 'data-state': state, 'data-failed': failed ? 'true' : null, 'aria-label': `${p.name}: ${describe(p)}` });
-  set(g.querySelector('.name'), { text: fit(p.name, 13) });
-  set(g.querySelector('.pid'), { text: p.pid ? `pid ${p.pid}` : 'no pid yet' });
-  set(g.querySelector('.icon'), { d: ICONS[failed ? 'failed' : state] || ICONS.running });
-  set(g.querySelector('.state'), { text: stateWord(p, failed) });
+  line(el.name, p.name, F.name, g.room.name);
+  line(el.pid, p.pid ? `pid ${p.pid}` : 'no pid yet', F.pid, g.room.pid);
+  set(el.icon, { d: ICONS[failed ? 'failed' : state] || ICONS.running });
+  line(el.state, stateWord(p, failed), F.state, g.room.state);
   const [d1, d2] = detail(p);
-  const lines = g.querySelectorAll('.detail');
-  set(lines[0], { text: fit(d1, 23) });
-  set(lines[1], { text: fit(d2, 23) });
+  if (el.d2) {
+    line(el.d1, d1, F.detail, g.room.detail);
+    line(el.d2, d2, F.detail, g.room.detail);
+  } else {
+    line(el.d1, [d1, d2].filter(Boolean).join(' '), F.detail, g.room.detail);
+  }
   const badge = badgeOf(p, lastSeq);
-  set(g.querySelector('.badge'), { 'data-kind': badge ? badge.kind : null, visibility: badge ? 'visible' : 'hidden' });
-  set(g.querySelector('.badge text'), { text: badge ? badge.text : '' });
+  set(el.badge, { 'data-kind': badge ? badge.kind : null, visibility: badge ? 'visible' : 'hidden' });
+  if (badge) {
+    const t = fitText(badge.text, fontOf(F.badge), 220);
+    const bw = t.width + 26;
+    set(el.badgeRect, { x: -bw, width: bw });
+    set(el.badgeText, { x: -bw / 2, text: t.text });
+  }
 }
 
-// fit shortens a line that would overflow its box.
-const fit = (t, n) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+const fontOf = (f) => `${f[0]} ${f[1]}px ${f[2]}`;
+
+// line sets one line of text, shrunk (to 80%) or cut short to fit room.
+function line(el, text, f, room) {
+  const t = fitText(text, fontOf(f), room, f[1]);
+  set(el, { text: t.text, 'font-size': t.size });
+}
 
 function stateWord(p, failed) {
   if (p.state !== 'exited') return WORDS[p.state] || p.state;
@@ -105,13 +161,13 @@ function stateWord(p, failed) {
   return failed ? `exited, code ${p.code}` : `exited, code ${p.code ?? '?'}`;
 }
 
-// detail is two lines under the state: the call a process is blocked in
-// or waits to make, and on which object.
+// detail is two lines under the state: the call a process is blocked in,
+// waits to make, or sleeps before, and on which object.
 function detail(p) {
   switch (p.state) {
     case 'blocked': return [`in ${p.call}()`, p.obj ? `on ${p.obj}` : ''];
     case 'ready': return [`next: ${p.call}()`, p.obj ? `on ${p.obj}` : ''];
-    case 'sleeping': return [p.call ? `before ${p.call}()` : '', ''];
+    case 'sleeping': return [p.call ? `pace, then ${p.call}()` : 'for the pace', p.obj ? `on ${p.obj}` : ''];
     case 'starting': return ['not started yet', ''];
   }
   if (p.error) return [`${p.error.call}() failed:`, p.error.errno || 'error'];

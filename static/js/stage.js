@@ -10,7 +10,9 @@ import { mechanism } from './mechanisms/index.js';
 // The stage is 1000 units wide; its height follows the space it has, so
 // the drawing fills a wide projector screen and a tall laptop alike.
 export const W = 1000;
-const MIN_H = 380;
+// Each mechanism may say how tall its drawing must at least be (minH);
+// below that the drawing shrinks instead.
+const MIN_H = 280;
 const MAX_H = 700;
 
 export class Stage {
@@ -18,6 +20,7 @@ export class Stage {
     this.root = root;
     this.onProcClick = onProcClick;
     this.tokens = [];
+    this.spare = [];
     this.dirty = true;
     this.mech = null;
     this.svg = null;
@@ -29,7 +32,8 @@ export class Stage {
   resize() {
     const r = this.root.getBoundingClientRect();
     if (!r.width || !r.height) return;
-    const h = Math.round(Math.min(MAX_H, Math.max(MIN_H, (W * r.height) / r.width)));
+    this.box = { w: r.width, h: r.height };
+    const h = this.fitH();
     if (Math.abs(h - this.H) < 8) return;
     this.H = h;
     if (!this.svg) return;
@@ -40,10 +44,18 @@ export class Stage {
     if (this.onResize) this.onResize();
   }
 
+  // fitH is the drawing's height for the panel's shape.
+  fitH() {
+    const least = (this.mech && this.mech.minH) || 300;
+    if (!this.box) return Math.max(least, this.H);
+    return Math.round(Math.min(MAX_H, Math.max(MIN_H, least, (W * this.box.h) / this.box.w)));
+  }
+
   // begin draws an empty stage for a session of the given mechanism.
   begin(mechName, model) {
     this.model = model;
     this.mech = mechanism(mechName);
+    this.H = this.fitH();
     const H = this.H;
     this.svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'stage-svg', role: 'img', 'aria-label': `${mechName} stage` });
     this.svg.append(defs());
@@ -56,6 +68,7 @@ export class Stage {
     this.boxes = new Map();
     this.pos = new Map();
     this.tokens = [];
+    this.spare = [];
     this.ctx = { model, pos: (n) => this.pos.get(n), layers: this.layers, W, H };
     this.mstate = this.mech.init(this.layers, this.ctx);
     this.dirty = true;
@@ -66,14 +79,18 @@ export class Stage {
     const procs = [...this.model.procs.values()];
     this.pos = this.mech.layout(procs, this.model, { W, H: this.H });
     for (const p of procs) {
+      const at = this.pos.get(p.name) || { x: W / 2, y: this.H / 2 };
+      const size = at.size || boxes.FULL;
       let g = this.boxes.get(p.name);
+      if (g && g.size !== size) { g.remove(); g = null; }
       if (!g) {
-        g = boxes.create(p);
+        g = boxes.create(p, size);
         g.addEventListener('click', () => this.onProcClick(p.name));
         this.layers.procs.append(g);
         this.boxes.set(p.name, g);
+        this.dirty = true;
+        this.grew = true;
       }
-      const at = this.pos.get(p.name) || { x: W / 2, y: this.H / 2 };
       set(g, { transform: `translate(${at.x},${at.y})${at.scale && at.scale < 1 ? ` scale(${at.scale.toFixed(3)})` : ''}` });
     }
   }
@@ -88,13 +105,25 @@ export class Stage {
     if (!tr) return null;
     const p = this.model.procs.get(e.proc);
     const idx = p ? p.index : 0;
-    const el = s('g', { class: `token token-${e.kind}` },
-      s('path', { d: boxes.shapePath(boxes.procShape(idx), 15), fill: boxes.procColor(idx) }),
-      s('text', { y: 5, 'text-anchor': 'middle' }, tr.label ?? (e.msg ? String(e.msg) : '')));
-    this.layers.tokens.append(el);
+    // Tokens that landed are kept hidden and used again: a busy stage
+    // makes no new elements per message.
+    let el = this.spare.pop();
+    if (!el) {
+      el = s('g', {}, s('path'), s('text', { y: 5, 'text-anchor': 'middle' }));
+      this.layers.tokens.append(el);
+    }
+    set(el, { class: `token token-${e.kind}`, visibility: 'visible', transform: `translate(${tr.from.x.toFixed(1)},${tr.from.y.toFixed(1)})` });
+    set(el.firstChild, { d: boxes.shapePath(boxes.procShape(idx), 15), style: `fill:${boxes.procColor(idx)}` });
+    set(el.lastChild, { text: tr.label ?? (e.msg ? String(e.msg) : '') });
     this.tokens.push({ el, from: tr.from, to: tr.to, t0: performance.now(), ms: ms * (tr.when === 'after' ? 0.8 : 1), lost: tr.lost });
-    if (this.tokens.length > 24) this.tokens.shift().el.remove();
+    if (this.tokens.length > 24) this.retire(this.tokens.shift());
     return tr.when || null;
+  }
+
+  // retire hides a token that landed and keeps it for the next message.
+  retire(tk) {
+    tk.el.setAttribute('visibility', 'hidden');
+    this.spare.push(tk.el);
   }
 
   // frame draws the model if it changed, moves the tokens, and reports
@@ -108,13 +137,13 @@ export class Stage {
       this.mech.draw(this.mstate, this.model, this.ctx);
       this.dirty = false;
     }
-    this.tokens = this.tokens.filter((tk) => moveToken(tk, now));
+    this.tokens = this.tokens.filter((tk) => moveToken(tk, now) || (this.retire(tk), false));
     return this.tokens.length > 0;
   }
 
   // dropTokens removes every token, when the page jumps ahead.
   dropTokens() {
-    for (const tk of this.tokens) tk.el.remove();
+    for (const tk of this.tokens) this.retire(tk);
     this.tokens = [];
   }
 }
@@ -128,8 +157,7 @@ function moveToken(tk, now) {
   let y = tk.from.y + (tk.to.y - tk.from.y) * e;
   if (tk.lost && f > 0.5) y += (f - 0.5) * 160;
   tk.el.setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
-  if (f >= 1) { tk.el.remove(); return false; }
-  return true;
+  return f < 1;
 }
 
 // defs holds the patterns and markers every mechanism may use.

@@ -4,11 +4,12 @@
 // the columns in view are drawn, so a session of many thousands of events
 // costs no more than a short one.
 
-import { s, set, ms } from './dom.js';
+import { s, set, ms, fitText } from './dom.js';
 import { procColor, procShape, shapePath } from './procs.js';
 import { sentence } from './words.js';
 
 const CW = 28;
+// LABEL_W is the least room for the lanes' names; a longer name widens it.
 const LABEL_W = 118;
 const TOP = 22;
 
@@ -38,7 +39,16 @@ export class Timeline {
     this.follow = true;
     this.scrollPos = 0;
     root.addEventListener('scroll', () => this.onScroll(), { passive: true });
-    followBtn.addEventListener('click', () => { this.follow = true; this.dirty = true; });
+    // A mark's sentence is written into its tooltip only when the pointer
+    // reaches it, not for every mark drawn.
+    this.svg.addEventListener('pointerover', (ev) => {
+      const mark = ev.target.closest && ev.target.closest('.tl-mark');
+      if (mark && mark.col >= 0 && this.cols[mark.col]) {
+        const e = this.cols[mark.col].e;
+        mark.lastChild.textContent = `#${e.seq} ${ms(e.t)} ms: ${sentence(e)}`;
+      }
+    });
+    followBtn.addEventListener('click', () => { this.follow = true; this.dirty = true; if (this.onResize) this.onResize(); });
     new ResizeObserver(() => { this.size = null; this.dirty = true; if (this.onResize) this.onResize(); }).observe(root);
     this.reset();
   }
@@ -57,17 +67,20 @@ export class Timeline {
   }
 
   onScroll() {
-    this.scrollPos = this.root.scrollLeft;
     if (this.programmatic) { this.programmatic = false; return; }
+    this.scrollPos = this.root.scrollLeft;
     const atEnd = this.root.scrollLeft + this.root.clientWidth >= this.root.scrollWidth - CW;
     this.follow = atEnd;
     this.dirty = true;
+    if (this.onResize) this.onResize();
   }
 
   // add records an event that concerns a process (or the whole cycle).
   add(e, model) {
     const p = e.proc ? model.procs.get(e.proc) : null;
     if (!p && e.kind !== 'deadlock' && e.kind !== 'lost') return;
+    // A pause for the pace is no IPC: it gets no column.
+    if (e.kind === 'sleep' || e.kind === 'pace') return;
     this.lanes = [...model.procs.values()].map((q) => q.name);
     const col = this.cols.length;
     let lane = p ? p.index : -1;
@@ -116,15 +129,14 @@ export class Timeline {
     }
   }
 
-  // render draws the columns in view, at most once a frame, and while the
-  // page catches up with a fast stream at most ten times a second.
-  render(now = 0, hurry = false) {
-    if (!this.dirty || (hurry && now - this.last < 100)) return;
-    this.last = now;
+  // render draws the columns in view, at most once a frame.
+  render() {
+    if (!this.dirty) return;
     this.dirty = false;
     if (!this.size) this.size = { w: this.root.clientWidth, h: this.root.clientHeight };
     const { w, h } = this.size;
-    const total = LABEL_W + this.cols.length * CW + CW;
+    const LW = this.labelW();
+    const total = LW + this.cols.length * CW + CW;
     set(this.spacer, { style: `width:${total}px` });
     set(this.svg, { width: w, height: h, viewBox: `0 0 ${w} ${h}` });
     // Following, the scroll bar is moved after the frame is drawn: reading
@@ -140,11 +152,11 @@ export class Timeline {
     set(this.followBtn, { hidden: this.follow ? true : null });
     const left = this.follow ? Math.max(0, total - w) : this.scrollPos;
     const c0 = Math.max(0, Math.floor(left / CW) - 1);
-    const c1 = Math.min(this.cols.length, c0 + Math.ceil((w - LABEL_W) / CW) + 2);
+    const c1 = Math.min(this.cols.length, c0 + Math.ceil((w - LW) / CW) + 2);
     const laneH = (h - TOP - 6) / Math.max(1, this.lanes.length);
     // Columns sit at fixed x in a group that slides left; an element keeps
     // its column while in view, so a new event touches one element, not all.
-    const geo = { x: (c) => LABEL_W + c * CW + CW / 2, y: (l) => TOP + (l + 0.5) * laneH, laneH, key: `${h},${this.lanes.length}` };
+    const geo = { x: (c) => LW + c * CW + CW / 2, y: (l) => TOP + (l + 0.5) * laneH, laneH, lw: LW, w, key: `${w},${h},${this.lanes.length},${LW}` };
     const shift = `translate(${-left},0)`;
     for (const g of this.layers.slice(1, 4)) set(g, { transform: shift });
     this.drawLanes({ ...geo, x: (c) => geo.x(c) - left }, w);
@@ -153,15 +165,25 @@ export class Timeline {
     this.drawMarks(geo, c0, c1);
   }
 
+  // labelW is the room the longest lane name needs (in projector mode
+  // the names are larger).
+  labelW() {
+    const big = document.body.classList.contains('projector');
+    const font = `700 ${big ? 17 : 13}px system-ui, "DejaVu Sans", sans-serif`;
+    let w = LABEL_W;
+    for (const name of this.lanes) w = Math.max(w, 34 + fitText(name, font, 1e4).width);
+    return Math.ceil(w);
+  }
+
   drawLanes(geo, w) {
     const [lanes, , , , labels] = this.layers;
     const els = sync(lanes, this.lanes.length, () => s('line', {}));
-    els.forEach((el, i) => set(el, { x1: LABEL_W, x2: w, y1: geo.y(i), y2: geo.y(i), stroke: procColor(i) }));
+    els.forEach((el, i) => set(el, { x1: geo.lw, x2: w, y1: geo.y(i), y2: geo.y(i), style: `stroke:${procColor(i)}` }));
     const tags = sync(labels, this.lanes.length + 1, () => s('g', {}, s('rect'), s('path'), s('text')));
-    set(tags[0].firstChild, { x: 0, y: 0, width: LABEL_W, height: '100%', class: 'tl-labelbg' });
+    set(tags[0].firstChild, { x: 0, y: 0, width: geo.lw, height: '100%', class: 'tl-labelbg' });
     this.lanes.forEach((name, i) => {
       const g = tags[i + 1];
-      set(g.children[1], { d: shapePath(procShape(i), 6), transform: `translate(12,${geo.y(i)})`, fill: procColor(i) });
+      set(g.children[1], { d: shapePath(procShape(i), 6), transform: `translate(12,${geo.y(i)})`, style: `fill:${procColor(i)}` });
       set(g.children[2], { x: 24, y: geo.y(i) + 6, text: name, class: 'tl-name' });
     });
   }
@@ -204,13 +226,20 @@ export class Timeline {
 
   // drawMarks draws one glyph per column in view. Element c % n shows
   // column c and is redrawn only when it takes a new column.
+  // The pool of marks is as large as the view can hold, made once per
+  // size, not per render.
   drawMarks(geo, c0, c1) {
-    const n = Math.max(1, c1 - c0 + 4);
+    const n = Math.ceil((geo.w - geo.lw) / CW) + 6;
     const g = this.layers[3];
-    if (g.childElementCount !== n || g.dataset.key !== geo.key) {
+    if (g.childElementCount !== n) {
       g.replaceChildren();
+      sync(g, n, () => s('g', { visibility: 'hidden' }, s('path'), s('text', { class: 'tl-tick' }), s('title')));
+      for (const el of g.children) el.col = -1;
+    }
+    // New lanes or a new height move every mark: redraw them all.
+    if (g.dataset.key !== geo.key) {
       g.dataset.key = geo.key;
-      sync(g, n, () => s('g', {}, s('path'), s('text', { class: 'tl-tick' }), s('title')));
+      for (const el of g.children) el.col = -1;
     }
     const els = g.children;
     const shown = new Set();
@@ -231,8 +260,7 @@ export class Timeline {
     const eof = e.kind === 'read' && !e.bytes && e.text;
     set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}` });
     set(el.children[0], { d: GLYPH[e.kind] || 'M-3,-3h6v6h-6Z' });
-    set(el.children[1], { y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
-    el.children[2].textContent = `#${e.seq} ${ms(e.t)} ms: ${sentence(e)}`;
+    set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }
 }
 

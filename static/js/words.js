@@ -37,7 +37,7 @@ const SAY = {
   block: (e) => `${e.proc} is blocked in ${e.call}() on ${e.obj}: the kernel makes it wait`,
   unblock: (e) => `${e.proc} returned from ${e.call}()${e.attrs && e.attrs.waited_ns ? ` after waiting ${ms(e.attrs.waited_ns)} ms` : ''}`,
   ready: (e) => `${e.proc} waits for a step before ${e.call}() on ${e.obj}`,
-  sleep: (e) => `${e.proc} sleeps for the pace`,
+  sleep: (e) => `${e.proc} sleeps${e.attrs && e.attrs.ns ? ` ${ms(e.attrs.ns)} ms` : ''} for the slow pace${e.call ? `, then calls ${e.call}()` : ''}`,
   wait: (e) => `${e.proc} passed wait (P) on ${e.obj}: value ${e.value ?? '?'}`,
   post: (e) => `${e.proc} posted (V) ${e.obj}: value ${e.value ?? '?'}${e.waiters !== undefined ? `, ${e.waiters} waiting` : ''}`,
   signal: (e) => `${e.proc} sent ${sig(e)} to ${e.peer}`,

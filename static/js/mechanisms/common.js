@@ -2,7 +2,7 @@
 // object is found in the model, and a few SVG shapes.
 
 import { s } from '../dom.js';
-import { BOX_W, BOX_H } from '../procs.js';
+import { FULL, COMPACT } from '../procs.js';
 
 // Words in a role or name that say which side of the object a process
 // stands on: writers on the left, readers on the right.
@@ -15,25 +15,62 @@ export const sideOf = (p) => {
   return p.index % 2 ? 'right' : 'left';
 };
 
-// columns puts processes in a left and a right column, spread out
-// vertically and scaled down when a column is crowded.
-export function columns(procs, { W, H }, side = sideOf, inset = 140) {
+// stack places n boxes in a column at x, centred in the height H: full
+// boxes when they fit, compact ones when the column is crowded, and
+// compact ones scaled down only past that.
+export function stack(list, x, H, pos, extra = {}, top = 0) {
+  const n = list.length;
+  if (!n) return;
+  const room = H - top - 16;
+  const size = n * (FULL.h + 18) <= room ? FULL : COMPACT;
+  const scale = Math.min(1, room / (n * (size.h + 14)));
+  list.forEach((p, i) => pos.set(p.name, { x, y: top + 8 + (room * (i + 0.5)) / n, scale, size, ...extra }));
+}
+
+// isAside says whether a process only starts the others and waits for
+// them (a scenario's "parent" among workers): it stands aside, small.
+export const isAside = (p, procs) => /-parent$/.test(p.role) && procs.length > 2 && procs.some((q) => q.startedBy === p.name);
+
+// columns puts processes in a left and a right column; with aside set, a
+// process that only starts the others gets a compact box in the top left
+// corner, and the left column starts under it.
+export function columns(procs, { W, H }, { side = sideOf, inset = FULL.w / 2 + 12, aside = false } = {}) {
   const cols = { left: [], right: [] };
-  for (const p of procs) cols[side(p)].push(p);
   const pos = new Map();
-  for (const [name, list] of Object.entries(cols)) {
-    const n = list.length;
-    const scale = Math.min(1, (H - 30) / (n * (BOX_H + 18)));
-    const x = name === 'left' ? inset : W - inset;
-    list.forEach((p, i) => pos.set(p.name, { x, y: (H * (i + 0.5)) / n + 10, scale, side: name }));
+  let top = 0;
+  for (const p of procs) {
+    if (aside && isAside(p, procs)) {
+      pos.set(p.name, { x: COMPACT.w / 2 + 6, y: top + COMPACT.h / 2 + 6, size: COMPACT, side: 'left', aside: true });
+      top += COMPACT.h + 12;
+    } else {
+      cols[side(p)].push(p);
+    }
   }
+  // Workers alike split evenly between the two sides.
+  const balanced = aside && top > 0;
+  if (balanced) {
+    const rest = [...cols.left, ...cols.right].sort((a, b) => a.index - b.index);
+    // The left column has the corner box above it: the right one takes
+    // the odd worker out.
+    cols.right = rest.filter((p, i) => i % 2 === 0);
+    cols.left = rest.filter((p, i) => i % 2 === 1);
+  }
+  stack(cols.left, inset, H, pos, { side: 'left' }, top);
+  stack(cols.right, W - inset, H, pos, { side: 'right' });
   return pos;
+}
+
+// halfSize is half the width and height of the box at a position.
+export function halfSize(at) {
+  const size = (at && at.size) || FULL;
+  const k = (at && at.scale) || 1;
+  return { w: (size.w / 2) * k, h: (size.h / 2) * k };
 }
 
 // edge is the point of a process box facing x, for links and tokens.
 export function edge(at, towardX) {
   if (!at) return { x: 0, y: 0 };
-  const half = (BOX_W / 2) * (at.scale || 1);
+  const half = halfSize(at).w;
   return { x: at.x + (towardX > at.x ? half : -half), y: at.y };
 }
 
@@ -75,3 +112,13 @@ export const procLabel = (model, name) => {
   const p = model.procs.get(name);
   return p && p.pid ? `${name} (${p.pid})` : name;
 };
+
+// shortLabel keeps a long object label readable on the stage: the kind,
+// the start of the name and its end ("shm:/ipcpg.1013…2cc5.counter"). The
+// kernel panel lists the whole name.
+export function shortLabel(label, max = 30) {
+  if (!label || label.length <= max) return label;
+  const keep = max - 1;
+  const head = Math.ceil(keep * 0.45);
+  return `${label.slice(0, head)}…${label.slice(label.length - (keep - head))}`;
+}

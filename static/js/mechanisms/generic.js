@@ -2,12 +2,15 @@
 // as a labelled box with the numbers the kernel reported for it.
 
 import { s, set, num } from '../dom.js';
-import { columns, edge, ghost } from './common.js';
+import { columns, edge, ghost, shortLabel } from './common.js';
 
 const BW = 300;
 const BH = 70;
 
 export default {
+  // The least height (stage units) the drawing needs.
+  minH: 300,
+
   layout: (procs, model, size) => columns(procs, size),
 
   init(layers) {
@@ -31,7 +34,7 @@ export default {
       }
       const y = objY(i, list.length, ctx.H);
       set(b.g, { transform: `translate(${ctx.W / 2},${y})`, 'data-gone': o.gone ? 'true' : null });
-      set(b.label, { text: o.label });
+      set(b.label, { text: shortLabel(o.label, 26) });
       set(b.level, { text: numbers(o) });
     });
   },

@@ -5,13 +5,16 @@
 // holds that end open; when every writer has closed, the reader sees EOF.
 
 import { s, set, num, bytes } from '../dom.js';
-import { columns, edge, objsOf, ghost, pool } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
 
 const X0 = 300;
 const X1 = 700;
 const TH = 84;
 
 export default {
+  // The least height (stage units) the drawing needs.
+  minH: 290,
+
   layout: (procs, model, size) => columns(procs, size),
 
   init(layers) {
@@ -85,8 +88,9 @@ function drawTube(t, o, model) {
   set(t.fill, { x: X1 - 6 - w, width: Math.max(0, w) });
   set(t.g, { 'data-full': full ? 'true' : null, 'data-gone': o.gone ? 'true' : null });
   set(t.full, { visibility: full ? 'visible' : 'hidden' });
-  set(t.label, { text: o.gone ? `${o.label} (freed: no descriptor left)` : o.label });
-  set(t.level, { text: cap ? `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)` : `${num(fill)} bytes` });
+  set(t.label, { text: shortLabel(o.label, 32) });
+  const level = cap ? `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)` : `${num(fill)} bytes`;
+  set(t.level, { text: o.gone ? 'freed: no descriptor left' : level });
   set(t.wend, { text: endText(o, 'write') });
   set(t.rend, { text: endText(o, 'read') });
   set(t.eof, { text: o.eof ? 'read() returned 0: end of file' : '' });

@@ -7,7 +7,7 @@
 
 import { s, set, num } from '../dom.js';
 import { procColor } from '../procs.js';
-import { columns, edge, objsOf, ghost, pool } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
 
 const X0 = 290;
 const X1 = 710;
@@ -15,6 +15,9 @@ const SH = 70;
 const MAX_SLOTS = 16;
 
 export default {
+  // The least height (stage units) the drawing needs.
+  minH: 300,
+
   layout: (procs, model, size) => columns(procs, size),
 
   init(layers) {
@@ -90,7 +93,7 @@ function drawRow(r, o, model) {
     const slot = n - items.length + k;
     const p = model.procs.get(it.proc);
     set(cards[k], { transform: `translate(${X0 + slot * w + w / 2},0)` });
-    set(cards[k].children[0], { x: -w / 2 + 6, width: w - 12, fill: p ? procColor(p.index) : 'var(--p0)' });
+    set(cards[k].children[0], { x: -w / 2 + 6, width: w - 12, style: `fill:${p ? procColor(p.index) : 'var(--p0)'}` });
     set(cards[k].children[1], { text: it.msg ? `#${it.msg}` : '' });
     set(cards[k].children[2], { text: it.prio !== undefined ? `p${it.prio}` : it.type !== undefined ? `t${it.type}` : '' });
   });
@@ -99,7 +102,7 @@ function drawRow(r, o, model) {
   const waiting = [...o.blocked];
   const empty = fill === 0 && waiting.length > 0;
   set(r.g, { 'data-full': full ? 'true' : null, 'data-empty': empty ? 'true' : null });
-  set(r.label, { text: o.label });
+  set(r.label, { text: shortLabel(o.label, 34) });
   set(r.level, { text: `${num(fill)} of ${o.cap ? num(o.cap) : '?'} messages${o.cap > MAX_SLOTS ? ` (last ${MAX_SLOTS} slots drawn)` : ''}` });
   const tag = full ? `FULL: ${waiting.join(', ') || 'senders'} must wait` : empty ? `EMPTY: ${waiting.join(', ')} waits` : '';
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });

@@ -5,13 +5,16 @@
 // count of waiters is printed under it.
 
 import { s, set, num } from '../dom.js';
-import { columns, edge, objsOf, ghost } from './common.js';
+import { columns, edge, objsOf, ghost, shortLabel } from './common.js';
 
 const LW = 110;
 const LH = 190;
 
 export default {
-  layout: (procs, model, size) => columns(procs, size),
+  // The least height (stage units) the drawing needs.
+  minH: 330,
+
+  layout: (procs, model, size) => columns(procs, size, { aside: true }),
 
   init(layers) {
     const root = s('g', { class: 'mech-sem' });
@@ -22,11 +25,15 @@ export default {
   draw(st, model, ctx) {
     const list = objsOf(model, ['sem', 'futex']);
     ghost(st, st.root, !list.length, [500 - LW / 2, ctx.H / 2 - LH / 2, LW, LH], 'no semaphore yet');
+    // A counter in shared memory, when the scenario keeps one, says how
+    // many processes are inside right now.
+    const counter = !model.ended && objsOf(model, ['shm']).find((o) => o.value !== null && !o.gone);
     list.forEach((o, i) => {
       let l = st.lights.get(o.label);
       if (!l) { l = light(); st.lights.set(o.label, l); st.root.append(l.g); }
       set(l.g, { transform: `translate(${lightX(i, list.length)},${ctx.H / 2 + 10})` });
       drawLight(l, o);
+      set(l.inside, { text: counter && i === 0 ? `inside now: ${num(counter.value)}` : '' });
     });
   },
 
@@ -57,9 +64,10 @@ export function light() {
     value: s('text', { class: 'obj-level sem-value', x: 0, y: -LH / 2 - 14, 'text-anchor': 'middle' }),
     waiters: s('text', { class: 'end-label', x: 0, y: LH / 2 + 26, 'text-anchor': 'middle' }),
     queue: s('text', { class: 'sem-queue', x: 0, y: LH / 2 + 50, 'text-anchor': 'middle' }),
+    inside: s('text', { class: 'sem-inside', x: LW / 2 + 14, y: 6 }),
   };
   g.append(s('rect', { class: 'housing', x: -LW / 2, y: -LH / 2, width: LW, height: LH, rx: 22 }),
-    l.red, l.green, l.stop, l.go, l.label, l.value, l.waiters, l.queue);
+    l.red, l.green, l.stop, l.go, l.label, l.value, l.waiters, l.queue, l.inside);
   return l;
 }
 
@@ -68,7 +76,7 @@ export function drawLight(l, o) {
   const v = o.value;
   const known = v !== null && v !== undefined;
   set(l.g, { 'data-go': known ? String(v > 0) : null, 'data-gone': o.gone ? 'true' : null });
-  set(l.label, { text: o.label });
+  set(l.label, { text: shortLabel(o.label, 24) });
   set(l.value, { text: known ? `value ${num(v)}` : 'value ?' });
   set(l.waiters, { text: o.waiters !== null ? `${num(o.waiters)} waiting (kernel)` : '' });
   const q = [...o.blocked];

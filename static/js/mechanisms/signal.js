@@ -7,6 +7,9 @@ import { s, set, num } from '../dom.js';
 import { columns, edge } from './common.js';
 
 export default {
+  // The least height (stage units) the drawing needs.
+  minH: 280,
+
   layout: (procs, model, size) => columns(procs, size),
 
   init(layers) {

@@ -4,9 +4,12 @@
 // one, and a datagram the events report lost falls off the line.
 
 import { s, set, num } from '../dom.js';
-import { columns, edge, objsOf, ghost } from './common.js';
+import { columns, edge, objsOf, ghost, shortLabel } from './common.js';
 
 export default {
+  // The least height (stage units) the drawing needs.
+  minH: 280,
+
   layout: (procs, model, size) => columns(procs, size),
 
   init(layers) {
@@ -32,7 +35,7 @@ export default {
       set(g, { visibility: 'visible', 'data-kind': l.o.kind, 'data-gone': l.o.gone ? 'true' : null });
       set(g.children[0], { d });
       set(g.children[1], { d });
-      set(g.children[2], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 46, text: l.o.label });
+      set(g.children[2], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 46, text: shortLabel(l.o.label, 34) });
       set(g.children[3], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 18, text: level(l.o) });
       set(g.children[4], { x: (l.a.x + l.b.x) / 2, y: l.a.y + 44, text: l.o.lost.length ? `✗ ${num(l.o.lost.length)} datagram${l.o.lost.length > 1 ? 's' : ''} lost` : '' });
     });

@@ -1,28 +1,47 @@
 // Code for the POSIX message queue scenario.
 export default {
   c: String.raw`
+#include <fcntl.h>
 #include <mqueue.h>
 
+/* at most 6 messages of 64 bytes; ls /dev/mqueue lists it */
 struct mq_attr attr = { .mq_maxmsg = 6, .mq_msgsize = 64 };
 mqd_t q = mq_open("/demo", O_CREAT | O_RDWR, 0600, &attr);  //@ open, mq_open
 
 /* producer: a full queue makes mq_send wait */
-unsigned prio = (i % 5 == 0) ? 9 : 1;
-mq_send(q, buf, 64, prio);                     //@ send, mq_timedsend, mq_send
+unsigned prio = (i % 5 == 0) ? 9 : 1;   /* every 5th is urgent */
+mq_send(q, buf, 64, prio);                            //@ send, mq_timedsend
 
-/* consumer: the highest priority comes out first */
+/* consumer: the oldest of the highest priority comes out */
 unsigned got;
-mq_receive(q, buf, 64, &got);                  //@ recv, mq_timedreceive, mq_receive
+ssize_t n = mq_receive(q, buf, 64, &got);  /* empty: waits */  //@ recv, mq_timedreceive
 
-mq_close(q);                                   //@ close, mq_close
-mq_unlink("/demo");     /* the name goes; the queue when all closed */  //@ unlink, mq_unlink`,
+mq_close(q);                                          //@ close, mq_close
+mq_unlink("/demo");  /* the queue goes once all closed it */  //@ unlink, mq_unlink`,
+  go: String.raw`
+// with this module's internal/ipc: one small function per system call
+attr := ipc.MqAttr{Maxmsg: 6, Msgsize: 64}
+q, _ := ipc.MqOpen("/demo", unix.O_CREAT|unix.O_RDWR, 0o600, &attr)  //@ open, mq_open
+
+// producer: a full queue makes the send wait (here: up to a deadline)
+prio := uint(1)
+if i%5 == 0 {
+	prio = 9 // urgent
+}
+ipc.MqTimedSend(q, buf, prio, time.Now().Add(time.Minute))  //@ send, mq_timedsend
+
+// consumer: the highest priority first, then the oldest
+n, got, _ := ipc.MqTimedReceive(q, buf, time.Now().Add(time.Minute))  //@ recv, mq_timedreceive
+
+unix.Close(q)                                        //@ close, mq_close
+ipc.MqUnlink("/demo")                                //@ unlink, mq_unlink`,
   py: String.raw`
-import posix_ipc   # a third-party module wrapping mq_open and friends
+import posix_ipc   # the posix_ipc package wraps mq_open and friends
 
 q = posix_ipc.MessageQueue("/demo", posix_ipc.O_CREAT,
                            max_messages=6, max_message_size=64)  #@ open, mq_open
-q.send(buf, priority=9 if i % 5 == 0 else 1)   #@ send, mq_timedsend
-msg, prio = q.receive()                        #@ recv, mq_timedreceive
-q.close()                                      #@ close
-q.unlink()                                     #@ unlink`,
+q.send(buf, priority=9 if i % 5 == 0 else 1)  # full: waits  #@ send, mq_timedsend
+msg, prio = q.receive()                       # empty: waits  #@ recv, mq_timedreceive
+q.close()                                     #@ close, mq_close
+q.unlink()                                    #@ unlink, mq_unlink`,
 };

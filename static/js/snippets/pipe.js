@@ -14,7 +14,7 @@ int main(void) {
     char buf[SIZE];
     pipe2(fd, 0);                          //@ parent pipe2, parent open
     fcntl(fd[0], F_SETPIPE_SZ, 65536);     /* capacity in bytes */
-    pid_t pid = fork();                    //@ child spawn, parent fork+exec
+    pid_t pid = fork();                    //@ child spawn
     if (pid == 0) {                        /* the child writes */
         for (long i = 1; i <= N; i++) {
             memcpy(buf, &i, sizeof i);     /* message number first */
@@ -56,7 +56,7 @@ func main() {
 	r, w, _ := os.Pipe() //@ parent pipe2, parent open
 	cmd := exec.Command(os.Args[0], "child")
 	cmd.ExtraFiles = []*os.File{w} // the child inherits w
-	cmd.Start()                    //@ child spawn, parent fork+exec
+	cmd.Start()                    //@ child spawn
 	w.Close() // or Read never sees EOF  //@ parent close
 	buf := make([]byte, size)
 	got := 0
@@ -74,7 +74,7 @@ import os
 
 N, SIZE = 12, 64
 r, w = os.pipe()                    #@ parent pipe2, parent open
-pid = os.fork()                     #@ child spawn, parent fork+exec
+pid = os.fork()                     #@ child spawn
 if pid == 0:                        # the child writes
     os.close(r)
     for i in range(1, N + 1):

@@ -1,24 +1,40 @@
-// Code for the semaphore scenario.
+// Code for the semaphore scenario: a semaphore as a number of permits.
 export default {
   c: String.raw`
 #include <sys/sem.h>
 
-int s = semget(key, 1, IPC_CREAT | 0600);       //@ open, semget
-semctl(s, 0, SETVAL, 2);            /* two permits */
+/* parent: one semaphore whose value is the number of permits */
+int s = semget(key, 1, IPC_CREAT | 0600);  /* ipcs -s lists it */  //@ parent open, parent semget
+semctl(s, 0, SETVAL, permits);
 
-struct sembuf p = { 0, -1, SEM_UNDO };          /* P: take one */
-struct sembuf v = { 0, +1, SEM_UNDO };          /* V: give it back */
+/* each worker, round after round */
+int s = semget(key, 1, 0);                          //@ worker open
+struct sembuf p = { 0, -1, SEM_UNDO };  /* P: take a permit */
+struct sembuf v = { 0, +1, SEM_UNDO };  /* V: give it back */
+semop(s, &p, 1);      /* value 0: the kernel makes it wait */  //@ wait, semop
+usleep(hold_ms * 1000);  /* at most "permits" workers in here */
+semop(s, &v, 1);      /* wakes one worker that waits */  //@ post
 
-semop(s, &p, 1);      /* value 0: the caller sleeps */  //@ wait, semop
-/* ... at most two processes are here at once ... */
-semop(s, &v, 1);      /* wakes one sleeper */   //@ post
+semctl(s, 0, IPC_RMID);                             //@ unlink, semctl IPC_RMID`,
+  go: String.raw`
+// with this module's internal/ipc: one small function per system call
+s, _ := ipc.Semget(key, 1, unix.IPC_CREAT|0o600)    //@ parent open, parent semget
+ipc.SemSetVal(s, 0, permits)
 
-semctl(s, 0, IPC_RMID);                         //@ unlink, semctl IPC_RMID`,
+// each worker, round after round
+s, _ = ipc.Semget(key, 1, 0)                        //@ worker open
+ipc.Semop(s, ipc.Sembuf{Op: -1, Flg: ipc.SemUndo})  // P: 0 makes it wait  //@ wait, semop
+time.Sleep(hold)                                    // at most "permits" in here
+ipc.Semop(s, ipc.Sembuf{Op: +1, Flg: ipc.SemUndo})  // V: wakes one  //@ post
+
+ipc.SemRemove(s)                                    //@ unlink, semctl IPC_RMID`,
   py: String.raw`
-import multiprocessing as mp
+import multiprocessing as mp, time
 
-permits = mp.Semaphore(2)        # a POSIX semaphore in shared memory
-permits.acquire()                # P: value 0 makes the caller sleep   #@ wait, semop
-# ... at most two processes are here at once ...
-permits.release()                # V: wakes one sleeper                #@ post`,
+permits = mp.Semaphore(2)   # a POSIX semaphore, shared with the children  #@ parent open, parent semget
+
+def worker():
+    permits.acquire()       # P: value 0 makes the caller wait  #@ wait, semop
+    time.sleep(hold)        # at most two workers in here
+    permits.release()       # V: wakes one that waits           #@ post`,
 };
