@@ -174,6 +174,11 @@ func pipeChild(p *Proc, raw json.RawMessage) error {
 		return p.Fail("fcntl", a.Obj, err)
 	}
 	capacity, _ := ipc.PipeSize(w)
+	// The child made no call to get the write end: it came with the
+	// process, across fork and exec. Say so, so the page knows who holds it.
+	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "inherited", Cap: int64(capacity),
+		Attrs: map[string]any{"fd": w, "end": "write"},
+		Text:  fmt.Sprintf("the write end came with the process: inherited across fork and exec as descriptor %d", w)})
 	s := &byteStream{p: p, fd: w, obj: a.Obj, cap: int64(capacity)}
 	return s.sendAllAndClose(a.Messages, a.Size, func() { p.Files[0].Close() })
 }

@@ -209,12 +209,13 @@ const handlers = {
   },
 };
 
-// endsOf says which ends of an object an open gives its process: both
-// ends of a new pipe, the one a FIFO was opened for, or just "open".
+// endsOf says which ends of an object an open gives its process: the one
+// it names (a FIFO opened for writing, a pipe end inherited), both ends of
+// a new pipe, or just "open".
 function endsOf(o, e) {
   const a = e.attrs || {};
-  if (o.kind === 'pipe') return ['read', 'write'];
   if (a.end) return [a.end];
+  if (o.kind === 'pipe') return ['read', 'write'];
   if (o.kind === 'fifo') return [];
   return ['open'];
 }
