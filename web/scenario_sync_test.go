@@ -236,10 +236,12 @@ func TestRaceDetail(t *testing.T) {
 		sync                        string
 		reads, writes, waits, posts int
 	}{
-		{"none", 6, 6, 0, 0},
-		{"semaphore", 6, 6, 6, 6},
-		{"futex", 6, 6, 6, 6},
-		{"atomic", 0, 6, 0, 0},
+		// Reads: one per increment, and the parent's final read of the
+		// counter when every worker has exited.
+		{"none", 7, 6, 0, 0},
+		{"semaphore", 7, 6, 6, 6},
+		{"futex", 7, 6, 6, 6},
+		{"atomic", 1, 6, 0, 0},
 	} {
 		t.Run(tc.sync, func(t *testing.T) {
 			evs, res := syncRun(t, ts, `{"scenario": "race", "params": {"workers": 2, "increments": 3, "sync": "`+tc.sync+`"}}`, 30*time.Second)
@@ -336,14 +338,15 @@ func TestRaceStepLostUpdate(t *testing.T) {
 	if syncNum(t, res, "expected") != 2 || syncNum(t, res, "actual") != 1 || syncNum(t, res, "lost") != 1 {
 		t.Fatalf("result %v, want expected 2, actual 1, lost 1", res)
 	}
-	// Both read 0 and both wrote 1: the events show the lost update.
+	// Both read 0 and both wrote 1: the events show the lost update, and
+	// the parent's final read finds 1.
 	var seen []string
 	for _, e := range evs {
 		if e.Kind == event.KindRead || e.Kind == event.KindWrite {
 			seen = append(seen, fmt.Sprintf("%s %s %s", e.Proc, e.Kind, syncPtr(e.Value)))
 		}
 	}
-	want := []string{"worker-1 read 0", "worker-2 read 0", "worker-1 write 1", "worker-2 write 1"}
+	want := []string{"worker-1 read 0", "worker-2 read 0", "worker-1 write 1", "worker-2 write 1", "parent read 1"}
 	if !slices.Equal(seen, want) {
 		t.Fatalf("counter accesses %q, want %q", seen, want)
 	}

@@ -162,6 +162,9 @@ func raceResult(p *Proc, a raceArgs, mem []byte) error {
 		res["lock_waits"] = sleeps.Load()
 	}
 	p.Result(res)
+	// The parent's own read of the counter: the number the result reports,
+	// and the bytes the page shows in the segment.
+	p.Emit(counterEvent(event.KindRead, a.ShmObj, actual))
 	p.Emit(event.Event{Kind: event.KindNote, Obj: a.ShmObj, Value: event.Int64(actual),
 		Text: fmt.Sprintf("Every worker has exited. The counter reads %d after %d additions: %d lost.", actual, expected, expected-actual)})
 	return nil
