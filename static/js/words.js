@@ -21,7 +21,9 @@ const SAY = {
   },
   spawn: (e) => `${e.peer || 'the server'} started ${e.proc} (pid ${e.pid})`,
   exit: (e) => (e.sig ? `${e.proc} (pid ${e.pid}) was killed by ${e.sig}` : `${e.proc} (pid ${e.pid}) exited with code ${e.code}`),
-  open: (e) => `${e.proc} opened ${e.obj} with ${e.call}()${e.cap ? `, capacity ${bytesOrCount(e)}` : ''}`,
+  open: (e) => e.call === 'inherited'
+    ? `${e.proc} holds the ${(e.attrs && e.attrs.end) || ''} end of ${e.obj}: inherited across fork and exec, no call needed`
+    : `${e.proc} opened ${e.obj} with ${e.call}()${e.cap ? `, capacity ${bytesOrCount(e)}` : ''}`,
   close: (e) => `${e.proc} closed ${e.attrs && e.attrs.end ? `its ${e.attrs.end} end of ` : ''}${e.obj}`,
   unlink: (e) => (e.proc ? `${e.proc} removed ${e.obj}` : `the server removed ${e.obj}`),
   write: (e) => (e.offset !== undefined
