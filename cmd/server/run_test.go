@@ -80,18 +80,8 @@ func TestShutdownMidSession(t *testing.T) {
 
 	// A step-mode session waits for the presenter, so it is surely
 	// running, with live processes, when the server is interrupted.
-	resp, err := http.Post(url+"/api/sessions", "application/json",
-		strings.NewReader(`{"scenario": "pipe", "params": {"messages": 5}, "pace": "step"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&c)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %s", resp.Status)
-	}
-	pids := waitForPIDs(t, url, c.ID)
+	id := createSession(t, url, `{"scenario": "pipe", "params": {"messages": 5}, "pace": "step"}`)
+	pids := waitForPIDs(t, url, id)
 
 	if err := stop(); err != nil {
 		t.Fatalf("run returned %v after an interrupt, want nil", err)
@@ -200,18 +190,8 @@ func startServerProcess(t *testing.T, stateDir string) (string, *exec.Cmd) {
 func TestCrashSweep(t *testing.T) {
 	stateDir := t.TempDir()
 	url, srv := startServerProcess(t, stateDir)
-	resp, err := http.Post(url+"/api/sessions", "application/json", strings.NewReader(
-		`{"scenario": "mq-sysv", "params": {"consumers": 1, "messages": 50, "consumer_delay_ms": 1000}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&c)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %s", resp.Status)
-	}
-	key := waitForQueue(t, url, c.ID)
+	id := createSession(t, url, `{"scenario": "mq-sysv", "params": {"consumers": 1, "messages": 50, "consumer_delay_ms": 1000}}`)
+	key := waitForQueue(t, url, id)
 	// If the test fails before the sweep, nothing else will remove the
 	// queue: this test made a crash on purpose.
 	t.Cleanup(func() {
@@ -219,7 +199,7 @@ func TestCrashSweep(t *testing.T) {
 			_ = ipc.MsgRemove(id)
 		}
 	})
-	pids := waitForPIDs(t, url, c.ID)
+	pids := waitForPIDs(t, url, id)
 
 	if err := srv.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -293,4 +273,19 @@ func running(pid int) bool {
 	}
 	rest := b[bytes.LastIndexByte(b, ')')+2:]
 	return len(rest) > 0 && rest[0] != 'Z'
+}
+
+// createSession starts a session on the server at url and returns its id.
+func createSession(t *testing.T, url, body string) string {
+	t.Helper()
+	resp, err := http.Post(url+"/api/sessions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c struct{ ID string }
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %s (%v)", resp.Status, err)
+	}
+	return c.ID
 }
