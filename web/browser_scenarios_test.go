@@ -33,7 +33,7 @@ var scenarioCases = map[string]scenarioCase{
 	"socket-udp":  {params: map[string]string{"clients": "1", "messages": "20"}, check: receivedAll},
 	"signal":      {params: map[string]string{"signals": "5"}, check: showsSignals},
 	"race":        {params: map[string]string{"workers": "2", "increments": "200"}, check: showsRace},
-	"deadlock":    {params: map[string]string{"hold_ms": "50"}, check: showsCycle},
+	"deadlock":    {params: map[string]string{"hold_ms": "300"}, check: showsCycle},
 }
 
 // TestBrowserScenarios starts every scenario of the catalogue from the
