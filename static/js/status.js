@@ -89,6 +89,7 @@ export function resultText(model) {
   if (r.lost !== undefined && r.messages_received === undefined) parts.push(`${num(r.lost)} lost`);
   for (const [k, v] of Object.entries(r)) {
     if (['messages_sent', 'messages_received', 'expected', 'actual', 'error', 'stopped', 'lost'].includes(k)) continue;
+    if (v === '') continue; // nothing to say (no victim when there was no deadlock)
     if (typeof v !== 'object') parts.push(`${k.replaceAll('_', ' ')}: ${typeof v === 'number' ? num(v) : v}`);
   }
   const head = s.state === 'failed' ? `Failed${r.error ? ': ' + r.error : ''}.` : 'Finished.';
