@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -317,54 +316,22 @@ func syncOpenSemSet(p *Proc, key, size int, label string) (*sysvSemSet, error) {
 }
 
 // take makes P on semaphore n: subtract one, undone by the kernel if the
-// process dies. It tries with IPC_NOWAIT first, so that block and unblock
-// are sent only when the kernel really makes it wait, and says whether it
-// did.
+// process dies. It says whether the process had to wait.
 func (s *sysvSemSet) take(n int) (bool, error) {
-	obj := s.obj(n)
-	if err := s.p.Gate("semop", obj); err != nil {
-		return false, err
-	}
-	op := ipc.Sembuf{Num: uint16(n), Op: -1, Flg: ipc.SemUndo}
-	blocked := false
-	try := func() (bool, error) {
-		err := ipc.SemTryop(s.id, op)
-		if errors.Is(err, unix.EAGAIN) {
-			blocked = true
-			return true, nil
-		}
-		return false, err
-	}
-	if err := s.p.Blocking("semop", obj, try, func() error { return ipc.Semop(s.id, op) }); err != nil {
-		return blocked, s.p.Fail("semop", obj, err)
-	}
-	return blocked, nil
+	return semTake(s.p, s.id, ipc.Sembuf{Num: uint16(n), Op: -1, Flg: ipc.SemUndo}, event.Event{Obj: s.obj(n)})
 }
 
 // give makes V on semaphore n: add one, with SEM_UNDO so that it cancels
 // the undo its P recorded.
 func (s *sysvSemSet) give(n int) error {
-	obj := s.obj(n)
-	if err := s.p.Gate("semop", obj); err != nil {
-		return err
-	}
-	if err := ipc.Semop(s.id, ipc.Sembuf{Num: uint16(n), Op: 1, Flg: ipc.SemUndo}); err != nil {
-		return s.p.Fail("semop", obj, err)
-	}
-	return nil
+	return semGive(s.p, s.id, ipc.Sembuf{Num: uint16(n), Op: 1, Flg: ipc.SemUndo}, s.obj(n))
 }
 
 // report sends a wait or post event for semaphore n with the value and the
 // waiter count the kernel gives right after the operation.
 func (s *sysvSemSet) report(kind string, n int, attrs map[string]any) {
-	e := event.Event{Kind: kind, Obj: s.obj(n), Call: "semop", Attrs: attrs}
-	if v, err := ipc.SemGetVal(s.id, n); err == nil {
-		e.Value = event.Int64(int64(v))
-	}
-	if w, err := ipc.SemGetNcnt(s.id, n); err == nil {
-		e.Waiters = event.Int64(int64(w))
-	}
-	s.p.Emit(e)
+	v, w := semState(s.id, n)
+	s.p.Emit(event.Event{Kind: kind, Obj: s.obj(n), Call: "semop", Value: v, Waiters: w, Attrs: attrs})
 }
 
 // remove removes the set.

@@ -260,37 +260,14 @@ func (s *sysvSems) value(which int) int {
 	return v
 }
 
-// state reads a semaphore's value and how many processes sleep on it.
-func (s *sysvSems) state(which int) (*int64, *int64) {
-	v, err1 := ipc.SemGetVal(s.id, which)
-	w, err2 := ipc.SemGetNcnt(s.id, which)
-	if err1 != nil || err2 != nil {
-		return nil, nil
-	}
-	return event.Int64(int64(v)), event.Int64(int64(w))
-}
-
 func (s *sysvSems) take(p *Proc, which int, peer string) (bool, error) {
 	obj := s.labels[which]
-	if err := p.Gate("semop", obj); err != nil {
-		return false, err
+	tmpl := event.Event{Obj: obj, Text: semText[which].waits, Attrs: wokenBy(peer)}
+	blocked, err := semTake(p, s.id, ipc.Sembuf{Num: uint16(which), Op: -1}, tmpl)
+	if err != nil {
+		return blocked, err
 	}
-	op := ipc.Sembuf{Num: uint16(which), Op: -1}
-	blocked := false
-	try := func() (bool, error) {
-		err := ipc.SemTryop(s.id, op)
-		if errors.Is(err, unix.EAGAIN) {
-			blocked = true
-			return true, nil
-		}
-		return false, err
-	}
-	wait := func() error { return ipc.Semop(s.id, op) }
-	tmpl := event.Event{Obj: obj, Call: "semop", Text: semText[which].waits, Attrs: wokenBy(peer)}
-	if err := p.BlockingAs(tmpl, try, wait); err != nil {
-		return blocked, p.Fail("semop", obj, err)
-	}
-	v, w := s.state(which)
+	v, w := semState(s.id, which)
 	p.Emit(event.Event{Kind: event.KindWait, Obj: obj, Call: "semop", Value: v, Waiters: w,
 		Attrs: map[string]any{"counts": semText[which].counts, "op": -1}})
 	return blocked, nil
@@ -298,13 +275,10 @@ func (s *sysvSems) take(p *Proc, which int, peer string) (bool, error) {
 
 func (s *sysvSems) give(p *Proc, which int) error {
 	obj := s.labels[which]
-	if err := p.Gate("semop", obj); err != nil {
+	if err := semGive(p, s.id, ipc.Sembuf{Num: uint16(which), Op: 1}, obj); err != nil {
 		return err
 	}
-	if err := ipc.Semop(s.id, ipc.Sembuf{Num: uint16(which), Op: 1}); err != nil {
-		return p.Fail("semop", obj, err)
-	}
-	v, w := s.state(which)
+	v, w := semState(s.id, which)
 	p.Emit(event.Event{Kind: event.KindPost, Obj: obj, Call: "semop", Value: v, Waiters: w,
 		Attrs: map[string]any{"counts": semText[which].counts, "op": 1}})
 	return nil
@@ -321,4 +295,21 @@ func shmWriterResult(p *Proc, a shmArgs, r *ring) {
 func shmReaderResult(p *Proc, ok, corrupt int, r *ring) {
 	p.Result(map[string]any{"messages_received": ok + corrupt, "intact": ok, "corrupt": corrupt,
 		"reader_blocked": r.blocked})
+}
+
+// readRing reads every message out of the ring, reports the reader's side
+// of the result, and unmaps the segment with unmapCall (munmap or shmdt).
+func readRing(p *Proc, r *ring, seg *ipc.Segment, a shmArgs, unmapCall string) error {
+	ok, corrupt, err := r.readAll(p, a.Messages, a.ReaderDelayMS)
+	shmReaderResult(p, ok, corrupt, r)
+	if err != nil {
+		return err
+	}
+	if err := unmapShm(p, seg, a.Obj, unmapCall); err != nil {
+		return err
+	}
+	if corrupt > 0 {
+		return fmt.Errorf("%d of %d messages did not come out as they went in", corrupt, a.Messages)
+	}
+	return nil
 }

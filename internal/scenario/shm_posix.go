@@ -172,16 +172,5 @@ func shmPosixReader(p *Proc, raw json.RawMessage) error {
 		return err
 	}
 	r := &ring{mem: seg.Bytes()[:a.Slots*a.Size], obj: a.Obj, slots: a.Slots, size: a.Size, sems: sems}
-	ok, corrupt, err := r.readAll(p, a.Messages, a.ReaderDelayMS)
-	shmReaderResult(p, ok, corrupt, r)
-	if err != nil {
-		return err
-	}
-	if err := unmapShm(p, seg, a.Obj, "munmap"); err != nil {
-		return err
-	}
-	if corrupt > 0 {
-		return fmt.Errorf("%d of %d messages did not come out as they went in", corrupt, a.Messages)
-	}
-	return nil
+	return readRing(p, r, seg, a, "munmap")
 }

@@ -132,7 +132,7 @@ func createSysvSems(p *Proc, a shmArgs) (*sysvSems, error) {
 		return nil, p.Fail("semctl SETVAL", s.labels[semEmpty], err)
 	}
 	for i := range s.labels {
-		v, w := s.state(i)
+		v, w := semState(id, i)
 		p.Emit(event.Event{Kind: event.KindOpen, Obj: s.labels[i], Call: "semget", Value: v, Waiters: w,
 			Attrs: map[string]any{"key": fmt.Sprintf("0x%08x", a.SemKey), "id": id, "num": i, "counts": semText[i].counts}})
 	}
@@ -185,16 +185,5 @@ func shmSysvReader(p *Proc, raw json.RawMessage) error {
 		return p.Fail("shmat", a.Obj, fmt.Errorf("the segment is %d bytes, not %d", len(seg.Bytes()), a.SegSize))
 	}
 	r := &ring{mem: seg.Bytes()[:a.SegSize], obj: a.Obj, slots: a.Slots, size: a.Size, sems: sems}
-	ok, corrupt, err := r.readAll(p, a.Messages, a.ReaderDelayMS)
-	shmReaderResult(p, ok, corrupt, r)
-	if err != nil {
-		return err
-	}
-	if err := unmapShm(p, seg, a.Obj, "shmdt"); err != nil {
-		return err
-	}
-	if corrupt > 0 {
-		return fmt.Errorf("%d of %d messages did not come out as they went in", corrupt, a.Messages)
-	}
-	return nil
+	return readRing(p, r, seg, a, "shmdt")
 }
