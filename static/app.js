@@ -37,6 +37,7 @@ function timed(name, fn) {
   const d = performance.now() - t0;
   const x = perf[name] || (perf[name] = { n: 0, sum: 0, max: 0 });
   x.n++; x.sum += d; x.max = Math.max(x.max, d);
+  if (d > 8) (perf.slow || (perf.slow = [])).push(name + ' ' + Math.round(d) + ' ms at ' + Math.round(t0));
   return r;
 }
 
@@ -66,8 +67,11 @@ const player = new Player({
     let slow = null;
     for (const part of parts) {
       if (!part.every) { busy = part.draw(now) || busy; part.at = now; continue; }
-      // A frame that made new process boxes has done enough.
+      // A frame that made new process boxes, or that is already long
+      // (the machine is busy, or the stage had much to draw), has done
+      // enough: the slower parts wait for the next one.
       if (stage.grew && !model.ended) { stage.grew = false; return true; }
+      if (performance.now() - now > LONG_FRAME_MS && !model.ended) return true;
       if (!part.due(part)) continue;
       if (model.ended) { part.draw(now); part.at = now; continue; }
       if (now - part.at >= part.every && (!slow || part.at - part.every < slow.at - slow.every)) slow = part;
@@ -80,6 +84,8 @@ const player = new Player({
   timed,
 });
 
+// A frame that has run this long draws nothing more.
+const LONG_FRAME_MS = 6;
 let turn = 0;
 const parts = [
   { every: 0, at: 0, draw: (now) => timed('stage', () => stage.frame(now)) },

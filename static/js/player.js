@@ -20,7 +20,7 @@ const HOLD_MS = 1500;
 // one part per frame.
 const HURRY_DRAW_MS = 100;
 // A frame spends at most this long applying events.
-const FRAME_BUDGET_MS = 5;
+const FRAME_BUDGET_MS = 3;
 
 // Events a person watches happen; the rest (samples, session state) apply
 // at once.

@@ -134,11 +134,12 @@ export class Stage {
       if (this.boxes.size !== this.model.procs.size) this.layout();
       const seq = this.model.seq;
       for (const [name, g] of this.boxes) boxes.update(g, this.model.procs.get(name), seq);
-      this.mech.draw(this.mstate, this.model, this.ctx);
-      this.dirty = false;
+      // A mechanism that builds its drawing over several frames says
+      // so, and is drawn again on the next.
+      this.dirty = this.mech.draw(this.mstate, this.model, this.ctx) === true;
     }
     this.tokens = this.tokens.filter((tk) => moveToken(tk, now) || (this.retire(tk), false));
-    return this.tokens.length > 0;
+    return this.tokens.length > 0 || this.dirty;
   }
 
   // dropTokens removes every token, when the page jumps ahead.

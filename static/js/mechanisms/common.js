@@ -97,11 +97,15 @@ export function ghost(st, root, show, [x, y, w, h], text) {
 }
 
 // pool keeps a list of similar elements, making and hiding them as the
-// count changes, so a redraw never rebuilds the DOM.
-export function pool(parent, make) {
+// count changes, so a redraw never rebuilds the DOM. With grow set it makes
+// at most that many new ones per call, so no single frame builds a large
+// piece of the DOM at once: the caller shows what it got and asks again
+// on the next frame.
+export function pool(parent, make, grow = Infinity) {
   const els = [];
   return (n) => {
-    while (els.length < n) { const el = make(); parent.append(el); els.push(el); }
+    const most = els.length + grow;
+    while (els.length < n && els.length < most) { const el = make(); parent.append(el); els.push(el); }
     els.forEach((el, i) => el.setAttribute('visibility', i < n ? 'visible' : 'hidden'));
     return els;
   };

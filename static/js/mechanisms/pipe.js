@@ -28,15 +28,17 @@ export default {
   draw(st, model, ctx) {
     const list = objsOf(model, ['pipe', 'fifo']);
     ghost(st, st.root, !list.length, [X0, tubeY(0, 1, ctx.H) - TH / 2, X1 - X0, TH], 'no pipe yet');
-    if (!list.length) return;
+    if (!list.length) return false;
+    let more = false;
     list.forEach((o, i) => {
       let t = st.tubes.get(o.label);
       if (!t) { t = tube(); st.tubes.set(o.label, t); st.root.append(t.g); }
       const y = tubeY(i, list.length, ctx.H);
       set(t.g, { transform: `translate(0,${y})` });
-      drawTube(t, o, model);
+      more = drawTube(t, o, model) || more;
     });
     drawLinks(st.links, list, model, ctx);
+    return more;
   },
 
   // travel: a write flies from the writer into the write end and lands
@@ -71,13 +73,14 @@ function tube() {
     full: s('g', { class: 'full-tag', transform: `translate(${(X0 + X1) / 2},${TH / 2 + 52})` },
       s('rect', { x: -150, y: -22, width: 300, height: 32, rx: 6 }), s('text', { y: 1, 'text-anchor': 'middle' }, 'FULL: the writer must wait')),
   };
-  t.seg = pool(segs, () => s('g', {}, s('line', { y1: -TH / 2 + 8, y2: TH / 2 - 8 }), s('text', { y: 7, 'text-anchor': 'middle' })));
+  t.seg = pool(segs, () => s('g', {}, s('line', { y1: -TH / 2 + 8, y2: TH / 2 - 8 }), s('text', { y: 7, 'text-anchor': 'middle' })), 12);
   g.append(t.body, fill, segs, t.label, t.level, t.wend, t.rend, t.eof, t.full);
   return t;
 }
 
 // drawTube shows one pipe: its fill against its capacity and the
-// messages inside, newest at the write end.
+// messages inside, newest at the write end. It says whether some messages
+// still wait for their marks.
 function drawTube(t, o, model) {
   const cap = o.cap || 0;
   const fill = o.fill ?? 0;
@@ -94,11 +97,13 @@ function drawTube(t, o, model) {
   set(t.wend, { text: endText(o, 'write') });
   set(t.rend, { text: endText(o, 'read') });
   set(t.eof, { text: o.eof ? 'read() returned 0: end of file' : '' });
-  drawSegments(t, o, cap, L);
+  return drawSegments(t, o, cap, L);
 }
 
 // drawSegments marks each message in the pipe, oldest at the read end.
 // Widths follow each message's bytes; only the kernel's fill is the total.
+// The marks are made a dozen per frame, so the frame in which a pipe first
+// fills up stays short; it says whether some are still to be made.
 function drawSegments(t, o, cap, L) {
   const items = cap ? o.items : [];
   let x = X1 - 6;
@@ -110,11 +115,12 @@ function drawSegments(t, o, cap, L) {
     x -= w;
   }
   const els = t.seg(marks.length);
-  marks.forEach((m, i) => {
+  marks.slice(0, els.length).forEach((m, i) => {
     const g = els[i];
     set(g.firstChild, { x1: m.edge, x2: m.edge, visibility: m.w >= 3 ? 'visible' : 'hidden' });
     set(g.lastChild, { x: m.x, text: m.w >= 26 && m.msg ? String(m.msg) : '' });
   });
+  return els.length < marks.length;
 }
 
 function endText(o, end) {
