@@ -115,7 +115,13 @@ func planSignals(v Values, _ Env) (Plan, error) {
 
 // signalAttrs describes a signal in events.
 func signalAttrs(signo int, name string, value int32) map[string]any {
-	return map[string]any{"signo": signo, "name": name, "value": value}
+	attrs := map[string]any{"signo": signo, "name": name, "value": value}
+	if signo == int(endSignal) {
+		// The end marker is a signal like the others, but not one of
+		// the signals counted: the page shows it apart.
+		attrs["marker"] = true
+	}
+	return attrs
 }
 
 // signalSender queues its signals to its parent, the receiver, then the end

@@ -9,7 +9,7 @@ import { h } from './dom.js';
 const FILES = {
   pipe: 'pipe', fifo: 'fifo', 'mq-posix': 'mq-posix', 'mq-sysv': 'mq-sysv', 'shm-posix': 'shm',
   'shm-sysv': 'shm', semaphore: 'sem', race: 'race', deadlock: 'deadlock', 'socket-unix': 'socket',
-  'socket-tcp': 'socket', 'socket-udp': 'socket', signal: 'signal',
+  'socket-tcp': 'socket', 'socket-udp': 'udp', signal: 'signal',
 };
 const NAMES = { c: 'C', go: 'Go', py: 'Python' };
 const MARK = /\s*(?:\/\/|#)@\s*(.*)$/;

@@ -38,7 +38,7 @@ export class Model {
     let o = this.objs.get(label);
     if (!o) {
       o = { label, kind: kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
-        items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], writes: 0,
+        items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], lostCount: 0, writes: 0,
         opener: '', attrs: {}, last: null };
       this.objs.set(label, o);
     }
@@ -168,12 +168,13 @@ const handlers = {
     const target = e.peer ? this.proc(e.peer) : null;
     if (!target) return;
     target.bell = { seq: e.seq, name: sigName(e), from: e.proc };
-    bump(target, 'signalsFrom', e.proc);
+    // An end marker is counted apart from the signals it closes.
+    bump(target, isMarker(e) ? 'markersFrom' : 'signalsFrom', e.proc);
   },
   deliver(e, p) {
     const from = (e.attrs && e.attrs.from) || '';
     p.handler = { seq: e.seq, name: sigName(e), from };
-    bump(p, 'handledFrom', from);
+    bump(p, isMarker(e) ? 'markersHandledFrom' : 'handledFrom', from);
   },
   connect(e, p, o) {
     if (!o) return;
@@ -191,6 +192,8 @@ const handlers = {
     this.count.lost++;
     if (!o) return;
     takeItem(o, e.msg);
+    // The list keeps the last few; the count keeps them all.
+    o.lostCount++;
     o.lost.push({ msg: e.msg, seq: e.seq });
     if (o.lost.length > 20) o.lost.shift();
   },
@@ -285,6 +288,10 @@ function bump(p, field, from) {
   if (!p[field]) p[field] = new Map();
   p[field].set(from, (p[field].get(from) || 0) + 1);
 }
+
+// isMarker says whether a signal is a scenario's end marker rather than
+// one of the signals it counts.
+const isMarker = (e) => !!(e.attrs && e.attrs.marker);
 
 function sigName(e) {
   const a = e.attrs || {};

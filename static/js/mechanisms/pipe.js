@@ -117,7 +117,8 @@ function drawSegments(t, o, cap, L) {
   const els = t.seg(marks.length);
   marks.slice(0, els.length).forEach((m, i) => {
     const g = els[i];
-    set(g.firstChild, { x1: m.edge, x2: m.edge, visibility: m.w >= 3 ? 'visible' : 'hidden' });
+    // 'inherit', not 'visible': a mark the pool has hidden stays hidden.
+    set(g.firstChild, { x1: m.edge, x2: m.edge, visibility: m.w >= 3 ? 'inherit' : 'hidden' });
     set(g.lastChild, { x: m.x, text: m.w >= 26 && m.msg ? String(m.msg) : '' });
   });
   return els.length < marks.length;

@@ -23,7 +23,14 @@ export default {
     for (const p of model.procs.values()) {
       for (const [from, n] of p.signalsFrom || []) {
         const key = `${from}>${p.name}`;
-        pairs.set(key, { from, to: p.name, sent: n, handled: (p.handledFrom && p.handledFrom.get(from)) || 0 });
+        pairs.set(key, { from, to: p.name, sent: n, handled: (p.handledFrom && p.handledFrom.get(from)) || 0, marker: false });
+      }
+    }
+    // The end marker, once handled, closes the line's count.
+    for (const p of model.procs.values()) {
+      for (const [from] of p.markersHandledFrom || []) {
+        const x = pairs.get(`${from}>${p.name}`);
+        if (x) x.marker = true;
       }
     }
     const list = [...pairs.values()].filter((x) => ctx.pos(x.from) && ctx.pos(x.to));
@@ -35,7 +42,7 @@ export default {
       const b = edge(ctx.pos(x.to), ctx.pos(x.from).x);
       set(g, { visibility: 'visible' });
       set(g.firstChild, { d: `M${a.x},${a.y}L${b.x},${b.y}`, 'marker-end': 'url(#arrow)' });
-      set(g.lastChild, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 16, text: `${num(x.sent)} sent · ${num(x.handled)} handled` });
+      set(g.lastChild, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 16, text: `${num(x.sent)} sent · ${num(x.handled)} handled${x.marker ? ' · end marker' : ''}` });
     });
   },
 

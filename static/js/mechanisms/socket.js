@@ -31,13 +31,17 @@ export default {
     [...st.cables.children].forEach((g, i) => {
       const l = lines[i];
       if (!l) { set(g, { visibility: 'hidden' }); return; }
+      // A socket with several peers has a cable to each, but its name
+      // and numbers are written once, on its first cable.
+      const first = lines.findIndex((x) => x.o === l.o) === i;
+      const lost = l.o.lostCount;
       const d = `M${l.a.x},${l.a.y}L${l.b.x},${l.b.y}`;
       set(g, { visibility: 'visible', 'data-kind': l.o.kind, 'data-gone': l.o.gone ? 'true' : null });
       set(g.children[0], { d });
       set(g.children[1], { d });
-      set(g.children[2], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 46, text: shortLabel(l.o.label, 34) });
-      set(g.children[3], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 18, text: level(l.o) });
-      set(g.children[4], { x: (l.a.x + l.b.x) / 2, y: l.a.y + 44, text: l.o.lost.length ? `✗ ${num(l.o.lost.length)} datagram${l.o.lost.length > 1 ? 's' : ''} lost` : '' });
+      set(g.children[2], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 46, text: first ? shortLabel(l.o.label, 34) : '' });
+      set(g.children[3], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 18, text: first ? level(l.o) : '' });
+      set(g.children[4], { x: (l.a.x + l.b.x) / 2, y: l.a.y + 44, text: first && lost ? `✗ ${num(lost)} datagram${lost > 1 ? 's' : ''} lost` : '' });
     });
   },
 

@@ -1,4 +1,4 @@
-// Code for the socket scenarios (Unix, TCP, UDP).
+// Code for the stream socket scenarios (Unix and TCP); UDP has its own.
 export default {
   c: String.raw`
 /* server */
