@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -70,13 +71,26 @@ func SignalUsable(sig unix.Signal) error {
 //	int rt_sigqueueinfo(pid_t tgid, int sig, siginfo_t *info);
 //
 // That is the system call behind sigqueue(3), which fills info as here:
-// code SI_QUEUE, the sender's pid and uid, and the value.
+// code SI_QUEUE, the sender's pid and uid, and the value. sigqueue(3) asks
+// the kernel for the pid and uid on every call (getpid, getuid); here they
+// are asked once per process, since a Go process keeps its pid, and the
+// playground never changes its credentials: one system call per signal,
+// as kill(2) makes.
 func Sigqueue(pid int, sig unix.Signal, value int32) error {
-	info := siginfoQueue{
-		Signo: int32(sig), Code: siQueue,
-		Pid: int32(os.Getpid()), Uid: uint32(os.Getuid()), Value: value,
-	}
+	me := sender()
+	info := siginfoQueue{Signo: int32(sig), Code: siQueue, Pid: me.pid, Uid: me.uid, Value: value}
 	return syscallErr("rt_sigqueueinfo", rtSigqueueinfo(pid, sig, &info))
+}
+
+// sender is this process's pid and real uid, as a signal it sends names
+// them.
+var sender = sync.OnceValue(func() senderID {
+	return senderID{pid: int32(os.Getpid()), uid: uint32(os.Getuid())}
+})
+
+type senderID struct {
+	pid int32
+	uid uint32
 }
 
 // ReexecWithSignalsBlocked makes sure sigs are blocked on every thread of
