@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,8 +26,6 @@ import (
 // server with real worker processes: they press Start as a presenter would,
 // wait for the session to end, and check what the stage shows. Each keeps a
 // screenshot in testdata/artifacts/ for a person to look at.
-
-const artifacts = "testdata/artifacts"
 
 // chromium finds the browser, or ends the test: with CI set a missing
 // browser is a failure, elsewhere a skip.
@@ -148,20 +145,11 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, limit time.Du
 // screenshot keeps the viewport as testdata/artifacts/name.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// The screenshots are for people to look at, never for the repository.
-	if err := os.WriteFile(filepath.Join(artifacts, ".gitignore"), []byte("*\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.WriteFile(filepath.Join(artifacts, name), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveArtifact(t, name, png)
 }
 
 // startFromPage opens the page, picks a scenario, fills its form and
@@ -186,11 +174,13 @@ func startFromPage(t *testing.T, ctx context.Context, base, view, scenario strin
 	return strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/s/")
 }
 
-// waitEnd waits until the page shows the session's last event.
+// waitEnd waits until the page shows the session's last event, and then
+// until every process box shows its exit, and returns the state the page
+// shows.
 func waitEnd(t *testing.T, ctx context.Context, limit time.Duration) string {
 	t.Helper()
-	waitFor(t, ctx, "the end of the session",
-		`['finished','failed','stopped'].includes(document.querySelector('#state').dataset.state) && !document.querySelector('#result').hidden`, limit)
+	waitFor(t, ctx, "the end of the session", sessionEndedJS, limit)
+	waitFor(t, ctx, "every process box to show its exit", boxesExitedJS, 10*time.Second)
 	return eval[string](t, ctx, `document.querySelector('#state').dataset.state`)
 }
 
@@ -221,58 +211,17 @@ func getSession(t *testing.T, base, id string) sessionSnapshot {
 	return s
 }
 
-// procBox is what the stage shows of one process.
-type procBox struct {
-	Name   string `json:"name"`
-	State  string `json:"state"`
-	PID    string `json:"pid"`
-	Word   string `json:"word"`
-	Detail string `json:"detail"`
-}
-
+// procBoxes reads every process box on the stage.
 func procBoxes(t *testing.T, ctx context.Context) []procBox {
 	t.Helper()
-	return eval[[]procBox](t, ctx, `[...document.querySelectorAll('#stage .proc')].map((g) => ({
-		name: g.dataset.proc, state: g.dataset.state, pid: g.querySelector('.pid').textContent,
-		word: g.querySelector('.state').textContent, detail: g.querySelector('.detail').textContent }))`)
+	return eval[[]procBox](t, ctx, procBoxesJS)
 }
 
-// checkProcesses compares the boxes on the stage with the server: one box
-// per process with its real pid, and each process that exited shown
-// exited the way its exit event says (code or signal).
-func checkProcesses(t *testing.T, ctx context.Context, base, id string, snap sessionSnapshot) {
+// readFacts reads the stage; drawing names the shape the scenario's
+// mechanism draws.
+func readFacts(t *testing.T, ctx context.Context, drawing string) stageFacts {
 	t.Helper()
-	boxes := procBoxes(t, ctx)
-	if len(boxes) != len(snap.Processes) {
-		t.Fatalf("the stage shows %d processes, the session has %d: %+v", len(boxes), len(snap.Processes), boxes)
-	}
-	byName := map[string]procBox{}
-	for _, b := range boxes {
-		byName[b.Name] = b
-	}
-	for _, p := range snap.Processes {
-		b, ok := byName[p.Name]
-		if !ok {
-			t.Errorf("no box for process %s", p.Name)
-			continue
-		}
-		if want := fmt.Sprintf("pid %d", p.PID); b.PID != want {
-			t.Errorf("%s shows %q, want %q", p.Name, b.PID, want)
-		}
-	}
-	for _, e := range recorded(t, base, id) {
-		if e.Kind != "exit" {
-			continue
-		}
-		b := byName[e.Proc]
-		want := fmt.Sprintf("exited, code %d", derefInt(e.Code))
-		if e.Sig != "" {
-			want = "killed: " + e.Sig
-		}
-		if b.State != "exited" || b.Word != want {
-			t.Errorf("%s shows state %q (%q), want exited (%q)", e.Proc, b.State, b.Word, want)
-		}
-	}
+	return eval[stageFacts](t, ctx, stageFactsJS(drawing))
 }
 
 // recordedEvent is the part of a recorded event the checks read.
@@ -321,7 +270,7 @@ func TestBrowserPipe(t *testing.T) {
 		t.Fatalf("the page says the session %s: %s", state, eval[string](t, ctx, `document.querySelector('#result').textContent`))
 	}
 	snap := getSession(t, ts.URL, id)
-	checkProcesses(t, ctx, ts.URL, id, snap)
+	checkBoxes(t, procBoxes(t, ctx), ts.URL, id, snap)
 	if got := eval[string](t, ctx, `document.querySelector('#count-received').textContent`); got != "8" {
 		t.Errorf("received count shows %q, want 8", got)
 	}
@@ -366,8 +315,7 @@ func TestBrowserProjector(t *testing.T) {
 		b = eval[*procBox](t, ctx, `(() => {
 			const g = document.querySelector('#stage .proc[data-proc="child"][data-state="blocked"]');
 			if (!g || !document.querySelector('.tube[data-full]')) return null;
-			return { name: g.dataset.proc, state: g.dataset.state, word: g.querySelector('.state').textContent,
-				detail: g.querySelector('.detail').textContent, pid: g.querySelector('.pid').textContent };
+			return `+procBoxJS+`(g);
 		})()`)
 	}
 	if b.Word != "BLOCKED" || b.Detail != "in write()" {
@@ -377,7 +325,7 @@ func TestBrowserProjector(t *testing.T) {
 	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
 		t.Fatalf("the session %s", state)
 	}
-	checkProcesses(t, ctx, ts.URL, id, getSession(t, ts.URL, id))
+	checkBoxes(t, procBoxes(t, ctx), ts.URL, id, getSession(t, ts.URL, id))
 	screenshot(t, ctx, "pipe-projector.png")
 }
 
@@ -406,7 +354,7 @@ func TestBrowserViewer(t *testing.T) {
 		}
 	}
 	snap := getSession(t, ts.URL, id)
-	checkProcesses(t, viewer, ts.URL, id, snap)
+	checkBoxes(t, procBoxes(t, viewer), ts.URL, id, snap)
 	want := fmt.Sprint(snap.Events)
 	for name, c := range map[string]context.Context{"presenter": ctx, "viewer": viewer} {
 		if got := eval[string](t, c, `document.querySelector('#count-events').textContent`); got != want {
@@ -429,6 +377,11 @@ func TestBrowserStep(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('#stage .proc[data-proc="parent"] .detail').textContent`); got != "next: pipe2()" {
 		t.Errorf("the waiting parent reads %q, want next: pipe2()", got)
 	}
+	// The code panel marks the line the parent will run next.
+	waitFor(t, ctx, "the code panel marking the parent's next line", `document.querySelector('#code .line[data-how="next"]')`, 10*time.Second)
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#code .line[data-how]')].map((l) => l.dataset.who + ': ' + l.textContent.trim())`); len(got) != 1 || !strings.HasPrefix(got[0], "parent: ") || !strings.Contains(got[0], "pipe2(fd, 0);") {
+		t.Errorf("the code panel marks %q, want only the parent's pipe2 line", got)
+	}
 	screenshot(t, ctx, "pipe-step.png")
 	for i := 0; i < 40; i++ {
 		if eval[bool](t, ctx, `document.querySelector('#state').dataset.state === 'finished'`) {
@@ -443,14 +396,14 @@ func TestBrowserStep(t *testing.T) {
 		if eval[bool](t, ctx, `!document.querySelector('#step').disabled`) {
 			run(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
 			// Wait for the stepped call to show before the next press.
-			seq := eval[int](t, ctx, `Number(document.querySelector('#count-events').textContent.replace(/,/g, ''))`)
-			waitFor(t, ctx, "the step's event", fmt.Sprintf(`Number(document.querySelector('#count-events').textContent.replace(/,/g, '')) > %d`, seq), 20*time.Second)
+			seq := eval[int](t, ctx, eventsShownJS)
+			waitFor(t, ctx, "the step's event", fmt.Sprintf(`%s > %d`, eventsShownJS, seq), 20*time.Second)
 		}
 	}
 	if state := waitEnd(t, ctx, 30*time.Second); state != "finished" {
 		t.Fatalf("the stepped session %s", state)
 	}
-	checkProcesses(t, ctx, ts.URL, id, getSession(t, ts.URL, id))
+	checkBoxes(t, procBoxes(t, ctx), ts.URL, id, getSession(t, ts.URL, id))
 }
 
 // TestBrowserFieldError asks for a bad parameter: the server's sentence
@@ -705,7 +658,7 @@ func TestBrowserReconnect(t *testing.T) {
 	params := map[string]string{"messages": "60", "reader_delay_ms": "40"}
 	id := startFromPage(t, ctx, proxy.URL(), "normal", "pipe", params, "")
 	for i, at := range []int{15, 60} {
-		waitFor(t, ctx, "events before the cut", fmt.Sprintf(`Number(document.querySelector('#count-events').textContent.replace(/,/g, '')) >= %d`, at), 30*time.Second)
+		waitFor(t, ctx, "events before the cut", fmt.Sprintf(`%s >= %d`, eventsShownJS, at), 30*time.Second)
 		if eval[bool](t, ctx, `document.querySelector('#state').dataset.state === 'finished'`) {
 			t.Fatalf("the session ended before cut %d; make it longer", i+1)
 		}
@@ -736,6 +689,6 @@ func TestBrowserReconnect(t *testing.T) {
 	if n := eval[int](t, ctx, `Number(document.querySelector('#timeline').dataset.count)`); n < 120 {
 		t.Errorf("the timeline has %d columns, want at least 120 (60 writes, 60 reads)", n)
 	}
-	checkProcesses(t, ctx, ts.URL, id, snap)
+	checkBoxes(t, procBoxes(t, ctx), ts.URL, id, snap)
 	screenshot(t, ctx, "pipe-reconnect.png")
 }
