@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,132 +16,86 @@ import (
 // done as the C program does it: the parent creates everything and the
 // child inherits its end.
 
-// fdEnd moves bytes with read and write: pipes and FIFOs. With try set
-// each call on a pipe is TryWrite or TryRead first (pwritev2 or preadv2
-// with RWF_NOWAIT), then write or read when that would block. A FIFO
-// refuses RWF_NOWAIT (EOPNOTSUPP: only anonymous pipes accept it), so for
-// it see fifoEnd.
+// fdEnd moves bytes with read and write: pipes and FIFOs. r and w are the
+// descriptors of rf and wf, which own them. Its try-first form is
+// pipeEnds.
 type fdEnd struct {
-	r, w int
-	try  bool
+	rf, wf *os.File
+	r, w   int
+	// closeLater has the try-first form's PipeEnds closed when the
+	// benchmark ends: b.Cleanup in the parent; nil in the child, whose
+	// exit closes them.
+	closeLater func(func())
 }
 
-func (e fdEnd) tryFirst() (benchEnd, error) { e.try = true; return e, nil }
-
-func (e fdEnd) send(b []byte) error {
-	if !e.try {
-		return WriteFull(e.w, b)
-	}
-	for len(b) > 0 {
-		n, err := TryWrite(e.w, b)
-		if WouldBlock(err) {
-			n, err = Write(e.w, b)
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
+func newFdEnd(rf, wf *os.File, closeLater func(func())) fdEnd {
+	return fdEnd{rf: rf, wf: wf, r: int(rf.Fd()), w: int(wf.Fd()), closeLater: closeLater}
 }
+
+func (e fdEnd) send(b []byte) error { return WriteFull(e.w, b) }
 
 func (e fdEnd) recv(b []byte) error {
-	if !e.try {
-		_, err := ReadFull(e.r, b)
-		return err
-	}
-	for len(b) > 0 {
-		n, err := TryRead(e.r, b)
-		if WouldBlock(err) {
-			n, err = Read(e.r, b)
-		}
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrEOF
-		}
-		b = b[n:]
-	}
-	return nil
+	_, err := ReadFull(e.r, b)
+	return err
 }
 
-// openFdEnd opens the child's end: it reads on descriptor 4, writes on 5.
-func openFdEnd(int, []string) (benchEnd, error) { return fdEnd{r: 4, w: 5}, nil }
-
-// fifoEnd is an fdEnd on FIFOs. Its try-first form is the FIFO scenario's:
-// the descriptors are kept O_NONBLOCK, so a plain write or read is the
-// try, and when it would block O_NONBLOCK is cleared around the blocking
-// call and set again after it. (TryWrite and TryRead would do the same
-// flag dance inside every try, since the kernel refuses RWF_NOWAIT here.)
-type fifoEnd struct{ fdEnd }
-
-func (e fifoEnd) tryFirst() (benchEnd, error) {
-	for _, fd := range []int{e.r, e.w} {
-		if err := SetNonblock(fd, true); err != nil {
-			return nil, err
-		}
+// tryFirst makes a PipeEnd of each descriptor, as the pipe and FIFO
+// scenarios do.
+func (e fdEnd) tryFirst() (benchEnd, error) {
+	r, err := NewPipeEnd(e.rf)
+	if err != nil {
+		return nil, err
 	}
-	e.try = true
-	return e, nil
+	w, err := NewPipeEnd(e.wf)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	if e.closeLater != nil {
+		e.closeLater(func() { r.Close(); w.Close() })
+	}
+	return pipeEnds{r: r, w: w}, nil
 }
 
-func (e fifoEnd) send(b []byte) error {
-	if !e.try {
-		return e.fdEnd.send(b)
-	}
-	for len(b) > 0 {
-		n, err := Write(e.w, b)
-		if WouldBlock(err) {
-			return blockingOn(e.w, func() error { return WriteFull(e.w, b) })
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
-}
+// pipeEnds is the pipe and FIFO scenarios' way of moving a message: one
+// TryWrite or TryRead on the private non-blocking description, and when
+// that would block or moved only part of the message, WriteFull or
+// ReadFull on the blocking descriptor for the rest.
+type pipeEnds struct{ r, w *PipeEnd }
 
-func (e fifoEnd) recv(b []byte) error {
-	if !e.try {
-		return e.fdEnd.recv(b)
-	}
-	for len(b) > 0 {
-		n, err := Read(e.r, b)
-		if WouldBlock(err) {
-			return blockingOn(e.r, func() error {
-				_, err := ReadFull(e.r, b)
-				return err
-			})
-		}
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrEOF
-		}
-		b = b[n:]
-	}
-	return nil
-}
+func (e pipeEnds) tryFirst() (benchEnd, error) { return e, nil }
 
-// blockingOn runs wait with O_NONBLOCK cleared on fd, then sets it again.
-func blockingOn(fd int, wait func() error) error {
-	if err := SetNonblock(fd, false); err != nil {
-		return err
-	}
-	err := wait()
-	if err2 := SetNonblock(fd, true); err == nil {
-		err = err2
+func (e pipeEnds) send(b []byte) error {
+	n, err := e.w.TryWrite(b)
+	if errors.Is(err, unix.EAGAIN) || (err == nil && n < len(b)) {
+		return WriteFull(e.w.Fd(), b[n:])
 	}
 	return err
 }
 
-func openFifoEnd(int, []string) (benchEnd, error) { return fifoEnd{fdEnd{r: 4, w: 5}}, nil }
+func (e pipeEnds) recv(b []byte) error {
+	n, err := e.r.TryRead(b)
+	switch {
+	case errors.Is(err, unix.EAGAIN):
+		n = 0
+	case err != nil:
+		return err
+	case n == 0:
+		return ErrEOF
+	case n == len(b):
+		return nil
+	}
+	_, err = ReadFull(e.r.Fd(), b[n:])
+	return err
+}
 
-// benchFile wraps a descriptor for passing to the child, closing it when
-// the benchmark ends if the parent has not closed it before.
+// openFdEnd opens the child's end: it reads on descriptor 4, writes on 5.
+func openFdEnd(int, []string) (benchEnd, error) {
+	return newFdEnd(os.NewFile(4, "r"), os.NewFile(5, "w"), nil), nil
+}
+
+// benchFile wraps a descriptor, closing it when the benchmark ends if
+// nothing has closed it before.
 func benchFile(b *testing.B, fd int, name string) *os.File {
 	f := os.NewFile(uintptr(fd), name)
 	b.Cleanup(func() { f.Close() })
@@ -174,7 +129,7 @@ func setupPipe(b *testing.B, _ int) benchPair {
 		b.Fatal(err)
 	}
 	return benchPair{
-		end:   fdEnd{r: benchFd(b, toParentR), w: benchFd(b, toChildW)},
+		end:   newFdEnd(benchFile(b, toParentR, "pipe-r"), benchFile(b, toChildW, "pipe-w"), b.Cleanup),
 		files: []*os.File{benchFile(b, toChildR, "pipe-r"), benchFile(b, toParentW, "pipe-w")},
 	}
 }
@@ -184,7 +139,7 @@ func setupFifo(b *testing.B, _ int) benchPair {
 	toChildR, toChildW := openFifoPair(b, filepath.Join(dir, "to-child"))
 	toParentR, toParentW := openFifoPair(b, filepath.Join(dir, "to-parent"))
 	return benchPair{
-		end:   fifoEnd{fdEnd{r: benchFd(b, toParentR), w: benchFd(b, toChildW)}},
+		end:   newFdEnd(benchFile(b, toParentR, "fifo-r"), benchFile(b, toChildW, "fifo-w"), b.Cleanup),
 		files: []*os.File{benchFile(b, toChildR, "fifo-r"), benchFile(b, toParentW, "fifo-w")},
 	}
 }

@@ -89,7 +89,7 @@ type benchMech struct {
 // of making the sender wait.
 var benchMechs = []benchMech{
 	{name: "pipe", maxSize: 65536, stream: true, setup: setupPipe, open: openFdEnd},
-	{name: "fifo", maxSize: 65536, stream: true, setup: setupFifo, open: openFifoEnd},
+	{name: "fifo", maxSize: 65536, stream: true, setup: setupFifo, open: openFdEnd},
 	{name: "unix", maxSize: 65536, stream: true, setup: setupUnix, open: openSockEnd},
 	{name: "tcp", maxSize: 65536, stream: true, setup: setupTCP, open: openSockEnd},
 	{name: "udp", maxSize: 4096, setup: setupUDP, open: openDgramEnd},

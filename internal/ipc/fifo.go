@@ -8,8 +8,8 @@ import (
 
 // A FIFO is a pipe with a name in the file system: unrelated processes open
 // it by path instead of inheriting descriptors. Reading and writing work as
-// on a pipe (Read, Write, TryWrite, Pending); only creating and opening
-// differ.
+// on a pipe (Read, Write, Pending, PipeEnd for the tries); only creating
+// and opening differ.
 
 // Mkfifo creates a FIFO at path, readable and writable by this user only
 // (mode 0600, before the umask). It fails with EEXIST if path exists.
@@ -28,7 +28,8 @@ func Mkfifo(path string) error {
 // writer and a writer for a reader. With O_NONBLOCK a reader's open returns
 // at once, and a writer's fails with ENXIO while nobody has it open for
 // reading; that is the try form of a writer's open. O_NONBLOCK stays set on
-// the descriptor afterwards; clear it with SetNonblock for blocking I/O.
+// the descriptor afterwards; clear it with SetNonblock for blocking I/O, as
+// NewPipeEnd wants.
 // (O_RDWR never waits on Linux, but POSIX leaves it undefined, so the
 // playground does not use it.)
 //

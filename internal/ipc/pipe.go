@@ -1,10 +1,6 @@
 package ipc
 
-import (
-	"errors"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Pipe2 creates an anonymous pipe.
 //
@@ -108,70 +104,4 @@ func ReadFull(fd int, b []byte) (int, error) {
 		got += n
 	}
 	return got, nil
-}
-
-// TryWrite writes b to fd once without waiting and returns how many bytes the
-// kernel took. When the pipe has no room it fails with EAGAIN and writes
-// nothing; a write of at most PIPE_BUF (4096) bytes is all or nothing, so it
-// also fails when the pipe has less room than len(b). Beyond PIPE_BUF it may
-// write part of b.
-//
-//	ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt,
-//	                 off_t offset, int flags);
-//
-// RWF_NOWAIT makes this one call non-blocking. O_NONBLOCK would do the same,
-// but it belongs to the open file description, which the other processes
-// holding the same end share, so setting it could turn their blocking writes
-// into failures. Offset -1 means "the current position", the only one a pipe
-// has. Kernels older than pipe support for RWF_NOWAIT answer EOPNOTSUPP;
-// TryWrite then sets O_NONBLOCK around a plain write instead.
-//
-// Because it cannot sleep, it is made as a raw system call, which costs
-// less than the blocking Write (see rwNowait for why that is safe).
-func TryWrite(fd int, b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) { return rwNowait(unix.SYS_PWRITEV2, fd, b) })
-	if errors.Is(err, unix.EOPNOTSUPP) {
-		return withNonblock(fd, func() (int, error) { return Write(fd, b) })
-	}
-	if err != nil {
-		return 0, syscallErr("pwritev2 RWF_NOWAIT", err)
-	}
-	return n, nil
-}
-
-// TryRead reads once from fd into b without waiting. An empty pipe whose
-// writers are still open gives EAGAIN; an empty pipe whose writers have all
-// closed gives 0 bytes and a nil error (end of file), as Read does.
-//
-//	ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt,
-//	                off_t offset, int flags);
-//
-// It uses RWF_NOWAIT for the same reason as TryWrite, with the same
-// fallback, and is a raw system call as TryWrite is.
-func TryRead(fd int, b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) { return rwNowait(unix.SYS_PREADV2, fd, b) })
-	if errors.Is(err, unix.EOPNOTSUPP) {
-		return withNonblock(fd, func() (int, error) { return Read(fd, b) })
-	}
-	if err != nil {
-		return 0, syscallErr("preadv2 RWF_NOWAIT", err)
-	}
-	return n, nil
-}
-
-// withNonblock runs op with O_NONBLOCK set on fd's open file description and
-// then restores the flags as they were.
-func withNonblock(fd int, op func() (int, error)) (int, error) {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err != nil {
-		return 0, syscallErr("fcntl F_GETFL", err)
-	}
-	if flags&unix.O_NONBLOCK != 0 {
-		return op()
-	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags|unix.O_NONBLOCK); err != nil {
-		return 0, syscallErr("fcntl F_SETFL", err)
-	}
-	defer unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
-	return op()
 }

@@ -46,15 +46,27 @@ func threadVoluntarySwitches(t *testing.T) int64 {
 }
 
 func TestTryFormsNeverSleepPipe(t *testing.T) {
-	r, w := testPipe(t)
+	r, w := testPipeEnds(t)
+	assertPipeEndNeverSleeps(t, "pipe", r, w)
+}
+
+func TestTryFormsNeverSleepFifo(t *testing.T) {
+	r, w := testFifoEnds(t)
+	assertPipeEndNeverSleeps(t, "FIFO", r, w)
+}
+
+// assertPipeEndNeverSleeps makes r's TryRead on its empty pipe, then w's
+// TryWrite on it full.
+func assertPipeEndNeverSleeps(t *testing.T, what string, r, w *PipeEnd) {
+	t.Helper()
 	buf := make([]byte, 64)
-	assertNeverSleeps(t, "TryRead on an empty pipe", func() error {
-		_, err := TryRead(int(r.Fd()), buf)
+	assertNeverSleeps(t, "PipeEnd.TryRead on an empty "+what, func() error {
+		_, err := r.TryRead(buf)
 		return err
 	})
-	fillPipe(t, int(w.Fd()))
-	assertNeverSleeps(t, "TryWrite on a full pipe", func() error {
-		_, err := TryWrite(int(w.Fd()), buf)
+	fillByTries(t, w, make([]byte, 4096))
+	assertNeverSleeps(t, "PipeEnd.TryWrite on a full "+what, func() error {
+		_, err := w.TryWrite(buf)
 		return err
 	})
 }

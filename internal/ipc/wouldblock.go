@@ -10,7 +10,7 @@ import (
 // answer, the cue for a caller to announce that it blocks and then make the
 // blocking call. The kernel words it differently per mechanism:
 //   - EAGAIN (EWOULDBLOCK is the same number on Linux): pipes, FIFOs and
-//     sockets with RWF_NOWAIT, O_NONBLOCK or MSG_DONTWAIT; msgsnd and semop
+//     sockets with O_NONBLOCK or MSG_DONTWAIT; msgsnd and semop
 //     with IPC_NOWAIT; and MqTrySend and MqTryReceive;
 //   - ENOMSG: msgrcv with IPC_NOWAIT and no message of the wanted type;
 //   - ENXIO: a FIFO opened for writing with O_NONBLOCK while nobody has it

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -111,20 +112,19 @@ func fifoWriter(p *Proc, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			unix.Close(fd)
-		}
-	}()
+	end, err := fifoEnd(fd, "fifo-write")
+	if err != nil {
+		return p.Fail("open", a.Obj, err)
+	}
+	defer end.Close() // after sendAllAndClose has closed it, this only returns an error
 	capacity, err := ipc.SetPipeSize(fd, a.Capacity)
 	if err != nil {
 		return p.Fail("fcntl F_SETPIPE_SZ", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: int64(capacity), Fill: event.Int64(0),
 		Attrs: map[string]any{"fd": fd, "end": "write", "flags": "O_WRONLY"}})
-	s := &byteStream{p: p, fd: fd, obj: a.Obj, cap: int64(capacity)}
-	if err := s.sendAllAndClose(a.Messages, a.Size, func() { closed = true; unix.Close(fd) }); err != nil {
+	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
+	if err := s.sendAllAndClose(a.Messages, a.Size); err != nil {
 		return err
 	}
 	p.Result(map[string]any{"messages_sent": a.Messages, "writer_waited_in_open": blocked})
@@ -133,7 +133,7 @@ func fifoWriter(p *Proc, raw json.RawMessage) error {
 
 // openFifoWriter opens the write end. The try form (O_NONBLOCK) fails with
 // ENXIO while nobody has the FIFO open for reading: exactly when a plain
-// open would sleep. The descriptor it returns is non-blocking.
+// open would sleep.
 func openFifoWriter(p *Proc, a fifoArgs) (fd int, blocked bool, err error) {
 	if err := p.Gate("open", a.Obj); err != nil {
 		return -1, false, err
@@ -148,10 +148,7 @@ func openFifoWriter(p *Proc, a fifoArgs) (fd int, blocked bool, err error) {
 	}
 	wait := func() error {
 		fd, err = ipc.OpenFifo(a.Path, unix.O_WRONLY)
-		if err != nil {
-			return err
-		}
-		return ipc.SetNonblock(fd, true)
+		return err
 	}
 	tmpl := event.Event{Obj: a.Obj, Call: "open", Peer: "reader",
 		Text: "nobody has the FIFO open for reading yet, so open(O_WRONLY) waits for a reader"}
@@ -199,8 +196,12 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	if err != nil {
 		return p.Fail("open", a.Obj, err)
 	}
-	in := &fifoIn{p: p, fd: fd, path: a.Path, obj: a.Obj}
-	defer func() { unix.Close(in.fd) }()
+	end, err := fifoEnd(fd, "fifo-read")
+	if err != nil {
+		return p.Fail("open", a.Obj, err)
+	}
+	in := &fifoIn{p: p, end: end, path: a.Path, obj: a.Obj}
+	defer func() { in.end.Close() }()
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: in.capacity(), Fill: in.fill(),
 		Attrs: map[string]any{"fd": fd, "end": "read", "flags": "O_RDONLY|O_NONBLOCK"}})
 	buf := make([]byte, a.Size)
@@ -220,11 +221,29 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	if err := p.Gate("close", a.Obj); err != nil {
 		return err
 	}
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": in.fd, "end": "read"}})
+	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": in.end.Fd(), "end": "read"}})
 	if got != a.Messages {
 		return fmt.Errorf("received %d of %d messages", got, a.Messages)
 	}
 	return nil
+}
+
+// fifoEnd makes a PipeEnd of fd, a FIFO end this process opened itself.
+// O_NONBLOCK, which only kept the open from waiting, is cleared first: the
+// waits are made on this descriptor, and the tries on the PipeEnd's own.
+// On failure fd is closed.
+func fifoEnd(fd int, name string) (*ipc.PipeEnd, error) {
+	if err := ipc.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	end, err := ipc.NewPipeEnd(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return end, nil
 }
 
 // fifoIn is the read end of the FIFO. Unlike a pipe's, it can be open
@@ -232,7 +251,7 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 // yet end of file. Only after a writer has been seen does 0 mean the end.
 type fifoIn struct {
 	p          *Proc
-	fd         int
+	end        *ipc.PipeEnd
 	path, obj  string
 	writerSeen bool
 }
@@ -241,7 +260,7 @@ type fifoIn struct {
 var errNoWriter = errors.New("no writer has opened the FIFO yet")
 
 func (r *fifoIn) fill() *int64 {
-	n, err := ipc.Pending(r.fd)
+	n, err := ipc.Pending(r.end.Fd())
 	if err != nil {
 		return nil
 	}
@@ -249,7 +268,7 @@ func (r *fifoIn) fill() *int64 {
 }
 
 func (r *fifoIn) capacity() int64 {
-	n, _ := ipc.PipeSize(r.fd)
+	n, _ := ipc.PipeSize(r.end.Fd())
 	return int64(n)
 }
 
@@ -290,7 +309,7 @@ func (r *fifoIn) recv(b []byte) (int64, error) {
 func (r *fifoIn) readFull(b []byte) error {
 	got := 0
 	try := func() (bool, error) {
-		n, err := ipc.Read(r.fd, b)
+		n, err := r.end.TryRead(b)
 		switch {
 		case errors.Is(err, unix.EAGAIN):
 			r.writerSeen = true // a writer has it open; the FIFO is just empty
@@ -307,11 +326,7 @@ func (r *fifoIn) readFull(b []byte) error {
 		return got < len(b), nil
 	}
 	wait := func() error {
-		if err := ipc.SetNonblock(r.fd, false); err != nil {
-			return err
-		}
-		defer ipc.SetNonblock(r.fd, true)
-		n, err := ipc.ReadFull(r.fd, b[got:])
+		n, err := ipc.ReadFull(r.end.Fd(), b[got:])
 		got += n
 		return err
 	}
@@ -330,18 +345,19 @@ func (r *fifoIn) awaitWriter() error {
 	wait := func() error {
 		var err error
 		fd, err = ipc.OpenFifo(r.path, unix.O_RDONLY)
-		if err != nil {
-			return err
-		}
-		return ipc.SetNonblock(fd, true)
+		return err
 	}
 	tmpl := event.Event{Obj: r.obj, Call: "open", Peer: "writer",
 		Text: "read returned 0 before any writer came: the reader waits in open(O_RDONLY) for a writer"}
 	if err := r.p.BlockingAs(tmpl, try, wait); err != nil {
 		return r.p.Fail("open", r.obj, err)
 	}
-	unix.Close(r.fd)
-	r.fd = fd
+	end, err := fifoEnd(fd, "fifo-read")
+	if err != nil {
+		return r.p.Fail("open", r.obj, err)
+	}
+	r.end.Close()
+	r.end = end
 	r.writerSeen = true
 	r.p.Emit(event.Event{Kind: event.KindOpen, Obj: r.obj, Call: "open", Cap: r.capacity(), Fill: r.fill(),
 		Attrs: map[string]any{"fd": fd, "end": "read", "flags": "O_RDONLY"}})

@@ -117,10 +117,12 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 	}
 	wf.Close()
 	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": w, "end": "write"}})
-	if err := ipc.SetNonblock(r, true); err != nil {
-		return p.Fail("fcntl", a.Obj, err)
+	end, err := ipc.NewPipeEnd(rf)
+	if err != nil {
+		return p.Fail("open", a.Obj, err)
 	}
-	s := &byteStream{p: p, fd: r, obj: a.Obj, cap: int64(capacity)}
+	defer end.Close()
+	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
 	p.Watch(a.Obj, func() (int64, int64, bool) {
 		n, err := ipc.Pending(r)
 		return int64(n), int64(capacity), err == nil
@@ -170,17 +172,18 @@ func pipeChild(p *Proc, raw json.RawMessage) error {
 		return errors.New("pipe child started without the write end")
 	}
 	w := int(p.Files[0].Fd())
-	if err := ipc.SetNonblock(w, true); err != nil {
-		return p.Fail("fcntl", a.Obj, err)
-	}
 	capacity, _ := ipc.PipeSize(w)
 	// The child made no call to get the write end: it came with the
 	// process, across fork and exec. Say so, so the page knows who holds it.
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "inherited", Cap: int64(capacity),
 		Attrs: map[string]any{"fd": w, "end": "write"},
 		Text:  fmt.Sprintf("the write end came with the process: inherited across fork and exec as descriptor %d", w)})
-	s := &byteStream{p: p, fd: w, obj: a.Obj, cap: int64(capacity)}
-	return s.sendAllAndClose(a.Messages, a.Size, func() { p.Files[0].Close() })
+	end, err := ipc.NewPipeEnd(p.Files[0])
+	if err != nil {
+		return p.Fail("open", a.Obj, err)
+	}
+	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
+	return s.sendAllAndClose(a.Messages, a.Size)
 }
 
 // exitEvent describes how a process ended.

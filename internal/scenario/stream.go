@@ -9,19 +9,21 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
 )
 
-// byteStream moves fixed-size messages over a descriptor that carries a
-// byte stream (pipe, FIFO, stream socket), with block and unblock events
-// exactly when the kernel makes a call wait.
+// byteStream moves fixed-size messages through one end of a pipe or FIFO,
+// with block and unblock events exactly when the kernel makes a call wait.
+// Each call is first a try on the end's private non-blocking description
+// (ipc.PipeEnd), and only when that would block, or moved part of the
+// message, the blocking call on the end's own descriptor moves the rest.
 type byteStream struct {
 	p   *Proc
-	fd  int
+	end *ipc.PipeEnd
 	obj string
 	cap int64 // capacity the kernel reported, for display; 0 if unknown
 }
 
 // fill asks the kernel how many bytes wait in the object.
 func (s *byteStream) fill() *int64 {
-	n, err := ipc.Pending(s.fd)
+	n, err := ipc.Pending(s.end.Fd())
 	if err != nil {
 		return nil
 	}
@@ -36,20 +38,14 @@ func (s *byteStream) send(msg int64, b []byte) error {
 	fillPayload(b, msg)
 	rest := b
 	try := func() (bool, error) {
-		n, err := ipc.Write(s.fd, rest)
-		rest = rest[max(n, 0):]
+		n, err := s.end.TryWrite(rest)
+		rest = rest[n:]
 		if errors.Is(err, unix.EAGAIN) || (err == nil && len(rest) > 0) {
 			return true, nil
 		}
 		return false, err
 	}
-	wait := func() error {
-		if err := ipc.SetNonblock(s.fd, false); err != nil {
-			return err
-		}
-		defer ipc.SetNonblock(s.fd, true)
-		return ipc.WriteFull(s.fd, rest)
-	}
+	wait := func() error { return ipc.WriteFull(s.end.Fd(), rest) }
 	if err := s.p.Blocking("write", s.obj, try, wait); err != nil {
 		return s.p.Fail("write", s.obj, err)
 	}
@@ -65,7 +61,7 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 	}
 	got := 0
 	try := func() (bool, error) {
-		n, err := ipc.Read(s.fd, b)
+		n, err := s.end.TryRead(b)
 		if errors.Is(err, unix.EAGAIN) {
 			return true, nil
 		}
@@ -79,11 +75,7 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 		return got < len(b), nil
 	}
 	wait := func() error {
-		if err := ipc.SetNonblock(s.fd, false); err != nil {
-			return err
-		}
-		defer ipc.SetNonblock(s.fd, true)
-		n, err := ipc.ReadFull(s.fd, b[got:])
+		n, err := ipc.ReadFull(s.end.Fd(), b[got:])
 		got += n
 		return err
 	}
@@ -105,10 +97,10 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 }
 
 // sendAllAndClose writes messages 1 to n of size bytes, then closes the
-// write end with closeFd. The close is reported just before it happens:
-// the reader sees end of file the moment it does, and its report must not
-// overtake this one.
-func (s *byteStream) sendAllAndClose(n, size int, closeFd func()) error {
+// write end (both of its descriptions). The close is reported just before
+// it happens: the reader sees end of file the moment it does, and its
+// report must not overtake this one.
+func (s *byteStream) sendAllAndClose(n, size int) error {
 	buf := make([]byte, size)
 	for i := 1; i <= n; i++ {
 		if err := s.send(int64(i), buf); err != nil {
@@ -118,7 +110,9 @@ func (s *byteStream) sendAllAndClose(n, size int, closeFd func()) error {
 	if err := s.p.Gate("close", s.obj); err != nil {
 		return err
 	}
-	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{"fd": s.fd, "end": "write"}})
-	closeFd()
+	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{"fd": s.end.Fd(), "end": "write"}})
+	if err := s.end.Close(); err != nil {
+		return s.p.Fail("close", s.obj, err)
+	}
 	return nil
 }
