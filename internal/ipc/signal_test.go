@@ -56,6 +56,8 @@ func roleSigCount(args []string) int {
 		return roleFail("%v %s", err, bad)
 	}
 	l.report("got %d", want)
+	// Stay until the test has looked at every thread's mask.
+	l.await()
 	return 0
 }
 
@@ -111,6 +113,7 @@ func TestSigqueueThousandValues(t *testing.T) {
 	if !threadsBlocking(t, pid, sig) {
 		t.Fatal("a thread started since does not block the signal")
 	}
+	link.say(t, "go")
 	c.wait(t, 20*time.Second)
 }
 
