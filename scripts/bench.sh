@@ -20,6 +20,10 @@
 #               relative to the repository root)
 #   RUNS        runs of each side per cell (default 5; 3 with -q)
 #   BENCH_CPU   the CPU both processes of both sides are pinned to (default 0)
+#   GO_PROCS    GOMAXPROCS of the Go processes (default: the machine's CPU
+#               count, nproc --all, which is what the playground's workers
+#               get; pinned to one CPU, the runtime would otherwise pick 1).
+#               Empty: leave it to the runtime.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +36,7 @@ filter=${1:-.}
 src=${CBENCH_SRC:-$root/../shared/bench/cbench.c}
 runs=${RUNS:-$((quick ? 3 : 5))}
 cpu=${BENCH_CPU:-0}
+goprocs=${GO_PROCS-$(nproc --all)}
 
 for tool in gcc go taskset awk sort; do
 	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is needed" >&2; exit 1; }
@@ -90,7 +95,7 @@ run_c() {
 run_go() {
 	local unit=p50-us/op
 	[[ $3 == stream ]] && unit=msg/s
-	taskset -c "$cpu" "$tmp/ipc.test" -test.run '^$' -test.count 1 \
+	env ${goprocs:+GOMAXPROCS=$goprocs} taskset -c "$cpu" "$tmp/ipc.test" -test.run '^$' -test.count 1 \
 		-test.bench "^$1\$/^$2\$/^$3\$/^$4\$" -test.benchtime "${5}x" |
 		awk -v u="$unit" '/^Benchmark/ { for (i = 2; i <= NF; i++) if ($i == u) print $(i - 1) }'
 }
@@ -174,5 +179,5 @@ done <"$tmp/cells"
 echo
 echo "Medians of $runs runs each; pp: median round trip; stream: messages per second one way."
 echo "Go/C: Go's time over C's (for streams, C's throughput over Go's); in bold when over 1.3."
-echo "All processes pinned to CPU $cpu (taskset -c $cpu); $(nproc) CPUs, Linux $(uname -r)."
+echo "All processes pinned to CPU $cpu (taskset -c $cpu); Go with GOMAXPROCS=${goprocs:-unset}; $(nproc --all) CPUs, Linux $(uname -r)."
 echo "Cells over 1.3: try first $over_try of $ncells, blocking only $over_block of $ncells."
