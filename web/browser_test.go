@@ -27,19 +27,26 @@ import (
 // wait for the session to end, and check what the stage shows. Each keeps a
 // screenshot in testdata/artifacts/ for a person to look at.
 
-// chromium finds the browser, or ends the test: with CI set a missing
-// browser is a failure, elsewhere a skip.
+// chromium finds Debian's Chromium, or ends the test (see findBrowser).
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+	return findBrowser(t, "chromium", []string{"chromium", "chromium-browser", "google-chrome"})
+}
+
+// findBrowser finds the first of names on the PATH, or ends the test: with
+// CI set a missing browser is a failure, elsewhere a skip. pkg names the
+// Debian package that provides it.
+func findBrowser(t *testing.T, pkg string, names []string) string {
+	t.Helper()
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed: the browser tests need Debian's chromium package (apt-get install chromium)")
+		t.Fatalf("%s is not installed: the browser tests need Debian's %s package (apt-get install %s)", names[0], pkg, pkg)
 	}
-	t.Skip("chromium is not installed; install Debian's chromium package to run the browser tests")
+	t.Skipf("%s is not installed; install Debian's %s package to run the browser tests", names[0], pkg)
 	return ""
 }
 

@@ -161,20 +161,11 @@ func (b *bidi) close() {
 	<-b.done
 }
 
-// firefoxPath finds the browser, or ends the test: with CI set a missing
-// browser is a failure, elsewhere a skip.
+// firefoxPath finds Debian's Firefox ESR, or ends the test (see
+// findBrowser).
 func firefoxPath(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"firefox-esr", "firefox"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("firefox is not installed: the Firefox test needs Debian's firefox-esr package (apt-get install firefox-esr)")
-	}
-	t.Skip("firefox is not installed; install Debian's firefox-esr package to run the Firefox test")
-	return ""
+	return findBrowser(t, "firefox-esr", []string{"firefox-esr", "firefox"})
 }
 
 // profilePrefs go into the fresh profile's user.js. Under remote control
