@@ -57,7 +57,8 @@ const player = new Player({
   // frame does it all. While the page catches up with a fast stream,
   // one part per call in turn.
   frame(now, hurry) {
-    if (hurry) {
+    // Once the session has ended, every part catches up at once.
+    if (hurry && !model.ended) {
       const busy = parts[turn].draw(now);
       parts[turn].at = now;
       turn = (turn + 1) % parts.length;

@@ -32,16 +32,22 @@ export default {
       const l = lines[i];
       if (!l) { set(g, { visibility: 'hidden' }); return; }
       // A socket with several peers has a cable to each, but its name
-      // and numbers are written once, on its first cable.
-      const first = lines.findIndex((x) => x.o === l.o) === i;
+      // and numbers are written once: above the highest end of its
+      // cables, and the lost count under the lowest, so that no cable,
+      // level or slanted, crosses the words.
+      const mine = lines.filter((x) => x.o === l.o);
+      const first = mine[0] === l;
+      const ys = mine.flatMap((x) => [x.a.y, x.b.y]);
+      const top = { x: (mine[0].a.x + mine[0].b.x) / 2, y: Math.min(...ys) };
+      const low = { x: top.x, y: Math.max(...ys) };
       const lost = l.o.lostCount;
       const d = `M${l.a.x},${l.a.y}L${l.b.x},${l.b.y}`;
       set(g, { visibility: 'visible', 'data-kind': l.o.kind, 'data-gone': l.o.gone ? 'true' : null });
       set(g.children[0], { d });
       set(g.children[1], { d });
-      set(g.children[2], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 46, text: first ? shortLabel(l.o.label, 34) : '' });
-      set(g.children[3], { x: (l.a.x + l.b.x) / 2, y: l.a.y - 18, text: first ? level(l.o) : '' });
-      set(g.children[4], { x: (l.a.x + l.b.x) / 2, y: l.a.y + 44, text: first && lost ? `✗ ${num(lost)} datagram${lost > 1 ? 's' : ''} lost` : '' });
+      set(g.children[2], { x: top.x, y: top.y - 46, text: first ? shortLabel(l.o.label, 34) : '' });
+      set(g.children[3], { x: top.x, y: top.y - 18, text: first ? level(l.o) : '' });
+      set(g.children[4], { x: low.x, y: low.y + 44, text: first && lost ? `✗ ${num(lost)} datagram${lost > 1 ? 's' : ''} lost` : '' });
     });
   },
 
