@@ -239,12 +239,15 @@ func dlPipesWorker(p *Proc, a deadlockArgs) error {
 		return errors.New("deadlock worker started without its pipe ends")
 	}
 	other := syncWorkerName(3 - a.Index)
-	in := &dlPipe{p: p, fd: int(p.Files[0].Fd()), obj: fmt.Sprintf("pipe:%d", 3-a.Index), peer: other}
-	out := &dlPipe{p: p, fd: int(p.Files[1].Fd()), obj: fmt.Sprintf("pipe:%d", a.Index), peer: other}
-	for _, s := range []*dlPipe{in, out} {
-		if err := ipc.SetNonblock(s.fd, true); err != nil {
-			return p.Fail("fcntl", s.obj, err)
+	in := &dlPipe{p: p, obj: fmt.Sprintf("pipe:%d", 3-a.Index), peer: other}
+	out := &dlPipe{p: p, obj: fmt.Sprintf("pipe:%d", a.Index), peer: other}
+	for i, s := range []*dlPipe{in, out} {
+		end, err := ipc.NewPipeEnd(p.Files[i])
+		if err != nil {
+			return p.Fail("open", s.obj, err)
 		}
+		defer end.Close()
+		s.end = end
 	}
 	speaksFirst := a.Order == "same" && a.Index == 1
 	if speaksFirst {
@@ -262,12 +265,12 @@ func dlPipesWorker(p *Proc, a deadlockArgs) error {
 // dlPipe is one end of a pipe between the two workers.
 type dlPipe struct {
 	p         *Proc
-	fd        int
+	end       *ipc.PipeEnd
 	obj, peer string
 }
 
 func (s *dlPipe) fill() *int64 {
-	n, err := ipc.Pending(s.fd)
+	n, err := ipc.Pending(s.end.Fd())
 	if err != nil {
 		return nil
 	}
@@ -282,7 +285,7 @@ func (s *dlPipe) send(msg int64) error {
 	}
 	b := make([]byte, dlMsgSize)
 	fillPayload(b, msg)
-	if err := ipc.WriteFull(s.fd, b); err != nil {
+	if err := ipc.WriteFull(s.end.Fd(), b); err != nil {
 		return s.p.Fail("write", s.obj, err)
 	}
 	s.p.Emit(event.Event{Kind: event.KindWrite, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill()})
@@ -301,7 +304,7 @@ func (s *dlPipe) recv() (eof bool, err error) {
 	n := 0
 	try := func() (bool, error) {
 		var err error
-		n, err = ipc.Read(s.fd, b)
+		n, err = s.end.TryRead(b)
 		if errors.Is(err, unix.EAGAIN) {
 			return true, nil
 		}
@@ -327,11 +330,7 @@ func (s *dlPipe) recv() (eof bool, err error) {
 
 // wait makes the blocking read.
 func (s *dlPipe) wait(b []byte) (int, error) {
-	if err := ipc.SetNonblock(s.fd, false); err != nil {
-		return 0, err
-	}
-	defer ipc.SetNonblock(s.fd, true)
-	n, err := ipc.ReadFull(s.fd, b)
+	n, err := ipc.ReadFull(s.end.Fd(), b)
 	if errors.Is(err, ipc.ErrEOF) && n == 0 {
 		return 0, nil
 	}
