@@ -151,7 +151,7 @@ async function open(id) {
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   controls.setValues(snap.scenario, snap.params, snap.pace);
   set($('#log-all'), { href: `/api/sessions/${encodeURIComponent(id)}/events.jsonl`, hidden: null });
-  code.load(mech);
+  code.load(mech, snap.params || {});
 }
 
 // start asks the server for a session; the page moves to its own link.

@@ -26,13 +26,14 @@ export class CodePanel {
     this.dirty = false;
   }
 
-  // load fetches the snippet of a mechanism (one small module each).
-  async load(mech) {
+  // load fetches the snippet of a mechanism (one small module each); a
+  // session's parameters may pick another (Unix sockets in datagram mode).
+  async load(mech, params = {}) {
     this.snip = null;
     this.tags = null;
     this.pre.textContent = '';
     this.tabs.replaceChildren();
-    const file = FILES[mech];
+    const file = mech === 'socket-unix' && params.mode === 'datagram' ? 'unix-dgram' : FILES[mech];
     if (!file) return;
     try {
       const mod = await import(`./snippets/${file}.js`);
