@@ -161,8 +161,12 @@ func (r *ring) read(p *Proc, id int64, buf []byte) (bool, error) {
 	want := make([]byte, r.size)
 	fillPayload(want, id)
 	intact := bytes.Equal(buf, want)
+	// The slot just read holds no message any more, though it is given
+	// back only after this report: the count is the full slots still
+	// waiting for a reader, which no longer includes this one.
+	waiting := event.Int64(int64(r.sems.value(semFull)))
 	e := event.Event{Kind: event.KindRead, Obj: r.obj, Bytes: r.size, Msg: got, Offset: event.Int64(int64(off)),
-		Data: hex.EncodeToString(buf[:min(len(buf), shmDataShown)]), Fill: r.level(), Cap: int64(r.slots),
+		Data: hex.EncodeToString(buf[:min(len(buf), shmDataShown)]), Fill: waiting, Cap: int64(r.slots),
 		Attrs: map[string]any{"slot": off / r.size}}
 	if !intact {
 		e.Msg = 0
