@@ -167,14 +167,17 @@ const handlers = {
   signal(e, p) {
     const target = e.peer ? this.proc(e.peer) : null;
     if (!target) return;
+    // An end marker is counted apart from the signals it closes, and
+    // leaves the bell and the handler badge showing the lesson's signal.
+    if (isMarker(e)) { bump(target, 'markersFrom', e.proc); return; }
     target.bell = { seq: e.seq, name: sigName(e), from: e.proc };
-    // An end marker is counted apart from the signals it closes.
-    bump(target, isMarker(e) ? 'markersFrom' : 'signalsFrom', e.proc);
+    bump(target, 'signalsFrom', e.proc);
   },
   deliver(e, p) {
     const from = (e.attrs && e.attrs.from) || '';
+    if (isMarker(e)) { bump(p, 'markersHandledFrom', from); return; }
     p.handler = { seq: e.seq, name: sigName(e), from };
-    bump(p, isMarker(e) ? 'markersHandledFrom' : 'handledFrom', from);
+    bump(p, 'handledFrom', from);
   },
   connect(e, p, o) {
     if (!o) return;

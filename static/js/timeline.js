@@ -108,10 +108,13 @@ export class Timeline {
       case 'spawn':
         if (e.peer) this.arrows.push({ c0: col, l0: laneOf(e.peer), c1: col, l1: lane, kind: 'spawn' });
         break;
-      case 'signal': this.pending.set(`sig:${e.peer}`, { col, lane }); break;
+      // A signal is paired with its delivery by target, number and value:
+      // several may be pending at once, and a merged one is never delivered.
+      case 'signal': this.pending.set(sigKey(e.peer, e), { col, lane }); break;
       case 'deliver': {
-        const from = this.pending.get(`sig:${e.proc}`);
-        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: 'signal' }); this.pending.delete(`sig:${e.proc}`); }
+        const key = sigKey(e.proc, e);
+        const from = this.pending.get(key);
+        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: 'signal' }); this.pending.delete(key); }
         break;
       }
       case 'connect': this.pending.set(`conn:${e.obj}`, { col, lane }); break;
@@ -280,4 +283,10 @@ function lowerBound(arrows, c) {
     if (arrows[mid].c1 < c) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+// sigKey names one signal on its way to target.
+function sigKey(target, e) {
+  const a = e.attrs || {};
+  return `sig:${target}:${a.signo}:${a.value}`;
 }
