@@ -86,11 +86,13 @@ export function resultText(model) {
     const lost = r.expected - r.actual;
     parts.push(`counter ${num(r.actual)}, expected ${num(r.expected)}: ${lost > 0 ? `${num(lost)} updates lost` : 'no update lost'}`);
   }
-  if (r.lost !== undefined && r.messages_received === undefined) parts.push(`${num(r.lost)} lost`);
+  // "lost" is said once: with the messages, or with the counter above.
+  if (r.lost !== undefined && r.messages_received === undefined && r.expected === undefined) parts.push(`${num(r.lost)} lost`);
   for (const [k, v] of Object.entries(r)) {
     if (['messages_sent', 'messages_received', 'expected', 'actual', 'error', 'stopped', 'lost'].includes(k)) continue;
     if (v === '') continue; // nothing to say (no victim when there was no deadlock)
-    if (typeof v !== 'object') parts.push(`${k.replaceAll('_', ' ')}: ${typeof v === 'number' ? num(v) : v}`);
+    const said = typeof v === 'number' ? num(v) : typeof v === 'boolean' ? (v ? 'yes' : 'no') : v;
+    if (typeof v !== 'object') parts.push(`${k.replaceAll('_', ' ')}: ${said}`);
   }
   const head = s.state === 'failed' ? `Failed${r.error ? ': ' + r.error : ''}.` : 'Finished.';
   return `${head} ${parts.join(' · ')}`.trim();

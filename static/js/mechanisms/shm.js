@@ -8,7 +8,7 @@
 // scenario a shared counter lives in the segment: its value, the additions
 // reported and, at the end, the updates lost are written above it.
 
-import { s, set, num, bytes } from '../dom.js';
+import { s, set, num, bytes, fitText } from '../dom.js';
 import { procColor } from '../procs.js';
 import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
 
@@ -18,6 +18,9 @@ const MAX_BYTES = 512;
 const BIG = { cols: 16, cell: 28, text: true };
 const SMALL = { cols: 32, cell: 13, text: false };
 const CX = 500;
+// The counter line's font (as .counter in app.css) and the room it has.
+const COUNTER_FONT = '800 26px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
+const COUNTER_ROOM = 400;
 
 export default {
   // The least height (stage units) the drawing needs.
@@ -151,10 +154,13 @@ function drawGrid(r, o, model, sems) {
     if (c.lastChild !== c.firstChild) set(c.lastChild, { text: cell && cell.byte !== undefined ? cell.byte : '' });
   });
   const size = geo.size ? bytes(geo.size) : 'size unknown';
-  set(r.label, { text: `${shortLabel(o.label, 32)} · ${size}` });
+  set(r.label, { text: `${shortLabel(o.label, 26)} · ${size}` });
   set(r.more, { text: geo.size > geo.shown ? `the first ${num(geo.shown)} bytes are drawn` : '' });
   const counter = counterText(o, model);
-  set(r.counter, { text: counter.text, 'data-lost': counter.lost ? 'true' : null });
+  // A long count (hundreds of thousands lost) shrinks to stay between the
+  // process boxes instead of running under them.
+  const fit = fitText(counter.text, COUNTER_FONT, COUNTER_ROOM, 26);
+  set(r.counter, { text: fit.text, style: fit.size && fit.size !== 26 ? `font-size:${fit.size}px` : null, 'data-lost': counter.lost ? 'true' : null });
   // One line per semaphore, under the grid: a lamp, its value, what it
   // counts.
   const els = r.sems(sems.length);
