@@ -4,7 +4,7 @@
 
 import * as api from './js/api.js';
 import { $, set, reducedMotion, fitText } from './js/dom.js';
-import { Model } from './js/model.js';
+import { Model, TERMINAL } from './js/model.js';
 import { Player } from './js/player.js';
 import { Stage } from './js/stage.js';
 import { Timeline } from './js/timeline.js';
@@ -139,6 +139,7 @@ async function open(id) {
   $('#summary').textContent = sc ? sc.watch || sc.summary : '';
   const mech = sc ? sc.mechanism : snap.scenario;
   model.session.id = id;
+  model.session.replay = TERMINAL.includes(snap.state);
   stage.begin(mech, model);
   presenter.attach(id, api.tokenFor(id), snap);
   stream = api.stream(id, {

@@ -2,7 +2,7 @@
 // number the page shows is read from here, and every field here was set by
 // an event (pid, fill, cap, value, waiters, code, signal).
 
-const TERMINAL = ['finished', 'failed', 'stopped'];
+export const TERMINAL = ['finished', 'failed', 'stopped'];
 
 // kindOf names an object's family from its label: "mq:/x" -> "mq".
 export const kindOf = (label) => (label || '').split(':')[0];
@@ -11,7 +11,9 @@ export class Model {
   constructor() { this.reset(); }
 
   reset() {
-    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1 };
+    // replay: the session had already ended when the page opened it, so
+    // the page is showing a recording, not a live run.
+    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1, replay: false };
     this.procs = new Map();
     this.objs = new Map();
     this.count = { events: 0, sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, lost: 0, blocks: 0, errors: 0 };

@@ -43,7 +43,9 @@ export class Status {
 
   render(model, backlog, link) {
     const s = model.session;
-    const word = s.paused && !model.ended ? 'paused' : s.state;
+    // A session that ended before the page opened it is a replay until
+    // its last event: it is not running now.
+    const word = s.paused && !model.ended ? 'paused' : s.replay && !model.ended ? 'replay' : s.state;
     set(this.state, { text: link === 'reconnecting' ? `${word} (reconnecting)` : word, 'data-state': word });
     const c = model.count;
     const data = isData(model);
