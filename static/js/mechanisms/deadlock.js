@@ -71,6 +71,9 @@ export default {
     drawEdges(st.edges, edges, at, ctx);
     const cycle = !!(model.deadlock && model.deadlock.cycle.length);
     set(st.banner, { visibility: cycle ? 'visible' : 'hidden', transform: `translate(${ctx.W / 2},${ctx.H / 2 + 10})` });
+    // Once the session has ended the cycle is history: the server broke it.
+    const victim = model.ended && model.session.result && model.session.result.victim;
+    set(st.banner.lastChild, { text: !model.ended ? 'a wait-for cycle' : victim ? `broken: ${victim} was killed` : 'the cycle was broken' });
   },
 
   travel() { return null; },
