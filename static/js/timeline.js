@@ -184,10 +184,13 @@ export class Timeline {
     els.forEach((el, i) => set(el, { x1: geo.lw, x2: w, y1: geo.y(i), y2: geo.y(i), style: `stroke:${procColor(i)}` }));
     const tags = sync(labels, this.lanes.length + 1, () => s('g', {}, s('rect'), s('path'), s('text')));
     set(tags[0].firstChild, { x: 0, y: 0, width: geo.lw, height: '100%', class: 'tl-labelbg' });
+    // With many lanes in a short panel the names shrink to their lane's
+    // height rather than run into each other.
+    const tight = geo.laneH < 20 ? Math.max(8, Math.floor(geo.laneH - 3)) : 0;
     this.lanes.forEach((name, i) => {
       const g = tags[i + 1];
-      set(g.children[1], { d: shapePath(procShape(i), 6), transform: `translate(12,${geo.y(i)})`, style: `fill:${procColor(i)}` });
-      set(g.children[2], { x: 24, y: geo.y(i) + 6, text: name, class: 'tl-name' });
+      set(g.children[1], { d: shapePath(procShape(i), tight ? Math.min(6, tight / 2) : 6), transform: `translate(12,${geo.y(i)})`, style: `fill:${procColor(i)}` });
+      set(g.children[2], { x: 24, y: geo.y(i) + (tight ? tight * 0.4 : 6), text: name, class: 'tl-name', style: tight ? `font-size:${tight}px` : null });
     });
   }
 
