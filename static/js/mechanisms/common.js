@@ -22,10 +22,18 @@ export function stack(list, x, H, pos, extra = {}, top = 0) {
   const n = list.length;
   if (!n) return;
   const room = H - top - 16;
-  const size = n * (FULL.h + 18) <= room ? FULL : COMPACT;
-  const scale = Math.min(1, room / (n * (size.h + 14)));
+  const { size, scale } = fit(n, room);
   list.forEach((p, i) => pos.set(p.name, { x, y: top + 8 + (room * (i + 0.5)) / n, scale, size, ...extra }));
 }
+
+// fit is the box size and scale n boxes take in a column of height room.
+function fit(n, room) {
+  const size = n * (FULL.h + 18) <= room ? FULL : COMPACT;
+  return { size, scale: Math.min(1, room / (n * (size.h + 14))) };
+}
+
+// area is how big a box of a fit is drawn, to compare two fits.
+const area = ({ size, scale }) => size.w * size.h * scale * scale;
 
 // isAside says whether a process only starts the others and waits for
 // them (a scenario's "parent" among workers): it stands aside, small.
@@ -50,10 +58,14 @@ export function columns(procs, { W, H }, { side = sideOf, inset = FULL.w / 2 + 1
   const balanced = aside && top > 0;
   if (balanced) {
     const rest = [...cols.left, ...cols.right].sort((a, b) => a.index - b.index);
-    // The left column has the corner box above it: the right one takes
-    // the odd worker out.
-    cols.right = rest.filter((p, i) => i % 2 === 0);
-    cols.left = rest.filter((p, i) => i % 2 === 1);
+    // The left column has the corner box above it, so it takes as many
+    // workers as keeps the smaller of the two columns' boxes largest:
+    // half of them when there is room, fewer when there is not.
+    let k = Math.floor(rest.length / 2);
+    const smaller = (j) => Math.min(area(fit(j, H - top - 16)), area(fit(rest.length - j, H - 16)));
+    for (let j = k - 1; j >= 1 && smaller(j) > smaller(k); j--) k = j;
+    cols.left = rest.filter((p, i) => i % 2 === 1 && (i - 1) / 2 < k);
+    cols.right = rest.filter((p) => !cols.left.includes(p));
   }
   stack(cols.left, inset, H, pos, { side: 'left' }, top);
   stack(cols.right, W - inset, H, pos, { side: 'right' });
