@@ -108,5 +108,7 @@ function drawRow(r, o, model) {
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });
   set(r.tag.lastChild, { text: tag });
   set(r.ends[0], { text: o.kind === 'mq' ? 'in: mq_send()' : 'in: msgsnd()' });
-  set(r.ends[1], { text: o.kind === 'mq' ? 'out: mq_receive() (highest priority first)' : 'out: msgrcv()' });
+  // Short enough to share the line with the other end's label, even in
+  // the projector's larger type.
+  set(r.ends[1], { text: o.kind === 'mq' ? 'out: mq_receive(), top priority' : 'out: msgrcv()' });
 }
