@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,7 +53,7 @@ func (e fdEnd) tryFirst() (benchEnd, error) {
 	if e.closeLater != nil {
 		e.closeLater(func() { r.Close(); w.Close() })
 	}
-	return pipeEnds{r: r, w: w}, nil
+	return &pipeEnds{r: r, w: w}, nil
 }
 
 // pipeEnds is the pipe and FIFO scenarios' way of moving a message: one
@@ -63,27 +62,30 @@ func (e fdEnd) tryFirst() (benchEnd, error) {
 // ReadFull on the blocking descriptor for the rest.
 type pipeEnds struct{ r, w *PipeEnd }
 
-func (e pipeEnds) tryFirst() (benchEnd, error) { return e, nil }
+func (e *pipeEnds) tryFirst() (benchEnd, error) { return e, nil }
 
-func (e pipeEnds) send(b []byte) error {
+// The checks run in the order of their likelihood: on a stream the try
+// nearly always moves the whole message.
+func (e *pipeEnds) send(b []byte) error {
 	n, err := e.w.TryWrite(b)
-	if errors.Is(err, unix.EAGAIN) || (err == nil && n < len(b)) {
-		return WriteFull(e.w.Fd(), b[n:])
+	switch {
+	case err == nil && n == len(b):
+		return nil
+	case err != nil && !WouldBlock(err):
+		return err
 	}
-	return err
+	return WriteFull(e.w.Fd(), b[n:])
 }
 
-func (e pipeEnds) recv(b []byte) error {
+func (e *pipeEnds) recv(b []byte) error {
 	n, err := e.r.TryRead(b)
 	switch {
-	case errors.Is(err, unix.EAGAIN):
-		n = 0
-	case err != nil:
-		return err
-	case n == 0:
-		return ErrEOF
-	case n == len(b):
+	case err == nil && n == len(b):
 		return nil
+	case err == nil && n == 0:
+		return ErrEOF
+	case err != nil && !WouldBlock(err):
+		return err
 	}
 	_, err = ReadFull(e.r.Fd(), b[n:])
 	return err

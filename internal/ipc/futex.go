@@ -96,7 +96,7 @@ func (s *FutexSem) TryWait() error {
 	if s.take() {
 		return nil
 	}
-	return syscallErr("sem_trywait", unix.EAGAIN)
+	return errTryWaitAgain
 }
 
 // Wait decrements the value, sleeping in the kernel while it is zero.

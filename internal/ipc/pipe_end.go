@@ -121,13 +121,20 @@ func (e *PipeEnd) Fd() int { return e.fd }
 //	ssize_t read(int fd, void *buf, size_t count);
 //
 // It is a raw system call, on the private description (see readNow for why
-// that is safe).
+// that is safe). Its EAGAIN is one error made once, not one per try.
 func (e *PipeEnd) TryRead(b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) { return readNow(e.own, b) })
-	if err != nil {
-		return 0, syscallErr("read", err)
+	for {
+		n, errno := readNow(e.own, b)
+		switch errno {
+		case 0:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, errReadAgain
+		}
+		return 0, os.NewSyscallError("read", errno)
 	}
-	return n, nil
 }
 
 // TryWrite writes b once without waiting and returns how many bytes the
@@ -140,11 +147,18 @@ func (e *PipeEnd) TryRead(b []byte) (int, error) {
 //
 // It is a raw system call, as TryRead is.
 func (e *PipeEnd) TryWrite(b []byte) (int, error) {
-	n, err := ignoringEINTRN(func() (int, error) { return writeNow(e.own, b) })
-	if err != nil {
-		return 0, syscallErr("write", err)
+	for {
+		n, errno := writeNow(e.own, b)
+		switch errno {
+		case 0:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, errWriteAgain
+		}
+		return 0, os.NewSyscallError("write", errno)
 	}
-	return n, nil
 }
 
 // Close closes both descriptions, the private one first. Calling it again

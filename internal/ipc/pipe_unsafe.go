@@ -1,10 +1,14 @@
 package ipc
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // readNow makes one read on fd, which must be a PipeEnd's private
 // description of a pipe or FIFO (O_NONBLOCK, held by no other process), and
-// returns the bare errno.
+// returns the count and the bare errno, 0 on success.
 //
 // It is a raw system call, which skips the runtime's bookkeeping for a call
 // that may sleep, and it may, because this one cannot: with O_NONBLOCK an
@@ -28,24 +32,18 @@ import "golang.org/x/sys/unix"
 // pipe's times are kept in memory only, so there it cannot happen.
 //
 //	ssize_t read(int fd, void *buf, size_t count);
-func readNow(fd int, b []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(bytesPtr(b)), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
+func readNow(fd int, b []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(n), errno
 }
 
 // writeNow makes one write on fd, a PipeEnd's private description, and
-// returns the bare errno. It cannot sleep for the reasons given at readNow:
+// returns the count and the bare errno, as readNow does. It cannot sleep for the reasons given at readNow:
 // with O_NONBLOCK a full pipe, or one with less room than a write of at
 // most PIPE_BUF bytes needs, makes the kernel answer EAGAIN at once.
 //
 //	ssize_t write(int fd, const void *buf, size_t count);
-func writeNow(fd int, b []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(bytesPtr(b)), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
+func writeNow(fd int, b []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(n), errno
 }

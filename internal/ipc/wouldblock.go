@@ -2,8 +2,21 @@ package ipc
 
 import (
 	"errors"
+	"os"
 
 	"golang.org/x/sys/unix"
+)
+
+// A try that finds it would have to wait is no rare failure on the
+// playground's busy objects: in a round trip over a pipe, the reader's try
+// finds the pipe empty on almost every message. So the hottest tries answer
+// with one of these errors, made once, instead of a new *os.SyscallError
+// each time. They read like any other (errors.Is(err, unix.EAGAIN) holds);
+// nobody may change them.
+var (
+	errReadAgain    = os.NewSyscallError("read", unix.EAGAIN)
+	errWriteAgain   = os.NewSyscallError("write", unix.EAGAIN)
+	errTryWaitAgain = os.NewSyscallError("sem_trywait", unix.EAGAIN)
 )
 
 // WouldBlock reports whether err is a try form's "this would have to wait"
@@ -15,6 +28,19 @@ import (
 //   - ENOMSG: msgrcv with IPC_NOWAIT and no message of the wanted type;
 //   - ENXIO: a FIFO opened for writing with O_NONBLOCK while nobody has it
 //     open for reading.
+//
+// The package's own errors are an *os.SyscallError around the errno, which
+// it checks first, without walking the chain; anything else is unwrapped by
+// errors.Is.
 func WouldBlock(err error) bool {
+	if se, ok := err.(*os.SyscallError); ok {
+		err = se.Err
+	}
+	switch err {
+	case nil:
+		return false
+	case unix.EAGAIN, unix.ENOMSG, unix.ENXIO:
+		return true
+	}
 	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMSG) || errors.Is(err, unix.ENXIO)
 }
