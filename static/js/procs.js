@@ -14,7 +14,10 @@ export const BOX_H = FULL.h;
 
 // Each process gets a colour and a shape; tokens and shared-memory cells
 // carry both, so a reader who cannot tell the colours apart still can.
-const SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star'];
+// There are eight shapes and six colours, so the eight workers of the
+// largest race all differ in shape, and no two of the first 24 processes
+// share both.
+const SHAPES = ['circle', 'square', 'triangle', 'diamond', 'hexagon', 'star', 'cross', 'hourglass'];
 // The colour goes in a style attribute wherever it is used: a CSS
 // variable in a presentation attribute is not understood by every browser.
 export const procColor = (i) => `var(--p${i % 6})`;
@@ -44,6 +47,13 @@ export function shapePath(shape, r) {
       }
       return `M${pts.join('L')}Z`;
     }
+    case 'cross': {
+      const a = r * 0.38;
+      const b = r * 1.05;
+      const c = b - a;
+      return `M${-a},${-b}h${2 * a}v${c}h${c}v${2 * a}h${-c}v${c}h${-2 * a}v${-c}h${-c}v${-2 * a}h${c}Z`;
+    }
+    case 'hourglass': return `M${-r},${-r}L${r},${-r}L${-r},${r}L${r},${r}Z`;
     default: return `M${-r},0a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`;
   }
 }
