@@ -141,6 +141,10 @@ async function open(id) {
   model.session.id = id;
   model.session.replay = TERMINAL.includes(snap.state);
   stage.begin(mech, model);
+  // The stream opens in a task of its own: one task for all of the
+  // session's first steps would be a long one on a busy machine.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (model.session.id !== id) return;
   presenter.attach(id, api.tokenFor(id), snap);
   stream = api.stream(id, {
     onEvents: (evs) => player.push(evs),

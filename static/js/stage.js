@@ -131,11 +131,20 @@ export class Stage {
   frame(now) {
     if (!this.mech) return false;
     if (this.dirty) {
-      if (this.boxes.size !== this.model.procs.size) this.layout();
+      let grew = false;
+      if (this.boxes.size !== this.model.procs.size) {
+        const had = this.boxes.size;
+        this.layout();
+        grew = this.boxes.size > had;
+      }
       const seq = this.model.seq;
       for (const [name, g] of this.boxes) boxes.update(g, this.model.procs.get(name), seq);
-      // A mechanism that builds its drawing over several frames says
-      // so, and is drawn again on the next.
+      // A frame that made process boxes has done enough (the browser
+      // still has to lay them out): the mechanism is drawn on the next,
+      // unless the session is over and everything is due at once. A
+      // mechanism that builds its drawing over several frames says so,
+      // and is drawn again on the next.
+      if (grew && !this.model.ended) return true;
       this.dirty = this.mech.draw(this.mstate, this.model, this.ctx) === true;
     }
     this.tokens = this.tokens.filter((tk) => moveToken(tk, now) || (this.retire(tk), false));
