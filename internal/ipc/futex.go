@@ -96,7 +96,7 @@ func (s *FutexSem) TryWait() error {
 	if s.take() {
 		return nil
 	}
-	return errTryWaitAgain
+	return syscallErr("sem_trywait", unix.EAGAIN)
 }
 
 // Wait decrements the value, sleeping in the kernel while it is zero.

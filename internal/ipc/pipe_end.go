@@ -121,7 +121,7 @@ func (e *PipeEnd) Fd() int { return e.fd }
 //	ssize_t read(int fd, void *buf, size_t count);
 //
 // It is a raw system call, on the private description (see readNow for why
-// that is safe). Its EAGAIN is one error made once, not one per try.
+// that is safe).
 func (e *PipeEnd) TryRead(b []byte) (int, error) {
 	for {
 		n, errno := readNow(e.own, b)
@@ -130,10 +130,8 @@ func (e *PipeEnd) TryRead(b []byte) (int, error) {
 			return n, nil
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN:
-			return 0, errReadAgain
 		}
-		return 0, os.NewSyscallError("read", errno)
+		return 0, syscallErr("read", errno)
 	}
 }
 
@@ -154,10 +152,8 @@ func (e *PipeEnd) TryWrite(b []byte) (int, error) {
 			return n, nil
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN:
-			return 0, errWriteAgain
 		}
-		return 0, os.NewSyscallError("write", errno)
+		return 0, syscallErr("write", errno)
 	}
 }
 

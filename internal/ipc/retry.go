@@ -3,6 +3,7 @@ package ipc
 import (
 	"errors"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,9 +31,35 @@ func ignoringEINTRN(fn func() (int, error)) (int, error) {
 }
 
 // syscallErr wraps a non-nil errno as an *os.SyscallError naming the call.
+//
+// A try form's "it would have to wait" (EAGAIN, or ENOMSG from msgrcv) is
+// the common answer in a round trip, one per message, so for those two the
+// error is made once per call name and kept (see wouldblock.go): a try
+// that fails allocates nothing. The names are the package's own constants,
+// so the set stays small.
 func syscallErr(name string, err error) error {
-	if err == nil {
+	switch err {
+	case nil:
 		return nil
+	case unix.EAGAIN, unix.ENOMSG:
+		return keptErr(name, err.(unix.Errno))
 	}
 	return os.NewSyscallError(name, err)
+}
+
+// keptErrs maps a call name and errno to the one error made for them.
+var keptErrs sync.Map // keptKey -> error
+
+type keptKey struct {
+	name  string
+	errno unix.Errno
+}
+
+func keptErr(name string, errno unix.Errno) error {
+	k := keptKey{name, errno}
+	if e, ok := keptErrs.Load(k); ok {
+		return e.(error)
+	}
+	e, _ := keptErrs.LoadOrStore(k, os.NewSyscallError(name, errno))
+	return e.(error)
 }

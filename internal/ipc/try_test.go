@@ -33,6 +33,11 @@ func assertNeverSleeps(t *testing.T, what string, try func() error) {
 	if slept := threadVoluntarySwitches(t) - before; slept > tryTimes/100 {
 		t.Errorf("%s: the thread slept %d times in %d calls", what, slept, tryTimes)
 	}
+	// In a round trip nearly every try fails, one per message: a failed
+	// try allocates nothing, its error made once and kept.
+	if n := testing.AllocsPerRun(100, func() { try() }); n > 0 {
+		t.Errorf("%s: %.1f allocations per failed try, want none", what, n)
+	}
 }
 
 // threadVoluntarySwitches counts the times the calling thread has given up

@@ -7,18 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A try that finds it would have to wait is no rare failure on the
-// playground's busy objects: in a round trip over a pipe, the reader's try
-// finds the pipe empty on almost every message. So the hottest tries answer
-// with one of these errors, made once, instead of a new *os.SyscallError
-// each time. They read like any other (errors.Is(err, unix.EAGAIN) holds);
-// nobody may change them.
-var (
-	errReadAgain    = os.NewSyscallError("read", unix.EAGAIN)
-	errWriteAgain   = os.NewSyscallError("write", unix.EAGAIN)
-	errTryWaitAgain = os.NewSyscallError("sem_trywait", unix.EAGAIN)
-)
-
 // WouldBlock reports whether err is a try form's "this would have to wait"
 // answer, the cue for a caller to announce that it blocks and then make the
 // blocking call. The kernel words it differently per mechanism:
