@@ -165,9 +165,10 @@ type exitNote struct {
 	state *os.ProcessState
 }
 
-// supervise waits for the session's processes, or for a stop or the time
-// limit, then ends the session: the whole group killed, the kernel objects
-// removed, the last event logged.
+// supervise waits for the session's processes, or for a stop, the time
+// limit, or one process's untimely end that leaves the others waiting, then
+// ends the session: the whole group killed, the kernel objects removed, the
+// last event logged.
 func (s *Session) supervise() {
 	exited := make(chan exitNote, len(s.cmds))
 	for name, cmd := range s.cmds {
@@ -184,6 +185,7 @@ func (s *Session) supervise() {
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	failed := ""
+	var grace <-chan time.Time // runs from the first untimely end (see peers.go)
 	for remaining := len(s.cmds); remaining > 0; {
 		select {
 		case x := <-exited:
@@ -191,12 +193,16 @@ func (s *Session) supervise() {
 			if why := s.noteExit(x); why != "" && failed == "" {
 				failed = why
 			}
+		case <-s.lost:
+			grace = time.After(s.grace())
+		case <-grace:
+			grace = s.afterGrace()
 		case why := <-s.stop:
 			s.setStopWhy(why)
 			s.killGroup()
 		case <-timer.C:
 			failed = fmt.Sprintf("the session ran longer than its limit of %v and was ended", limit)
-			s.killGroup()
+			s.killAll(fmt.Sprintf("the session ran longer than its limit of %v", limit))
 		}
 	}
 	s.finish(failed)
@@ -205,14 +211,20 @@ func (s *Session) supervise() {
 // awaitLastRecords waits, briefly, until the server has read what a process
 // wrote before it exited, so its exit is logged after its last events. A
 // process that finished its role wrote a done record last; one killed by a
-// signal did not, and the server waits until its event pipe is drained.
+// signal did not, nor did one that exited from elsewhere than the end of
+// its role (a role that gives up at once when a child fails), and for
+// those the server waits until its event pipe is drained.
 func (s *Session) awaitLastRecords(name string, ps *os.ProcessState) {
-	if _, sig := exitStatus(ps); sig == "" {
+	if code, sig := exitStatus(ps); sig == "" {
+		wait := 2 * time.Second
+		if code != exitOK {
+			wait = 250 * time.Millisecond
+		}
 		select {
 		case <-s.lastRecord(name):
-		case <-time.After(2 * time.Second):
+			return
+		case <-time.After(wait):
 		}
-		return
 	}
 	deadline := time.Now().Add(200 * time.Millisecond)
 	for pendingBytes(s.evR) > 0 && time.Now().Before(deadline) {
@@ -235,34 +247,32 @@ func pendingBytes(f *os.File) int {
 // does.
 func (s *Session) noteExit(x exitNote) string {
 	code, sig := exitStatus(x.state)
-	e := event.Event{Kind: event.KindExit, Proc: x.name, PID: x.state.Pid(), Sig: sig}
+	e := event.Event{Kind: event.KindExit, Proc: x.name, PID: x.state.Pid(), Sig: sig, Text: s.killedText(sig)}
 	if sig == "" {
 		e.Code = event.Int(code)
 	}
 	s.emit(e)
-	if s.stopping() || s.tolerated(x.name) {
-		return ""
-	}
-	switch {
-	case sig != "":
-		return fmt.Sprintf("%s was killed by %s", x.name, sig)
-	case code != 0:
-		return fmt.Sprintf("%s exited with code %d", x.name, code)
-	}
-	return ""
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endedLocked(ending{name: x.name, pid: x.state.Pid(), code: code, sig: sig}, true)
 }
 
 // finish ends the session once every process the runner started is gone.
 func (s *Session) finish(failed string) {
+	if why := s.lossWhy(); why != "" {
+		failed = why // what the others did next followed from it
+	}
 	// Children the workers started themselves may still be alive.
 	s.killGroup()
 	s.cancel()
-	s.reapOrphans()
+	lost := s.reapOrphans()
 	select {
 	case <-s.events:
 	case <-time.After(3 * time.Second):
 		s.runner.log.Warn("event pipe still open after the session's processes ended", "session", s.ID)
 	}
+	s.logUnreportedEnds()
+	s.logUnknownEnds(lost)
 	s.stopSampling()
 	<-s.sampling
 	for _, label := range removeObjects(s.plan.Objects) {
@@ -302,20 +312,27 @@ func (s *Session) finish(failed string) {
 
 // reapOrphans collects the processes workers started whose parents died
 // before them: the server, as subreaper, inherited them. Their parents
-// could not report their exit, so the server does.
-func (s *Session) reapOrphans() {
+// could not report their exit, so the server does. It returns those that
+// were gone already, collected by a parent that may have been killed
+// before it could say how they ended (see logUnknownEnds).
+func (s *Session) reapOrphans() []ProcInfo {
 	s.mu.Lock()
 	var orphans []ProcInfo
 	for _, p := range s.procs {
-		if p.Parent != "" && p.PID > 0 && p.State != ProcExited {
+		_, collected := s.endings[p.Name] // by its parent, which may not have said so
+		if p.Parent != "" && p.PID > 0 && !s.exitTaken[p.Name] && !collected {
 			orphans = append(orphans, *p)
 		}
 	}
 	s.mu.Unlock()
 	deadline := time.Now().Add(2 * time.Second)
+	var lost []ProcInfo
 	for _, p := range orphans {
 		for {
 			gone, reaped, ws, err := ipc.Reap(p.PID)
+			if gone && !reaped {
+				lost = append(lost, p)
+			}
 			if reaped {
 				e := event.Event{Kind: event.KindExit, Proc: p.Name, PID: p.PID,
 					Text: "its parent had died; the server collected it"}
@@ -332,6 +349,7 @@ func (s *Session) reapOrphans() {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+	return lost
 }
 
 // waitAll reaps the processes already started, after a failed launch.
@@ -365,18 +383,11 @@ func (s *Session) setStopWhy(why string) {
 	}
 }
 
-// tolerated reports whether name may end by a signal without failing the
-// session: the plan says so, or the server killed it to end a deadlock.
-func (s *Session) tolerated(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// toleratedLocked reports whether name may end by a signal without
+// failing the session: the plan says so, or the server killed it to end a
+// deadlock. Callers hold mu.
+func (s *Session) toleratedLocked(name string) bool {
 	return s.tolerate[name] || slices.Contains(s.plan.Tolerate, name)
-}
-
-func (s *Session) stopping() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopWhy != ""
 }
 
 // Stop asks the session to end now: its processes are killed and its
@@ -400,4 +411,20 @@ func (s *Session) broadcast(c control) {
 func writeControl(f *os.File, c control) {
 	b, _ := json.Marshal(c)
 	_, _ = f.Write(append(b, '\n'))
+}
+
+// logUnknownEnds logs an exit for each of lost that still has none once
+// the event pipe is drained: its parent collected it, but was killed
+// before its record of how the process ended reached the server, so how
+// it ended is not known, and the event says so rather than guess.
+func (s *Session) logUnknownEnds(lost []ProcInfo) {
+	for _, p := range lost {
+		s.mu.Lock()
+		taken := s.exitTaken[p.Name]
+		s.mu.Unlock()
+		if !taken {
+			s.emit(event.Event{Kind: event.KindExit, Proc: p.Name, PID: p.PID,
+				Text: p.Parent + " collected it, but was ended before it could say how it ended"})
+		}
+	}
 }

@@ -83,6 +83,13 @@ type Session struct {
 	tolerate map[string]bool          // processes the server killed on purpose
 	inet     []inetObj                // TCP and UDP ports seen in events, for the sampler
 	lastRec  map[string]chan struct{} // per process: closed when its last record is read
+
+	// Ends of processes, and what the server made of them (see peers.go).
+	endings   map[string]ending // how each process ended, as the server learned it
+	loss      *ending           // the first process that ended before its part was done
+	lost      chan struct{}     // signalled when that loss leaves the others waiting
+	endWhy    string            // why the server itself killed what still ran: the loss, the time limit
+	exitTaken map[string]bool   // processes whose exit event was taken, logged or held
 }
 
 // Events returns the events from seq from on (1-based), a channel closed
@@ -169,6 +176,10 @@ func (s *Session) fromWorker(e event.Event) {
 		s.saidDoneLocked(e.Proc)
 		return
 	}
+	if e.Kind == kindEnded {
+		s.endedLocked(endingOf(e), false)
+		return
+	}
 	if e.Kind == scenario.KindResult {
 		var part map[string]any
 		if json.Unmarshal(e.Result, &part) == nil {
@@ -201,6 +212,9 @@ func (s *Session) waitsForSend(e *event.Event) bool {
 // and every later event of the same process waits behind it, so each
 // process's events stay in the order it made them. Callers hold mu.
 func (s *Session) admitLocked(e event.Event, arrival uint64) {
+	if e.Kind == event.KindExit {
+		s.exitTaken[e.Proc] = true
+	}
 	if e.Proc != "" && (len(s.held[e.Proc]) > 0 || s.waitsForSend(&e)) {
 		s.held[e.Proc] = append(s.held[e.Proc], heldEv{e, arrival})
 		return

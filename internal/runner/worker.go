@@ -38,6 +38,12 @@ type control struct {
 // never reaches viewers.
 const kindDone = "done"
 
+// kindEnded is the record a worker writes as soon as a process it started
+// has ended, with how it ended, so that the server knows even while the
+// worker's role is busy elsewhere. It never reaches viewers: the role logs
+// the exit itself when it collects the process.
+const kindEnded = "ended"
+
 // slowDelay is the pause before each IPC call in slow pace, at speed 1.
 const slowDelay = 600 * time.Millisecond
 
@@ -270,7 +276,9 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 		}
 		w.Emit(&event.Event{T: w.Now(), Kind: event.KindSpawn, Proc: name, PID: cmd.Process.Pid, Peer: w.spec.Proc,
 			Call: "fork+exec", Text: fmt.Sprintf("%s started %s", w.spec.Proc, name)})
-		return &childProc{cmd: cmd}, nil
+		c := &childProc{cmd: cmd, done: make(chan struct{})}
+		go w.await(name, c)
+		return c, nil
 	}
 	return nil, fmt.Errorf("no process %q to start", name)
 }
@@ -328,19 +336,39 @@ func (w *worker) currentSpeed() float64 {
 	return w.speed
 }
 
-// childProc is a process a worker started.
-type childProc struct{ cmd *exec.Cmd }
+// childProc is a process a worker started. It is collected as soon as it
+// ends (see await); Wait returns what was seen then.
+type childProc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process is collected
+	err  error
+}
 
 func (c *childProc) PID() int { return c.cmd.Process.Pid }
 
 func (c *childProc) Wait() (int, string, error) {
-	err := c.cmd.Wait()
+	<-c.done
 	code, sig := exitStatus(c.cmd.ProcessState)
+	return code, sig, c.err
+}
+
+// await collects the child the moment it ends and tells the server how it
+// ended. The role may be blocked elsewhere, waiting for what the child will
+// now never do: the server must not depend on the role to learn of it.
+func (w *worker) await(name string, c *childProc) {
+	err := c.cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		err = nil // the status says it all
 	}
-	return code, sig, err
+	c.err = err
+	code, sig := exitStatus(c.cmd.ProcessState)
+	e := event.Event{T: w.Now(), Kind: kindEnded, Proc: name, PID: c.PID(), Sig: sig}
+	if sig == "" {
+		e.Code = event.Int(code)
+	}
+	w.Emit(&e)
+	close(c.done)
 }
 
 // exitStatus reads a process's exit code, or the name of the signal that

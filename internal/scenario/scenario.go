@@ -35,6 +35,13 @@ type Plan struct {
 	// Tolerate lists process names allowed to end by a signal the server
 	// sent on purpose (a deadlock's victim) without failing the session.
 	Tolerate []string
+	// Independent says that the processes can finish without one another.
+	// By default they depend on each other: when one is killed or fails
+	// before its part is done, the others would wait for it for ever, so
+	// the server ends the session soon after. In an independent session
+	// the others run on, and the parent that started the process judges
+	// its end.
+	Independent bool
 }
 
 // ProcSpec is one process of a session.

@@ -20,7 +20,8 @@ const SAY = {
     return `session ${e.state}`;
   },
   spawn: (e) => `${e.peer || 'the server'} started ${e.proc} (pid ${e.pid})`,
-  exit: (e) => (e.sig ? `${e.proc} (pid ${e.pid}) was killed by ${e.sig}` : `${e.proc} (pid ${e.pid}) exited with code ${e.code}`),
+  exit: (e) => (e.sig ? `${e.proc} (pid ${e.pid}) was killed by ${e.sig}`
+    : e.code !== undefined ? `${e.proc} (pid ${e.pid}) exited with code ${e.code}` : `${e.proc} (pid ${e.pid}) ended; how is not known`),
   open: (e) => e.call === 'inherited'
     ? `${e.proc} holds the ${(e.attrs && e.attrs.end) || ''} end of ${e.obj}: inherited across fork and exec, no call needed`
     : `${e.proc} opened ${e.obj} with ${e.call}()${e.cap ? `, capacity ${bytesOrCount(e)}` : ''}`,
