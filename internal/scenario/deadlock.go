@@ -78,7 +78,10 @@ func planDeadlock(v Values, env Env) (Plan, error) {
 		w.Index = i
 		procs = append(procs, ProcSpec{Name: syncWorkerName(i), Role: "deadlock-worker", Args: w, StartedBy: "parent"})
 	}
-	return Plan{Procs: procs, Objects: objs}, nil
+	// Independent: a worker killed from outside breaks the cycle as the
+	// server's own kill does (the kernel releases what it held), so the
+	// other finishes without it, and the parent reports how each ended.
+	return Plan{Procs: procs, Objects: objs, Independent: true}, nil
 }
 
 // deadlockParent makes the two resources, starts both workers and reports
