@@ -63,7 +63,13 @@ export class Timeline {
     this.follow = true;
     this.dirty = true;
     this.root.dataset.count = '0';
-    for (const g of this.layers) g.replaceChildren();
+    // The pool of marks stays, hidden, for the next session: made while
+    // the page waits for Start, it costs nothing in the session's first
+    // frames, which are busy enough.
+    const marks = this.layers[3];
+    for (const g of this.layers) if (g !== marks) g.replaceChildren();
+    delete marks.dataset.key;
+    for (const el of marks.children) { el.col = -1; el.setAttribute('visibility', 'hidden'); }
   }
 
   onScroll() {
