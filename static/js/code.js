@@ -8,7 +8,7 @@ import { h } from './dom.js';
 // Which snippet file each mechanism uses.
 const FILES = {
   pipe: 'pipe', fifo: 'fifo', 'mq-posix': 'mq-posix', 'mq-sysv': 'mq-sysv', 'shm-posix': 'shm',
-  'shm-sysv': 'shm', semaphore: 'sem', race: 'race', deadlock: 'deadlock', 'socket-unix': 'socket',
+  'shm-sysv': 'shm', semaphore: 'sem', race: 'race', deadlock: 'deadlock', 'socket-unix': 'unix-stream',
   'socket-tcp': 'socket', 'socket-udp': 'udp', signal: 'signal',
 };
 const NAMES = { c: 'C', go: 'Go', py: 'Python' };
@@ -33,7 +33,7 @@ export class CodePanel {
     this.tags = null;
     this.pre.textContent = '';
     this.tabs.replaceChildren();
-    const file = mech === 'socket-unix' && params.mode === 'datagram' ? 'unix-dgram' : FILES[mech];
+    const file = mech === 'socket-unix' ? (params.mode === 'datagram' ? 'unix-dgram' : 'unix-stream') : FILES[mech];
     if (!file) return;
     try {
       const mod = await import(`./snippets/${file}.js`);

@@ -1,24 +1,24 @@
-// Code for the stream socket scenarios (Unix and TCP); UDP has its own.
+// Code for the TCP scenario; Unix sockets and UDP have their own.
 export default {
   c: String.raw`
 /* server */
-int l = socket(AF_INET, SOCK_STREAM, 0); /* AF_UNIX; SOCK_DGRAM: UDP */
-bind(l, (struct sockaddr *)&addr, sizeof addr);
+struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+int l = socket(AF_INET, SOCK_STREAM, 0);
+bind(l, (struct sockaddr *)&addr, sizeof addr);  /* port 0: the kernel picks one */
 listen(l, 8);                                        //@ server open
 int c = accept(l, NULL, NULL);   /* waits for a client */  //@ server accept
 char buf[64];
 while (recv(c, buf, sizeof buf, 0) > 0)  /* waits for data */  //@ server recv, server poll
     ;                            /* 0: the client closed */
 close(c);                                            //@ server close
-unlink("demo.sock");             /* AF_UNIX: the path stays */  //@ server unlink
 
 /* client */
 int s = socket(AF_INET, SOCK_STREAM, 0);
 connect(s, (struct sockaddr *)&addr, sizeof addr);   //@ client connect
-send(s, buf, sizeof buf, 0);   /* UDP: may be lost */  //@ client send
+send(s, buf, sizeof buf, 0);     /* waits while the buffers are full */  //@ client send
 close(s);                                            //@ client close`,
   go: String.raw`
-// server ("unix" with a path; net.ListenPacket("udp", ...) for UDP)
+// server
 ln, _ := net.Listen("tcp", "127.0.0.1:0")            //@ server open
 c, _ := ln.Accept()              // waits for a client  //@ server accept
 buf := make([]byte, 64)
@@ -36,7 +36,7 @@ s.Close()                                            //@ client close`,
   py: String.raw`
 import socket
 
-# server (AF_UNIX with a path; SOCK_DGRAM and recvfrom for UDP)
+# server
 l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 l.bind(("127.0.0.1", 0)); l.listen()                 #@ server open
 c, _ = l.accept()               # waits for a client #@ server accept
@@ -46,6 +46,6 @@ c.close()                                            #@ server close
 
 # client
 s = socket.create_connection(("127.0.0.1", port))    #@ client connect
-s.sendall(buf)                  # UDP: sendto, may be lost  #@ client send
+s.sendall(buf)                  # waits while the buffers are full  #@ client send
 s.close()                                            #@ client close`,
 };
