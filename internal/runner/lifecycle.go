@@ -247,7 +247,7 @@ func pendingBytes(f *os.File) int {
 // does.
 func (s *Session) noteExit(x exitNote) string {
 	code, sig := exitStatus(x.state)
-	e := event.Event{Kind: event.KindExit, Proc: x.name, PID: x.state.Pid(), Sig: sig, Text: s.killedText(sig)}
+	e := event.Event{Kind: event.KindExit, Proc: x.name, PID: x.state.Pid(), Sig: sig}
 	if sig == "" {
 		e.Code = event.Int(code)
 	}

@@ -137,8 +137,12 @@ func checkPeerEnd(t *testing.T, s *Session, tc peerCase, pid int) {
 		if snap.State != event.StateFailed {
 			t.Errorf("state %s, want %s (result %v)", snap.State, event.StateFailed, snap.Result)
 		}
-		if why, _ := snap.Result["error"].(string); !strings.Contains(why, tc.victim) {
+		why, _ := snap.Result["error"].(string)
+		if !strings.Contains(why, tc.victim) {
 			t.Errorf("the result's error %q does not name %s", why, tc.victim)
+		}
+		if tc.stuck && !strings.Contains(why, "so the server ended them") {
+			t.Errorf("the result's error %q does not say that the server ended the others", why)
 		}
 	}
 	exits := map[string]int{}
@@ -151,6 +155,11 @@ func checkPeerEnd(t *testing.T, s *Session, tc peerCase, pid int) {
 			}
 			if e.Proc == tc.victim && e.Sig != "SIGKILL" {
 				t.Errorf("%s's exit says code %v, signal %q; it was killed by SIGKILL", e.Proc, e.Code, e.Sig)
+			}
+			// The survivors the server killed say so; the victim does not.
+			byServer := e.Attrs["ended_by"] == "server"
+			if e.Proc == tc.victim && byServer || tc.stuck && e.Sig == "SIGKILL" && e.Proc != tc.victim && !byServer {
+				t.Errorf("%s's exit (%s) says ended_by %v", e.Proc, e.Text, e.Attrs["ended_by"])
 			}
 		}
 		if e.Kind == event.KindNote && e.Proc == "" && strings.Contains(e.Text, fmt.Sprintf("%s (pid %d)", tc.victim, pid)) {
@@ -289,7 +298,11 @@ func TestAfterGraceWaitsForSteps(t *testing.T) {
 			t.Errorf("the note %q does not say %q", evs[0].Text, part)
 		}
 	}
-	if got := s.killedText("SIGKILL"); got != "the server ended it: the session could not go on without sender" {
-		t.Errorf("a survivor's exit says %q", got)
+	survivor := event.Event{Kind: event.KindExit, Proc: "receiver", PID: 12, Sig: "SIGKILL"}
+	s.mu.Lock()
+	s.markServerKillLocked(&survivor)
+	s.mu.Unlock()
+	if survivor.Text != "the server ended it: the session could not go on without sender" || survivor.Attrs["ended_by"] != "server" {
+		t.Errorf("a survivor's exit says %q with attrs %v", survivor.Text, survivor.Attrs)
 	}
 }

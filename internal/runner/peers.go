@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -99,8 +101,15 @@ func (s *Session) lossWhy() string {
 	if s.loss == nil {
 		return ""
 	}
-	return s.loss.name + " " + s.loss.how()
+	why := s.loss.name + " " + s.loss.how()
+	if s.endWhy == lossEndWhy(s.loss.name) {
+		why += " before its part was done; the others were left waiting for it, so the server ended them"
+	}
+	return why
 }
+
+// lossEndWhy is why the server ends what still runs after name's loss.
+func lossEndWhy(name string) string { return "the session could not go on without " + name }
 
 // afterGrace runs peerGrace after the loss, while processes the server
 // started still run. In step mode a process waiting for the presenter may
@@ -119,7 +128,7 @@ func (s *Session) afterGrace() <-chan time.Time {
 	}
 	e := event.Event{Kind: event.KindNote, Text: s.lossTextLocked(),
 		Attrs: map[string]any{"ended_early": s.loss.name, "pid": s.loss.pid}}
-	why := "the session could not go on without " + s.loss.name
+	why := lossEndWhy(s.loss.name)
 	s.mu.Unlock()
 	s.emit(e)
 	s.killAll(why)
@@ -169,15 +178,28 @@ func (s *Session) lossTextLocked() string {
 	return b.String()
 }
 
-// killedText is the text of the exit of a process the server killed to
-// end the session itself, or "" for any other exit.
-func (s *Session) killedText(sig string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.endWhy == "" || sig != "SIGKILL" {
-		return ""
+// markServerKillLocked marks the exit of a process the server killed to
+// end the session itself (a stop, the time limit, or a loss that left it
+// waiting): attrs.ended_by is "server", and unless the exit says more
+// already, its text says why. So the page can tell it from a process that
+// was killed from outside or failed on its own. The process whose loss
+// ended the session, and a deadlock's victim, keep their own account.
+// Callers hold mu.
+func (s *Session) markServerKillLocked(e *event.Event) {
+	why := cmp.Or(s.endWhy, s.stopWhy)
+	if e.Kind != event.KindExit || e.Sig != "SIGKILL" || why == "" || s.toleratedLocked(e.Proc) ||
+		(s.loss != nil && s.loss.name == e.Proc) {
+		return
 	}
-	return "the server ended it: " + s.endWhy
+	attrs := maps.Clone(e.Attrs)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	attrs["ended_by"] = "server"
+	e.Attrs = attrs
+	if e.Text == "" {
+		e.Text = "the server ended it: " + why
+	}
 }
 
 // logUnreportedEnds logs the exit of every process whose parent collected

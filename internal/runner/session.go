@@ -214,6 +214,7 @@ func (s *Session) waitsForSend(e *event.Event) bool {
 func (s *Session) admitLocked(e event.Event, arrival uint64) {
 	if e.Kind == event.KindExit {
 		s.exitTaken[e.Proc] = true
+		s.markServerKillLocked(&e)
 	}
 	if e.Proc != "" && (len(s.held[e.Proc]) > 0 || s.waitsForSend(&e)) {
 		s.held[e.Proc] = append(s.held[e.Proc], heldEv{e, arrival})

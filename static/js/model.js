@@ -104,6 +104,9 @@ const handlers = {
     p.state = 'exited';
     p.code = e.code ?? null;
     p.sig = e.sig || '';
+    // The server killed it to end the session (a stop, the time limit,
+    // or another process's loss), not someone from outside.
+    p.byServer = Boolean(e.attrs && e.attrs.ended_by === 'server');
     p.call = '';
     // A process that ends holds nothing: semaphore undo gives its
     // permits back.

@@ -181,6 +181,7 @@ function detail(p) {
     case 'starting': return ['not started yet', ''];
   }
   if (p.error) return [`${p.error.call}() failed:`, p.error.errno || 'error'];
+  if (p.state === 'exited' && p.byServer) return ['by the server', 'to end the session'];
   return ['', ''];
 }
 
