@@ -70,6 +70,7 @@ type Session struct {
 	ctl      map[string]*os.File // server's end of each control pipe
 	cmds     map[string]*exec.Cmd
 	sent     map[int64]bool      // message ids whose send was logged
+	opened   map[string]bool     // process and object, NUL between, whose open() was logged
 	held     map[string][]heldEv // per process: events waiting behind a receive whose send is missing
 	arrivals uint64              // events taken so far, in the order they came
 	pgid     int
@@ -203,8 +204,16 @@ type heldEv struct {
 func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
 func isReceive(kind string) bool { return kind == event.KindRead || kind == event.KindRecv }
 
-// waitsForSend reports whether e is a receive whose send is not logged yet.
+// waitsForSend reports whether e must wait for another process's event
+// that caused it and is not logged yet: a receive for its send, or the end
+// of a wait in open() on a FIFO for the other side's open. (Opening a FIFO
+// is a meeting: a writer's open returns when a reader opens, and the other
+// way round. Both processes report at once, and the one that was waiting
+// may reach the server first.)
 func (s *Session) waitsForSend(e *event.Event) bool {
+	if e.Kind == event.KindUnblock && e.Call == "open" && e.Peer != "" && e.Obj != "" {
+		return !s.opened[e.Peer+"\x00"+e.Obj]
+	}
 	return isReceive(e.Kind) && e.Msg != 0 && !s.sent[e.Msg]
 }
 
@@ -223,18 +232,22 @@ func (s *Session) admitLocked(e event.Event, arrival uint64) {
 	s.logLocked(e, arrival)
 }
 
-// logLocked appends e and, if it is a send, lets the events that waited
-// for it go. Callers hold mu.
+// logLocked appends e and, if it is a send or an open, lets the events
+// that waited for it go. Callers hold mu.
 func (s *Session) logLocked(e event.Event, arrival uint64) {
 	s.appendLocked(e, arrival)
-	if isSend(e.Kind) && e.Msg != 0 {
+	switch {
+	case isSend(e.Kind) && e.Msg != 0:
 		s.sent[e.Msg] = true
+		s.releaseLocked()
+	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
+		s.opened[e.Proc+"\x00"+e.Obj] = true
 		s.releaseLocked()
 	}
 }
 
 // releaseLocked logs, for each process, the waiting events from the front
-// of its queue up to the next receive whose send is still missing.
+// of its queue up to the next one whose cause is still missing.
 func (s *Session) releaseLocked() {
 	for proc, q := range s.held {
 		for len(q) > 0 && !s.waitsForSend(&q[0].e) {
