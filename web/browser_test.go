@@ -336,6 +336,34 @@ func TestBrowserProjector(t *testing.T) {
 	screenshot(t, ctx, "pipe-projector.png")
 }
 
+// TestBrowserFirstVisit opens the page as a first-time visitor would, with
+// nothing remembered and no view in the address: the side panels show.
+// Hiding them is remembered across a reload, and so is showing them again.
+func TestBrowserFirstVisit(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 60*time.Second)
+	const shown = `!document.body.classList.contains('no-side') && document.querySelector('#side').offsetWidth > 0`
+	run(t, ctx,
+		chromedp.EmulateViewport(1280, 720),
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitReady(chromedp.CSS("#scenario option")),
+	)
+	if !eval[bool](t, ctx, shown) || eval[bool](t, ctx, `document.body.classList.contains('projector')`) {
+		t.Fatal("a first visit does not show the side panels in normal view")
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS("#toggle-side")))
+	waitFor(t, ctx, "the panels to hide", `document.body.classList.contains('no-side')`, 5*time.Second)
+	run(t, ctx, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("#scenario option")))
+	if eval[bool](t, ctx, shown) {
+		t.Error("the hidden panels show again after a reload")
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS("#toggle-side")))
+	run(t, ctx, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("#scenario option")))
+	if !eval[bool](t, ctx, shown) {
+		t.Error("the panels shown again are hidden after a reload")
+	}
+}
+
 // TestBrowserViewer opens a running session's link in a second browser
 // profile: it sees the same events and processes, and no presenter
 // controls, since the token lives only in the presenter's browser.

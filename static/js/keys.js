@@ -12,7 +12,7 @@ function prefs() {
 function apply(p) {
   const b = document.body.classList;
   b.toggle('projector', !!p.projector);
-  b.toggle('no-side', p.side === false || (p.projector && p.side !== true));
+  b.toggle('no-side', Boolean(p.side === false || (p.projector && p.side !== true)));
   $('#toggle-projector').setAttribute('aria-pressed', String(!!p.projector));
   $('#toggle-side').setAttribute('aria-pressed', String(!b.contains('no-side')));
   window.dispatchEvent(new Event('resize'));
