@@ -5,13 +5,17 @@
 // them: by priority, then age, for POSIX; by age for System V (a receive
 // may pick a type, and the card it got leaves from wherever it was).
 
-import { s, set, num } from '../dom.js';
+import { s, set, num, fitText } from '../dom.js';
 import { procColor } from '../procs.js';
 import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
 
 const X0 = 290;
 const X1 = 710;
 const SH = 70;
+// The FULL and EMPTY tag's type, as app.css sets it, letter spacing left
+// to the margin.
+const TAG_FONT = '800 18.6px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
+const SEND_CALLS = new Set(['mq_send', 'mq_timedsend', 'msgsnd']);
 const MAX_SLOTS = 16;
 
 export default {
@@ -99,14 +103,26 @@ function drawRow(r, o, model) {
   });
   const fill = o.fill ?? o.items.length;
   const full = o.cap && fill >= o.cap;
-  const waiting = [...o.blocked];
-  const empty = fill === 0 && waiting.length > 0;
+  // Who waits, and for what: a sender for room, a receiver for a message
+  // (on a System V queue, for one of its own type, full queue or not).
+  const senders = [];
+  const receivers = [];
+  for (const name of o.blocked) {
+    const p = model.procs.get(name);
+    (p && SEND_CALLS.has(p.call) ? senders : receivers).push(name);
+  }
+  const empty = fill === 0 && receivers.length > 0;
   set(r.g, { 'data-full': full ? 'true' : null, 'data-empty': empty ? 'true' : null });
   set(r.label, { text: shortLabel(o.label, 34) });
   set(r.level, { text: `${num(fill)} of ${o.cap ? num(o.cap) : '?'} messages${o.cap > MAX_SLOTS ? ` (last ${MAX_SLOTS} slots drawn)` : ''}` });
-  const tag = full ? `FULL: ${waiting.join(', ') || 'senders'} must wait` : empty ? `EMPTY: ${waiting.join(', ')} waits` : '';
+  const tag = full ? `FULL: ${senders.join(', ') || 'senders'} must wait` : empty ? `EMPTY: ${receivers.join(', ')} ${receivers.length > 1 ? 'wait' : 'waits'}` : '';
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });
-  set(r.tag.lastChild, { text: tag });
+  // The pill grows with its words, up to the queue's width; longer words
+  // shrink or are cut short rather than run past its edges.
+  const fit = fitText(tag, TAG_FONT, X1 - X0 - 8, 18);
+  const pill = Math.max(340, Math.ceil(fit.width) + 28);
+  set(r.tag.firstChild, { x: -pill / 2, width: pill });
+  set(r.tag.lastChild, { text: fit.text, 'font-size': fit.size });
   set(r.ends[0], { text: o.kind === 'mq' ? 'in: mq_send()' : 'in: msgsnd()' });
   // Short enough to share the line with the other end's label, even in
   // the projector's larger type.
