@@ -118,7 +118,7 @@ function idle(sc) {
 }
 
 // open shows one session and follows its events from the first.
-async function open(id) {
+async function open(id, started = false) {
   if (stream) stream.close();
   model.reset();
   player.reset();
@@ -139,7 +139,11 @@ async function open(id) {
   $('#summary').textContent = sc ? sc.watch || sc.summary : '';
   const mech = sc ? sc.mechanism : snap.scenario;
   model.session.id = id;
-  model.session.replay = TERMINAL.includes(snap.state);
+  // A session that had ended before the page opened it is a replay, and
+  // says so; unless this page has just started it (a short session can
+  // end before its first event is shown), which is the presenter's own
+  // session, shown as it ran.
+  model.session.replay = !started && TERMINAL.includes(snap.state);
   stage.begin(mech, model);
   // The stream opens in a task of its own: one task for all of the
   // session's first steps would be a long one on a busy machine.
@@ -147,7 +151,12 @@ async function open(id) {
   if (model.session.id !== id) return;
   presenter.attach(id, api.tokenFor(id), snap);
   stream = api.stream(id, {
-    onEvents: (evs) => player.push(evs),
+    onEvents: (evs) => {
+      // The server's last event is in: whatever the page still has to
+      // show, the session takes no more orders.
+      if (evs.some((e) => e.kind === 'session' && TERMINAL.includes(e.state))) model.session.serverEnded = true;
+      player.push(evs);
+    },
     onStatus: (s) => { link = s; player.wake(); },
   });
   player.wake();
@@ -174,7 +183,7 @@ async function start(ev) {
     // A task of its own for the session's first steps: starting it in
     // the same task as the address change would make one long task.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    await open(r.id);
+    await open(r.id, true);
   } catch (err) {
     controls.showError(err);
   } finally {

@@ -13,7 +13,7 @@ export class Model {
   reset() {
     // replay: the session had already ended when the page opened it, so
     // the page is showing a recording, not a live run.
-    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1, replay: false };
+    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1, replay: false, serverEnded: false };
     this.procs = new Map();
     this.objs = new Map();
     this.count = { events: 0, sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, lost: 0, blocks: 0, errors: 0 };

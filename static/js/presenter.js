@@ -79,9 +79,14 @@ export class Presenter {
   // render keeps the buttons true to the session: what can be done now.
   render(model) {
     const live = !!this.id && !model.ended;
-    this.live = live;
+    // The page may still be replaying a session that has ended on the
+    // server (a short one, or a link followed later): its buttons stay,
+    // for the speed of the replay, but it takes no more orders.
+    const running = live && !model.session.replay && !model.session.serverEnded;
+    this.live = running;
     this.paused = model.session.paused;
-    const mine = this.active && live;
+    const mine = this.active && running;
+    if (!running && this.err.textContent) this.err.textContent = '';
     // An ended session takes no orders: its buttons go away.
     set(this.box, { 'data-live': live ? 'true' : 'false', 'data-pace': this.pace || null });
     for (const sel of ['#stop', '#pause']) set($(sel), { disabled: !mine });
