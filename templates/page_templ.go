@@ -314,7 +314,7 @@ func sharePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"share-dialog\" class=\"share-dialog\"><h2>Follow this session</h2><div id=\"qr\" class=\"qr\"></div><p><a id=\"share-link\" href=\"#\"></a></p><form method=\"dialog\"><button>Close</button></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"share-dialog\" class=\"share-dialog\"><h2>Follow this session</h2><div id=\"qr\" class=\"qr\"></div><p><a id=\"share-link\" href=\"#\"></a></p><p id=\"share-local\" class=\"share-local\" hidden>This address works only on this computer. For students on their own devices, start the server with <code>-addr 0.0.0.0:8080</code> and open the page by this computer's address on the network.</p><form method=\"dialog\"><button>Close</button></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

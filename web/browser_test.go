@@ -300,6 +300,10 @@ func TestBrowserPipe(t *testing.T) {
 		t.Errorf("the pipe does not show end of file: %q", got)
 	}
 	screenshot(t, ctx, "pipe-normal.png")
+	// The test server listens on 127.0.0.1: the Share dialog says that
+	// students on their own devices cannot reach it.
+	run(t, ctx, chromedp.Click(chromedp.CSS("#share")))
+	waitFor(t, ctx, "the share dialog", `document.querySelector('#share-dialog').open && !document.querySelector('#share-local').hidden`, 5*time.Second)
 }
 
 // TestBrowserProjector runs a pipe that fills up, in projector mode at

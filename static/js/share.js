@@ -9,6 +9,10 @@ export async function openShare(url) {
   const link = $('#share-link');
   link.href = url;
   link.textContent = url;
+  // A loopback address reaches only this computer: say so, and how to
+  // serve the room instead.
+  const host = new URL(url).hostname;
+  $('#share-local').hidden = !(host === 'localhost' || host === '[::1]' || host.startsWith('127.'));
   const qr = $('#qr');
   qr.textContent = '';
   try {
