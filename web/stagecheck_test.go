@@ -77,6 +77,7 @@ type stageFacts struct {
 	Counter   string    `json:"counter"`
 	HotEdges  int       `json:"hotEdges"`
 	LostMarks []string  `json:"lostMarks"`
+	Kernel    string    `json:"kernel"`
 }
 
 // stageFactsJS is an expression that reads the stage into stageFacts;
@@ -102,6 +103,7 @@ func stageFactsJS(drawing string) string {
 			counter: text('#stage .counter'),
 			hotEdges: all('#stage .edge.hot:not([visibility="hidden"])').length,
 			lostMarks: all('#stage .lost-mark').map((x) => x.textContent).filter((x) => x),
+			kernel: text('#kernel'),
 		};
 	})(` + strconv.Quote(drawing) + `)`
 }
@@ -184,6 +186,12 @@ func (f stageFacts) checkCommon(t *testing.T, base, id string, snap sessionSnaps
 	}
 	if len(f.Drawing) != 2 || f.Drawing[0] < 20 || f.Drawing[1] < 20 {
 		t.Errorf("the mechanism's drawing takes %v pixels on the screen", f.Drawing)
+	}
+	// After the end nothing of the session is left, and the kernel panel
+	// lists nothing.
+	if !strings.Contains(f.Kernel, "(none running)") ||
+		!strings.Contains(f.Kernel, "every IPC object of this session is gone") && !strings.Contains(f.Kernel, "made no IPC object") {
+		t.Errorf("after the end the kernel panel reads %q", f.Kernel)
 	}
 	checkBoxes(t, f.Boxes, base, id, snap)
 }

@@ -43,12 +43,19 @@ export class KernelPanel {
     out.push(...table(rows), rows.length === 1 ? '(none running)' : '', '');
     let any = false;
     for (const sec of SECTIONS) {
+      // Once the session has ended nothing of it is left: the server
+      // removes what the processes did not, and a socket goes with the
+      // last process that held it.
+      if (model.ended) break;
       const objs = [...model.objs.values()].filter((o) => sec.kinds.includes(o.kind) && !o.gone);
       if (!objs.length) continue;
       any = true;
       out.push(sec.cmd, ...table([sec.cols.map((c) => c.toUpperCase()), ...objs.map((o) => row(o, model))]), '');
     }
-    if (!any) out.push(model.objs.size ? 'every IPC object of this session is gone' : 'no IPC object yet');
+    if (!any) {
+      out.push(model.objs.size ? 'every IPC object of this session is gone'
+        : model.ended ? '(this session made no IPC object)' : 'no IPC object yet');
+    }
     return out.join('\n');
   }
 }
