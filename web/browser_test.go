@@ -406,6 +406,22 @@ func TestBrowserViewer(t *testing.T) {
 	screenshot(t, viewer, "pipe-viewer.png")
 }
 
+// TestBrowserViewerFollowsSpeed: when the presenter moves the speed
+// slider, a viewer's page follows it, as the processes do.
+func TestBrowserViewerFollowsSpeed(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 60*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "20"}, "slow")
+	viewer, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	watchErrors(t, viewer)
+	run(t, viewer, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(ts.URL+"/s/"+id))
+	waitFor(t, viewer, "first events", `Number(document.querySelector('#timeline').dataset.count) > 0`, 20*time.Second)
+	eval[chromedp.Void](t, ctx, `(() => { const r = document.querySelector('#speed'); r.value = String(Number(r.value) + 1); r.dispatchEvent(new Event('input')); })()`)
+	want := eval[string](t, ctx, `document.querySelector('#speed-out').textContent`)
+	waitFor(t, viewer, "the viewer to follow "+want, `document.querySelector('#speed-out').textContent === `+"`"+want+"`", 10*time.Second)
+}
+
 // TestBrowserStep runs a pipe in step pace with the keyboard: each arrow
 // right lets the process that waits longest make its next call.
 func TestBrowserStep(t *testing.T) {

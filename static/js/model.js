@@ -216,7 +216,7 @@ const handlers = {
   pace(e) {
     const a = e.attrs || {};
     if (a.paused !== undefined) this.session.paused = a.paused;
-    if (a.speed !== undefined) this.session.speed = a.speed;
+    if (a.speed !== undefined) { this.session.speed = a.speed; this.session.speedAt = e.seq; }
   },
 };
 

@@ -37,6 +37,7 @@ export class Presenter {
     this.err.textContent = '';
     const i = SPEEDS.indexOf(snap.speed);
     if (i >= 0) this.setSpeed(i, false);
+    this.seenSpeedAt = 0;
   }
 
   async send(action, value = null) {
@@ -92,7 +93,16 @@ export class Presenter {
     for (const sel of ['#stop', '#pause']) set($(sel), { disabled: !mine });
     set($('#pause'), { text: this.paused ? 'Resume' : 'Pause', 'aria-pressed': String(this.paused) });
     const stepping = mine && this.pace === 'step';
-    set($('#step'), { disabled: !stepping || ![...model.procs.values()].some((p) => p.state === 'ready') });
+    // Paused, a step would wait for the resume: the button says so by
+    // being off.
+    set($('#step'), { disabled: !stepping || this.paused || ![...model.procs.values()].some((p) => p.state === 'ready') });
+    // A viewer's page follows the presenter's speed when it changes, as
+    // the processes do; in between the viewer may set another.
+    if (!this.active && model.session.speedAt && model.session.speedAt !== this.seenSpeedAt) {
+      this.seenSpeedAt = model.session.speedAt;
+      const i = SPEEDS.indexOf(model.session.speed);
+      if (i >= 0) this.setSpeed(i, false);
+    }
     set(this.pick, { disabled: !stepping });
     set($('.stepper'), { hidden: this.pace === 'step' ? null : true });
     set(document.body, { 'data-presenter': mine ? 'true' : 'false' });
