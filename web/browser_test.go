@@ -374,7 +374,9 @@ func TestBrowserFirstVisit(t *testing.T) {
 func TestBrowserViewer(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t, 120*time.Second)
-	params := map[string]string{"messages": "20", "reader_delay_ms": "40"}
+	// Long enough (about 2.4 s) to be running still when the presenter's
+	// controls are checked: an ended session takes no more orders.
+	params := map[string]string{"messages": "60", "reader_delay_ms": "40"}
 	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", params, "")
 	viewer, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	defer cancel()
@@ -399,7 +401,7 @@ func TestBrowserViewer(t *testing.T) {
 		if got := eval[string](t, c, `document.querySelector('#count-events').textContent`); got != want {
 			t.Errorf("the %s's page counted %s events, the session logged %s", name, got, want)
 		}
-		if got := eval[string](t, c, `document.querySelector('#result').textContent`); !strings.Contains(got, "20 of 20 messages received") {
+		if got := eval[string](t, c, `document.querySelector('#result').textContent`); !strings.Contains(got, "60 of 60 messages received") {
 			t.Errorf("the %s's result reads %q", name, got)
 		}
 	}
