@@ -337,6 +337,11 @@ func TestBrowserProjector(t *testing.T) {
 		t.Fatalf("the session %s", state)
 	}
 	checkBoxes(t, procBoxes(t, ctx), ts.URL, id, getSession(t, ts.URL, id))
+	// The code panel shows the numbers this session ran with.
+	if code := eval[string](t, ctx, `document.querySelector('#code').textContent`); !strings.Contains(code, "SIZE = 1024") ||
+		!strings.Contains(code, "F_SETPIPE_SZ, 4096)") {
+		t.Errorf("the code panel does not show the session's size and capacity: %.300q", code)
+	}
 	screenshot(t, ctx, "pipe-projector.png")
 }
 

@@ -37,7 +37,11 @@ export class CodePanel {
     if (!file) return;
     try {
       const mod = await import(`./snippets/${file}.js`);
-      this.snip = mod.default;
+      // A snippet's {{name:default}} is the session's parameter of that
+      // name, or the default before a session runs: the code shows the
+      // numbers the session used.
+      const fill = (text) => text.replace(/\{\{(\w+):([^}]*)\}\}/g, (m, k, d) => (params[k] !== undefined ? String(params[k]) : d));
+      this.snip = Object.fromEntries(Object.entries(mod.default).map(([k, v]) => [k, fill(v)]));
     } catch {
       this.pre.textContent = 'no code for this scenario yet';
       return;

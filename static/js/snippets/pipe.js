@@ -7,13 +7,13 @@ export default {
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { N = 12, SIZE = 64 };
+enum { N = {{messages:12}}, SIZE = {{size:64}} };
 
 int main(void) {
     int fd[2];                 /* fd[0]: read end, fd[1]: write end */
     char buf[SIZE];
     pipe2(fd, 0);                          //@ parent pipe2, parent open
-    fcntl(fd[0], F_SETPIPE_SZ, 65536);     /* capacity in bytes */
+    fcntl(fd[0], F_SETPIPE_SZ, {{capacity:65536}});     /* capacity in bytes */
     pid_t pid = fork();                    //@ child spawn
     if (pid == 0) {                        /* the child writes */
         for (long i = 1; i <= N; i++) {
@@ -40,7 +40,7 @@ import (
 	"os/exec"
 )
 
-const n, size = 12, 64
+const n, size = {{messages:12}}, {{size:64}}
 
 func main() {
 	if len(os.Args) > 1 { // the child: fd 3 is the write end
@@ -72,7 +72,7 @@ func main() {
   py: String.raw`
 import os
 
-N, SIZE = 12, 64
+N, SIZE = {{messages:12}}, {{size:64}}
 r, w = os.pipe()                    #@ parent pipe2, parent open
 pid = os.fork()                     #@ child spawn
 if pid == 0:                        # the child writes
