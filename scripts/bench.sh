@@ -24,6 +24,10 @@
 #               count, nproc --all, which is what the playground's workers
 #               get; pinned to one CPU, the runtime would otherwise pick 1).
 #               Empty: leave it to the runtime.
+#   IPC_BENCH_SHARED_FDS  set (to anything) to make the Go side's timed
+#               calls on the process's shared descriptor table instead of a
+#               thread's own copy (see ownFdTable in internal/ipc), to see
+#               what sharing it costs.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -111,6 +111,12 @@ func roleBenchSigDriver(args []string) int {
 	if err != nil {
 		return roleFail("%v", err)
 	}
+	if !sharedFds() {
+		if err := ownFdTable(); err != nil {
+			_ = cmd.Process.Kill()
+			return roleFail("%v", err)
+		}
+	}
 	lat := make([]time.Duration, count)
 	err = roundTrips(e, nil, make([]time.Duration, warm))
 	if err == nil {
