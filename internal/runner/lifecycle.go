@@ -295,6 +295,7 @@ func (s *Session) finish(failed string) {
 	for k, v := range s.result {
 		res[k] = v
 	}
+	s.deadlockResultLocked(res)
 	if failed != "" {
 		res["error"] = failed
 	}

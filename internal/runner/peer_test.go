@@ -145,6 +145,9 @@ func checkPeerEnd(t *testing.T, s *Session, tc peerCase, pid int) {
 			t.Errorf("the result's error %q does not say that the server ended the others", why)
 		}
 	}
+	if tc.scenario == "deadlock" && (snap.Result["deadlock"] != false || snap.Result["victim"] != "") {
+		t.Errorf("result %v: the server broke no deadlock, and %s was killed from outside", snap.Result, tc.victim)
+	}
 	exits := map[string]int{}
 	explained := false
 	for _, e := range evs {

@@ -82,6 +82,7 @@ type Session struct {
 	stop     chan string   // asks the session to stop, with the reason
 	detector *deadlockDetector
 	tolerate map[string]bool          // processes the server killed on purpose
+	broke    string                   // the process killed to break a deadlock
 	inet     []inetObj                // TCP and UDP ports seen in events, for the sampler
 	lastRec  map[string]chan struct{} // per process: closed when its last record is read
 

@@ -174,8 +174,10 @@ func dlReport(p *Proc, files func(i int) []*os.File) error {
 	return err
 }
 
-// dlReap waits for the workers. One killed by SIGKILL is the victim the
-// server chose; any other failure fails the session.
+// dlReap waits for the workers. One killed by SIGKILL is taken for the
+// victim the server chose (the server corrects the result if it killed
+// nobody: a SIGKILL from elsewhere looks the same here); any other failure
+// fails the session.
 func dlReap(p *Proc, kids []Child) (victim string, finished []string, err error) {
 	finished = []string{}
 	for i, c := range kids {
@@ -187,7 +189,7 @@ func dlReap(p *Proc, kids []Child) (victim string, finished []string, err error)
 			err = errors.Join(err, fmt.Errorf("wait for %s: %w", name, werr))
 		case sig == "SIGKILL":
 			victim = name
-			p.Note("%s was killed while it waited; the kernel gave back what it held.", name)
+			p.Note("%s was killed (SIGKILL); the kernel gave back what it held.", name)
 		case sig != "" || code != 0:
 			err = errors.Join(err, fmt.Errorf("%s ended with code %d %s", name, code, sig))
 		default:
