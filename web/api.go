@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -15,9 +16,6 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
-
-// maxBody bounds a request body; anything larger is refused with 413.
-const maxBody = 64 << 10
 
 // paces are the values of a session's pace.
 var paces = []string{"realtime", "slow", "step"}
@@ -39,58 +37,9 @@ func (s *Server) handleScenarios() http.HandlerFunc {
 	}
 }
 
-// decodeBody reads a JSON body into v, refusing unknown fields, trailing
-// data and bodies over maxBody. It writes the error itself and reports
-// whether v is good.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("extra data after the JSON object")
-	}
-	if err == nil {
-		return true
-	}
-	var tooBig *http.MaxBytesError
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than %d KiB", maxBody>>10))
-	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "", "the request needs a JSON body")
-	case errors.As(err, &syn):
-		writeError(w, http.StatusBadRequest, "", fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset))
-	case errors.As(err, &typ):
-		writeError(w, http.StatusBadRequest, typ.Field, fmt.Sprintf("%s has the wrong type: it must be %s", typ.Field, jsonType(typ.Type.Kind().String())))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		writeError(w, http.StatusBadRequest, name, fmt.Sprintf("unknown field %q", name))
-	default:
-		writeError(w, http.StatusBadRequest, "", "the body could not be read: "+err.Error())
-	}
-	return false
-}
-
-// jsonType names a Go kind as JSON would.
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "map", "struct":
-		return "an object"
-	case "slice", "array":
-		return "an array"
-	case "bool":
-		return "true or false"
-	}
-	return "a number"
-}
-
 func (s *Server) handleCreateSession() http.HandlerFunc {
 	type request struct {
-		Scenario *string                    `json:"scenario"`
+		Scenario string                     `json:"scenario"`
 		Params   map[string]json.RawMessage `json:"params"`
 		Pace     string                     `json:"pace"`
 	}
@@ -105,13 +54,13 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 		if !decodeBody(w, r, &req) {
 			return
 		}
-		if req.Scenario == nil || *req.Scenario == "" {
+		if req.Scenario == "" {
 			writeError(w, http.StatusBadRequest, "scenario", "say which scenario to run, for example {\"scenario\": \"pipe\"}")
 			return
 		}
-		sc, ok := scenario.Lookup(*req.Scenario)
+		sc, ok := scenario.Lookup(req.Scenario)
 		if !ok {
-			writeError(w, http.StatusNotFound, "scenario", fmt.Sprintf("there is no scenario %q; GET /api/scenarios lists them", *req.Scenario))
+			writeError(w, http.StatusNotFound, "scenario", fmt.Sprintf("there is no scenario %q; GET /api/scenarios lists them", short(req.Scenario)))
 			return
 		}
 		if req.Pace == "" {
@@ -119,6 +68,11 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 		}
 		if !contains(paces, req.Pace) {
 			writeError(w, http.StatusBadRequest, "pace", `pace must be "realtime", "slow" or "step"`)
+			return
+		}
+		ferr := checkParamKinds(sc, req.Params)
+		if ferr != nil {
+			writeError(w, http.StatusBadRequest, ferr.Field, ferr.Message)
 			return
 		}
 		vals, ferr := sc.Validate(req.Params, s.cfg.Runner.Limits())
@@ -153,6 +107,65 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 	}
 }
 
+// checkParamKinds refuses a parameter whose value is of the wrong kind:
+// null, a number written as a string, a word where a number belongs. The
+// scenario's own checks would take a null for the default and say only
+// "must be a whole number" for the rest; these say what was sent. A number
+// too large to hold exactly is refused here too, before rounding could
+// change it.
+func checkParamKinds(sc *scenario.Scenario, raw map[string]json.RawMessage) *scenario.FieldError {
+	for _, p := range sc.Params {
+		v, ok := raw[p.Name]
+		if !ok || len(v) == 0 {
+			continue
+		}
+		if msg := kindProblem(p, v); msg != "" {
+			return &scenario.FieldError{Field: "params." + p.Name, Message: msg}
+		}
+	}
+	return nil
+}
+
+// kindProblem says what is wrong with the kind of v as a value of p, or
+// returns "".
+func kindProblem(p scenario.Param, v json.RawMessage) string {
+	got := describe(v)
+	if got == "null" {
+		def, _ := json.Marshal(p.Default)
+		return fmt.Sprintf("%s must be %s, not null; leave it out to take the default, %s", p.Name, kindWord(p), def)
+	}
+	switch p.Type {
+	case scenario.TypeInt:
+		if v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+			return fmt.Sprintf("%s must be %s, not %s", p.Name, kindWord(p), got)
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if (err != nil || math.Abs(f) > 1<<53) && p.Min != nil && p.Max != nil {
+			return strings.TrimSpace(fmt.Sprintf("%s must be between %d and %d %s", p.Name, *p.Min, *p.Max, p.Unit)) + ", not " + got
+		}
+	case scenario.TypeBool:
+		if v[0] != 't' && v[0] != 'f' {
+			return fmt.Sprintf("%s must be %s, not %s", p.Name, kindWord(p), got)
+		}
+	case scenario.TypeChoice:
+		if v[0] != '"' {
+			return fmt.Sprintf("%s must be %s, not %s", p.Name, kindWord(p), got)
+		}
+	}
+	return ""
+}
+
+// kindWord says what kind of value p takes.
+func kindWord(p scenario.Param) string {
+	switch p.Type {
+	case scenario.TypeBool:
+		return "true or false"
+	case scenario.TypeChoice:
+		return "one of " + quoted(p.Choices)
+	}
+	return "a number"
+}
+
 // baseURL is the address the client reached this server by.
 func baseURL(r *http.Request) string {
 	scheme := "http"
@@ -160,6 +173,15 @@ func baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// quoted lists words as JSON strings: "none", "mutex".
+func quoted(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	return strings.Join(q, ", ")
 }
 
 func contains(list []string, v string) bool {
@@ -176,7 +198,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*runner.Sessio
 	id := chi.URLParam(r, "id")
 	sess, ok := s.cfg.Runner.Get(id)
 	if !ok {
-		writeError(w, http.StatusNotFound, "id", "there is no session "+id+" (it may have ended long ago)")
+		writeError(w, http.StatusNotFound, "id", "there is no session "+short(id)+" (it may have ended long ago)")
 	}
 	return sess, ok
 }
@@ -220,7 +242,9 @@ func (s *Server) handleControl() http.HandlerFunc {
 			return
 		}
 		var req request
-		if !decodeBody(w, r, &req) {
+		// The page sends "value": null with the actions that take none,
+		// and step documents null as "whichever process is next".
+		if !decodeBody(w, r, &req, "value") {
 			return
 		}
 		err := sess.Control(req.Action, req.Value)

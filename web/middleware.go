@@ -54,7 +54,7 @@ func (s *Server) presenter(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.cfg.Runner.Get(chi.URLParam(r, "id"))
 		if !ok {
-			writeError(w, http.StatusNotFound, "id", "there is no session "+chi.URLParam(r, "id")+" (it may have ended long ago)")
+			writeError(w, http.StatusNotFound, "id", "there is no session "+short(chi.URLParam(r, "id"))+" (it may have ended long ago)")
 			return
 		}
 		auth := r.Header.Get("Authorization")

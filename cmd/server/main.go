@@ -6,7 +6,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,9 +24,22 @@ func main() {
 		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "ipc-playground: %v\n", err)
-		os.Exit(1)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode is the process's exit status for run's error: 0 for none, 2 for
+// a command line it cannot run with (reported already), 1 for the rest,
+// which it reports on stderr.
+func exitCode(err error, stderr io.Writer) int {
+	var usage *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		return 2
 	}
+	fmt.Fprintf(stderr, "ipc-playground: %v\n", err)
+	return 1
 }

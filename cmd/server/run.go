@@ -18,31 +18,27 @@ import (
 
 // run is the whole server: it parses flags, serves until ctx is done, then
 // shuts down in order: sessions stopped (children killed, kernel objects
-// removed), viewers' WebSockets closed, the listener closed.
+// removed), viewers' WebSockets closed, the listener closed. A command line
+// it cannot run with is refused before anything starts, with a *usageError.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "healthcheck" {
 		return healthcheck(ctx, getenv, stdout)
 	}
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	defAddr := getenv("ADDR")
-	if defAddr == "" {
-		defAddr = "127.0.0.1:8080"
+	cfg, err := parseFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	addr := fs.String("addr", defAddr, "address to listen on, HOST:PORT (also the ADDR environment variable)")
-	maxSessions := fs.Int("max-sessions", 8, "sessions that may run at once")
-	stateDir := fs.String("state-dir", "", "directory for sessions' FIFOs and sockets (default: a private one under the temporary directory)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	r, err := runner.New(runner.Config{StateDir: *stateDir, Logger: log, MaxSessions: *maxSessions,
+	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions,
 		Limits: scenario.ReadLimits()})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		_ = r.Shutdown(context.Background())
 		return fmt.Errorf("listen: %w", err)

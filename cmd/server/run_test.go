@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,10 +30,7 @@ func TestMain(m *testing.M) {
 	// can kill it without a chance to clean up.
 	if os.Getenv(serveEnv) != "" {
 		args := append([]string{"ipc-playground"}, strings.Fields(os.Getenv(serveEnv))...)
-		if err := run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(exitCode(run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr), os.Stderr))
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.
@@ -133,23 +131,124 @@ func waitForPIDs(t *testing.T, url, id string) []int {
 	}
 }
 
-func TestBadFlag(t *testing.T) {
-	err := run(context.Background(), []string{"ipc-playground", "-nosuchflag"}, func(string) string { return "" }, io.Discard, io.Discard)
-	if err == nil {
-		t.Fatal("run accepted an unknown flag")
+// TestBadFlags refuses every command line the server cannot run with,
+// before it makes its state directory or listens, with a usage error (exit
+// status 2) that says what is wrong.
+func TestBadFlags(t *testing.T) {
+	file := t.TempDir() + "/file"
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		addr string // the ADDR environment variable
+		says string
+	}{
+		{"unknown flag", []string{"-nosuchflag"}, "", "flag provided but not defined: -nosuchflag"},
+		{"no sessions", []string{"-max-sessions", "0"}, "", "-max-sessions must be 1 or more, not 0"},
+		{"negative sessions", []string{"-max-sessions", "-3"}, "", "-max-sessions must be 1 or more, not -3"},
+		{"sessions not a number", []string{"-max-sessions", "many"}, "", `invalid value "many" for flag -max-sessions`},
+		{"sessions too big for an int", []string{"-max-sessions", "99999999999999999999"}, "", "-max-sessions"},
+		{"address without a port", []string{"-addr", "localhost"}, "", `-addr: "localhost" is not HOST:PORT`},
+		{"empty address", []string{"-addr", ""}, "", `-addr: "" is not HOST:PORT`},
+		{"port too big", []string{"-addr", "127.0.0.1:65536"}, "", "must be a number from 0 to 65535"},
+		{"negative port", []string{"-addr", "127.0.0.1:-1"}, "", "must be a number from 0 to 65535"},
+		{"port by name", []string{"-addr", "127.0.0.1:http"}, "", "must be a number from 0 to 65535"},
+		{"not an address", []string{"-addr", "256.0.0.1:8080"}, "", `"256.0.0.1" in "256.0.0.1:8080" is neither an IP address nor a host name`},
+		{"bad host name", []string{"-addr", "my host:8080"}, "", "neither an IP address nor a host name"},
+		{"bad ADDR", nil, "256.0.0.1:1", "the ADDR environment variable: "},
+		{"ADDR without a port", nil, "localhost", `the ADDR environment variable: "localhost" is not HOST:PORT`},
+		{"state directory is a file", []string{"-state-dir", file}, "", "is a file, not a directory"},
+		{"stray argument", []string{"serve"}, "", `unexpected argument "serve"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stateDir := t.TempDir() + "/state"
+			args := append([]string{"ipc-playground", "-state-dir", stateDir}, tc.args...)
+			getenv := func(k string) string {
+				if k == "ADDR" {
+					return tc.addr
+				}
+				return ""
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), args, getenv, &stdout, &stderr)
+			var usage *usageError
+			if !errors.As(err, &usage) {
+				t.Fatalf("run returned %v, want a usage error", err)
+			}
+			if code := exitCode(err, io.Discard); code != 2 {
+				t.Fatalf("exit status %d, want 2", code)
+			}
+			if !strings.Contains(stderr.String(), tc.says) {
+				t.Fatalf("stderr %q, want %q", stderr.String(), tc.says)
+			}
+			if stdout.Len() != 0 {
+				t.Fatalf("the server started: %q", stdout.String())
+			}
+			if _, err := os.Stat(stateDir); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the state directory was made before the flags were checked (%v)", err)
+			}
+		})
 	}
 }
 
-func TestAddrFromEnvironment(t *testing.T) {
-	getenv := func(k string) string {
-		if k == "ADDR" {
-			return "256.0.0.1:1"
+// TestGoodFlags accepts the addresses a user may mean.
+func TestGoodFlags(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", ":8080", "localhost:8080", "[::1]:8080", "0.0.0.0:65535", "play-ground.example.:80"} {
+		if err := checkAddr(addr); err != nil {
+			t.Errorf("-addr %s refused: %v", addr, err)
 		}
-		return ""
 	}
-	err := run(context.Background(), []string{"ipc-playground", "-state-dir", t.TempDir()}, getenv, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "listen") {
-		t.Fatalf("run with ADDR=256.0.0.1:1 returned %v, want a listen error", err)
+	if code := exitCode(errors.New("listen: address in use"), io.Discard); code != 1 {
+		t.Errorf("a plain error exits %d, want 1", code)
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"ipc-playground", "-h"}, func(string) string { return "" }, io.Discard, &stderr); err != nil ||
+		!strings.Contains(stderr.String(), "-max-sessions") {
+		t.Fatalf("-h: %v, usage %q", err, stderr.String())
+	}
+}
+
+// TestBadFlagExitStatus runs the server as a process of its own with
+// -max-sessions 0: it must exit with status 2 and say why on stderr,
+// without ever listening.
+func TestBadFlagExitStatus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Should the server start after all, the deadline kills it.
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -max-sessions 0 -state-dir "+t.TempDir())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("the server exited with %v, want status 2; stderr %q", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "-max-sessions must be 1 or more, not 0") {
+		t.Fatalf("stderr %q does not say what is wrong", stderr.String())
+	}
+	if strings.Contains(stdout.String(), "listening") {
+		t.Fatalf("the server listened: %q", stdout.String())
+	}
+}
+
+// TestListenError is not a usage error: the address is good, but taken.
+func TestListenError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	args := []string{"ipc-playground", "-addr", ln.Addr().String(), "-state-dir", t.TempDir()}
+	err = run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
+	var usage *usageError
+	if err == nil || errors.As(err, &usage) || !strings.Contains(err.Error(), "listen") {
+		t.Fatalf("run on a taken port returned %v, want a listen error", err)
+	}
+	if code := exitCode(err, io.Discard); code != 1 {
+		t.Fatalf("exit status %d, want 1", code)
 	}
 }
 

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// defaultAddr is where the server listens when neither -addr nor ADDR
+// says otherwise.
+const defaultAddr = "127.0.0.1:8080"
+
+// config is the server's command line, checked.
+type config struct {
+	addr        string
+	maxSessions int
+	stateDir    string
+}
+
+// usageError is a command line the server cannot run with. It has been
+// reported on stderr already; main exits with status 2 for it, as the flag
+// package does for a flag it does not know.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// parseFlags reads the command line and checks every value before anything
+// starts: a server that listened with -max-sessions 0 would refuse every
+// session, and one with a malformed address would fail later with a less
+// clear message. It returns flag.ErrHelp after printing the usage for -h.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("ipc-playground", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envAddr := getenv("ADDR")
+	def := envAddr
+	if def == "" {
+		def = defaultAddr
+	}
+	var cfg config
+	fs.StringVar(&cfg.addr, "addr", def, "address to listen on, HOST:PORT (also the ADDR environment variable)")
+	fs.IntVar(&cfg.maxSessions, "max-sessions", 8, "sessions that may run at once (1 or more)")
+	fs.StringVar(&cfg.stateDir, "state-dir", "", "directory for sessions' FIFOs and sockets (default: a private one under the temporary directory)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		// The flag package has printed the error and the usage.
+		return cfg, &usageError{err}
+	}
+	if err := cfg.check(fs, envAddr); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\nRun it with -h to see the flags.\n", fs.Name(), err)
+		return cfg, &usageError{err}
+	}
+	return cfg, nil
+}
+
+// check refuses values the server cannot run with. addrFromEnv is ADDR,
+// named in the message when the address came from it.
+func (c config) check(fs *flag.FlagSet, addrFromEnv string) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: the server takes only flags (and the healthcheck command)", fs.Arg(0))
+	}
+	if err := checkAddr(c.addr); err != nil {
+		if !isSet(fs, "addr") && addrFromEnv != "" {
+			return fmt.Errorf("the ADDR environment variable: %w", err)
+		}
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if c.maxSessions < 1 {
+		return fmt.Errorf("-max-sessions must be 1 or more, not %d: it is how many sessions may run at once", c.maxSessions)
+	}
+	if c.stateDir != "" {
+		if fi, err := os.Stat(c.stateDir); err == nil && !fi.IsDir() {
+			return fmt.Errorf("-state-dir %s is a file, not a directory", c.stateDir)
+		}
+	}
+	return nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// checkAddr accepts HOST:PORT with a port from 0 (any free port) to 65535
+// and a host that is empty (every interface), an IP address or a host name.
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT, such as 127.0.0.1:8080", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("the port in %q must be a number from 0 to 65535", addr)
+	}
+	if host != "" && !validHost(host) {
+		return fmt.Errorf("%q in %q is neither an IP address nor a host name", host, addr)
+	}
+	return nil
+}
+
+// validHost reports whether h is an IP address or a well-formed host name.
+// A name whose last label is all digits is a mistyped address such as
+// 256.0.0.1, which a resolver would only be asked about in vain.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	if len(h) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if !validLabel(l) {
+			return false
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
+// validLabel reports whether l is one label of a host name: letters,
+// digits, hyphens (not at either end) and, as some local names have,
+// underscores.
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, c := range l {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
