@@ -12,8 +12,8 @@ import (
 )
 
 // SockInq reports the bytes waiting to be read on a socket: on a stream,
-// all unread bytes; on a datagram socket, the size of the next datagram
-// only (0 if none).
+// all unread bytes of data; on a datagram socket, the size of the next
+// datagram only (0 if none).
 //
 //	int ioctl(int sockfd, SIOCINQ, int *count);
 func SockInq(fd int) (int, error) {
@@ -21,8 +21,13 @@ func SockInq(fd int) (int, error) {
 	return n, syscallErr("ioctl SIOCINQ", err)
 }
 
-// SockOutq reports the bytes sent on a socket but not yet gone: on TCP,
-// not yet acknowledged by the peer; on a Unix socket, not yet read by it.
+// SockOutq reports what a socket has sent that is not yet gone, and the
+// two kinds of socket count it differently. On TCP it is bytes of data not
+// yet acknowledged by the peer. On a Unix socket it is the kernel memory
+// the data the peer has not yet read takes (sk_wmem_alloc): each message
+// costs its buffer's whole size, bookkeeping included, some 768 bytes for a
+// 64-byte message on x86-64. That is the measure SO_SNDBUF limits, so it
+// tells when a sender must wait, but it is not a count of bytes of data.
 //
 //	int ioctl(int sockfd, SIOCOUTQ, int *count);
 func SockOutq(fd int) (int, error) {
@@ -122,10 +127,22 @@ type InetSocket struct {
 	LocalPort  int
 	RemotePort int
 	State      int // TCP state (1 established, 10 listen); UDP: 7 unconnected, 1 connected
-	TxQueue    int // TCP: bytes not yet acknowledged; UDP: bytes charged to the send buffer
-	RxQueue    int // TCP: bytes not yet read; UDP: bytes charged to the receive buffer, overhead included
-	Drops      int // datagrams dropped (UDP: receive buffer full)
+	// TxQueue is, on TCP, bytes not yet acknowledged; on UDP, the kernel
+	// memory charged to the send buffer.
+	TxQueue int
+	// RxQueue is, on TCP, bytes not yet read, except on a listening
+	// socket, where it counts connections not yet accepted; on UDP, the
+	// kernel memory charged to the receive buffer, bookkeeping included.
+	RxQueue int
+	Drops   int // datagrams dropped (UDP: receive buffer full)
 }
+
+// tcpListen is the state of a listening TCP socket in /proc/net/tcp.
+const tcpListen = 10
+
+// Listening says whether s is a listening TCP socket, whose RxQueue counts
+// connections, not bytes.
+func (s InetSocket) Listening() bool { return s.State == tcpListen }
 
 // InetSockets lists the IPv4 sockets of protocol proto ("tcp" or "udp")
 // whose local or remote port is port. For a TCP connection on loopback that

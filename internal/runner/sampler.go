@@ -42,7 +42,8 @@ func (s *Session) sample(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, e := range s.readAll() {
-			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"])
+			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
+				e.Attrs["pending_connections"])
 			if last[e.Obj] == key {
 				continue
 			}
@@ -98,22 +99,32 @@ func (s *Session) noteObjectLocked(label string) {
 }
 
 // readInet reads the queues of every socket on a loopback port from
-// /proc/net: bytes waiting to be read, bytes not yet acknowledged, and
-// datagrams dropped because a receive buffer was full.
+// /proc/net: what waits to be read (TCP: bytes; UDP: the kernel memory the
+// datagrams take), what is not yet acknowledged, and datagrams dropped
+// because a receive buffer was full. A listening TCP socket's receive
+// queue counts connections not yet accepted: those are reported apart,
+// never added to bytes.
 func readInet(o inetObj) (event.Event, bool) {
 	socks, err := ipc.InetSockets(o.proto, o.port)
 	if err != nil || len(socks) == 0 {
 		return event.Event{}, false
 	}
-	rx, tx, drops := 0, 0, 0
+	rx, tx, drops, pending := 0, 0, 0, 0
 	for _, k := range socks {
+		if k.Listening() {
+			pending += k.RxQueue
+			continue
+		}
 		rx += k.RxQueue
 		tx += k.TxQueue
 		drops += k.Drops
 	}
-	return event.Event{Kind: event.KindSample, Obj: o.label, Fill: event.Int64(int64(rx)),
-		Attrs: map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
-			"source": "/proc/net/" + o.proto}}, true
+	attrs := map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
+		"source": "/proc/net/" + o.proto}
+	if o.proto == "tcp" {
+		attrs["pending_connections"] = pending
+	}
+	return event.Event{Kind: event.KindSample, Obj: o.label, Fill: event.Int64(int64(rx)), Attrs: attrs}, true
 }
 
 func deref(p *int64) int64 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -176,6 +177,29 @@ type sockServer struct {
 	obj     string
 	cap     int64 // receive buffer, where it bounds what waits here
 	clients []*sockClient
+	// mu guards the connections' descriptors against closing while a
+	// watch reads their counts.
+	mu sync.Mutex
+}
+
+// unread adds up the bytes waiting to be read on every connection the
+// server holds still (SIOCINQ on each): what its socket has received and
+// it has not yet read, whichever client sent it.
+func (s *sockServer) unread() *int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, c := range s.clients {
+		if c.conn == nil || c.conn.closed {
+			continue
+		}
+		k, err := ipc.SockInq(c.conn.fd)
+		if err != nil {
+			return nil
+		}
+		n += int64(k)
+	}
+	return &n
 }
 
 // sockClient is a client as the server knows it.
@@ -436,11 +460,14 @@ func dialServer(p *Proc, a sockArgs, obj string, port int) (*sockConn, error) {
 	if a.Mode == modeDatagram {
 		text = "connect on a datagram socket sends nothing: it only fixes where this socket's datagrams go"
 	}
-	c := &sockConn{p: p, fd: fd, obj: obj, peer: "server", cap: int64(sndbuf), sending: true}
-	if a.Proto == "udp" {
-		c.cap, c.noFill = 0, true
+	// A client's send buffer is reported in its own words (see sockConn),
+	// never as the socket's fill or capacity. A UDP sender on loopback
+	// hands each datagram over at once and holds nothing worth a number.
+	c := &sockConn{p: p, fd: fd, obj: obj, peer: "server"}
+	if a.Proto != "udp" {
+		c.sndbuf = sndbuf
 	}
-	p.Emit(event.Event{Kind: event.KindConnect, Obj: obj, Peer: "server", Call: "connect", Cap: c.cap, Attrs: attrs, Text: text})
+	p.Emit(event.Event{Kind: event.KindConnect, Obj: obj, Peer: "server", Call: "connect", Attrs: attrs, Text: text})
 	return c, nil
 }
 

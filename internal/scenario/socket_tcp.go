@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -62,6 +63,18 @@ func (s *sockServer) serveStreams() error {
 			return err
 		}
 	}
+	if s.a.Proto == "unix" {
+		// Only a holder of a Unix socket can ask what waits in it, so the
+		// server also reports between its calls: the count grows while it
+		// sleeps and the clients send.
+		s.p.Watch(s.obj, func() (int64, int64, bool) {
+			n := s.unread()
+			if n == nil {
+				return 0, 0, false
+			}
+			return *n, 0, true
+		})
+	}
 	if err := s.closeSocket(); err != nil {
 		return err
 	}
@@ -108,7 +121,7 @@ func (s *sockServer) accept(c *sockClient) error {
 		return s.p.Fail("accept", s.obj, err)
 	}
 	rcvbuf, _ := ipc.RcvBuf(fd)
-	c.conn = &sockConn{p: s.p, fd: fd, obj: s.obj, peer: c.name}
+	c.conn = &sockConn{p: s.p, fd: fd, obj: s.obj, peer: c.name, unread: s.unread, mu: &s.mu}
 	if s.a.Proto != "unix" {
 		// On a Unix stream the sender's buffer bounds what is in flight;
 		// the receiver's is not checked.
@@ -168,34 +181,48 @@ func (s *sockServer) endStreams() error {
 // sockConn is one connected socket as a role uses it: it makes the calls
 // and reports each one with the kernel's numbers. Datagram clients use it
 // too, since their sockets are connected to the server's address.
+//
+// A socket's fill, in events, is what waits at the receiving end. What a
+// sender's own socket holds is another count, so a send event carries it
+// apart, in its attributes: SIOCOUTQ, which on a Unix socket is the kernel
+// memory the sent-but-unread data takes, bookkeeping included (several
+// hundred bytes for a small message), the measure SO_SNDBUF limits; on TCP,
+// the bytes not yet acknowledged.
 type sockConn struct {
 	p    *Proc
 	fd   int
 	obj  string
 	peer string
 	cap  int64
-	// sending says the fill to report is what this end has sent and the
-	// peer has not taken (SIOCOUTQ), rather than what waits to be read
-	// here (SIOCINQ).
-	sending bool
-	// noFill says the kernel's count would mean nothing: a UDP sender on
-	// loopback hands each datagram over at once and holds nothing.
-	noFill bool
+	// unread, where set, reads the fill: the bytes waiting to be read at
+	// the receiving end.
+	unread func() *int64
+	// sndbuf is SO_SNDBUF, where send events report SIOCOUTQ against it.
+	sndbuf int
+	// mu, where set, is held while the socket closes, so that another
+	// goroutine reading the kernel's counts never asks a closed descriptor.
+	mu     *sync.Mutex
+	closed bool
 }
 
 func (c *sockConn) fill() *int64 {
-	if c.noFill {
+	if c.unread == nil {
 		return nil
 	}
-	read := ipc.SockInq
-	if c.sending {
-		read = ipc.SockOutq
+	return c.unread()
+}
+
+// sendBuffer is what this end's send buffer holds (SIOCOUTQ) and its size,
+// as a send event's attributes.
+func (c *sockConn) sendBuffer() map[string]any {
+	if c.sndbuf == 0 {
+		return nil
 	}
-	n, err := read(c.fd)
+	n, err := ipc.SockOutq(c.fd)
 	if err != nil {
 		return nil
 	}
-	return event.Int64(int64(n))
+	return map[string]any{"outq": n, "sndbuf": c.sndbuf}
 }
 
 // send sends message msg in b, all of it: on a stream it may take several
@@ -232,7 +259,8 @@ func (c *sockConn) send(msg int64, b []byte) error {
 	if err := c.p.Blocking("send", c.obj, try, wait); err != nil {
 		return c.p.Fail("send", c.obj, err)
 	}
-	c.p.Emit(event.Event{Kind: event.KindSend, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(), Cap: c.cap})
+	c.p.Emit(event.Event{Kind: event.KindSend, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(), Cap: c.cap,
+		Attrs: c.sendBuffer()})
 	return nil
 }
 
@@ -297,5 +325,10 @@ func (c *sockConn) close() error {
 		return err
 	}
 	c.p.Emit(event.Event{Kind: event.KindClose, Obj: c.obj, Peer: c.peer, Call: "close"})
+	if c.mu != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
+	c.closed = true
 	return os.NewFile(uintptr(c.fd), "socket").Close()
 }

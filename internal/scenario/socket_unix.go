@@ -16,8 +16,9 @@ func init() {
 			"client and reads a stream of bytes from each; in datagram mode all clients send whole datagrams " +
 			"to the one server socket. The data never leaves the kernel: no network is involved.",
 		Watch: "The socket file appears at bind and goes at unlink, while the connections live on. Make the " +
-			"clients' buffer small and the server slow: a client's sent-but-unread bytes (SIOCOUTQ) reach its " +
-			"buffer and it blocks in send() until the server reads. In datagram mode a sender also waits when " +
+			"clients' buffer small and the server slow: the kernel memory a client's unread messages take " +
+			"(SIOCOUTQ: several hundred bytes each, bookkeeping included) reaches its send buffer, and it " +
+			"blocks in send() until the server reads. In datagram mode a sender also waits when " +
 			"the server's queue holds too many datagrams; nothing is ever lost.",
 		Params: []Param{
 			clientsParam(),
@@ -26,7 +27,8 @@ func init() {
 			choiceParam("mode", modeStream, []string{modeStream, modeDatagram},
 				"stream: connections carrying bytes (SOCK_STREAM); datagram: separate whole messages (SOCK_DGRAM)."),
 			intParam("buffer", 0, 0, 4<<20, "bytes",
-				"SO_SNDBUF of each client: how much it may have sent that the server has not yet read. 0 keeps "+
+				"SO_SNDBUF of each client: how much kernel memory its sent but unread messages may take, "+
+					"bookkeeping included. 0 keeps "+
 					"the kernel's default. The kernel doubles the value and raises tiny ones to its minimum."),
 			readerDelayParam(),
 		},

@@ -139,6 +139,9 @@ const handlers = {
   },
   close(e, p, o) {
     if (!p || !o) return;
+    // A socket's connection closed at one end: its cable says which.
+    const c = e.peer && o.conns && o.conns.find((c) => (c.from === p.name && c.to === e.peer) || (c.to === p.name && c.from === e.peer));
+    if (c && !(c.closedBy || []).includes(p.name)) c.closedBy = [...(c.closedBy || []), p.name];
     const end = e.attrs && e.attrs.end;
     const held = o.ends.get(p.name);
     if (end && held) held.delete(end);

@@ -1,14 +1,16 @@
 // Process boxes: a process's name, real pid and state, drawn so that the
 // state reads from across a room by shape and word, not by colour alone.
-// A box comes in two sizes: full, and compact for crowded columns (the
-// same lines, tighter). Text is fitted to the box by measuring it, so a
-// long name or state never runs over the edge.
+// A box comes in two sizes: full, and compact for crowded columns. Text is
+// fitted to the box by measuring it, so a long name or state never runs
+// over the edge.
 
 import { s, set, fitText } from './dom.js';
 
-// The two box sizes; FULL is the default.
+// The two box sizes; FULL is the default. A compact box is as short as its
+// lines allow, since a crowded column shrinks its boxes to fit: the shorter
+// the box, the less it shrinks and the larger its type stays.
 export const FULL = { w: 260, h: 150, compact: false };
-export const COMPACT = { w: 240, h: 112, compact: true };
+export const COMPACT = { w: 240, h: 92, compact: true };
 export const BOX_W = FULL.w;
 export const BOX_H = FULL.h;
 
@@ -75,93 +77,121 @@ const ICONS = {
 const WORDS = { starting: 'starting', running: 'running', blocked: 'BLOCKED', ready: 'waits for step',
   sleeping: 'SLEEPING', exited: 'exited' };
 
-// Fonts of the box's lines, in stage units; the measuring and the drawing
-// use the same ones.
+// A face is one way of writing a box's lines: fonts and places, in stage
+// units from the box's top left corner. A full box has one face. A compact
+// box has two, and the stylesheet shows one of them: the normal face keeps
+// a line of detail under the state (the call it is blocked in, and on
+// what); the projector face leaves the detail out and gives its room to
+// the name, the pid and the state, which must read from the back of a
+// room. The state line's sizes are tried in turn, largest first, so that a
+// long state ("exited, code 0") shrinks rather than being cut short.
 const SANS = 'system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
 const MONO = 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace';
-const FONTS = {
-  full: { name: [700, 24, SANS], pid: [400, 15, MONO], state: [800, 22, SANS], detail: [700, 15, MONO], badge: [700, 15, SANS] },
-  compact: { name: [700, 20, SANS], pid: [400, 13, MONO], state: [800, 18, SANS], detail: [700, 13, MONO], badge: [700, 14, SANS] },
+const FACES = {
+  full: [{
+    cls: 'face',
+    fonts: { name: [700, 24, SANS], pid: [400, 15, MONO], state: [800, [22], SANS], detail: [700, 15, MONO] },
+    at: { ident: [30, 25, 9], name: [46, 34], pid: [22, 58], icon: [36, 88, 0.9], state: [60, 96], d1: [20, 121], d2: [20, 141], zz: [50, 74] },
+  }],
+  compact: [{
+    cls: 'face face-normal',
+    fonts: { name: [700, 22, SANS], pid: [400, 14, MONO], state: [800, [20, 17], SANS], detail: [700, 13, MONO] },
+    at: { ident: [24, 20, 8], name: [38, 27], pid: [18, 45], icon: [29, 63, 0.6], state: [46, 69], d1: [18, 85], zz: [200, 45] },
+  }, {
+    cls: 'face face-projector',
+    fonts: { name: [700, 28, SANS], pid: [700, 18, MONO], state: [800, [26, 22, 19], SANS] },
+    at: { ident: [26, 22, 10], name: [44, 32], pid: [20, 55], icon: [32, 74, 0.8], state: [54, 83], zz: [196, 55] },
+  }],
 };
-
-// Where each line sits, from the box's top left corner.
-const GEOMETRY = {
-  full: { ident: [30, 25, 9], name: [46, 34], pid: [22, 58], icon: [36, 88, 0.9], state: [60, 96], d1: [20, 121], d2: [20, 141], zz: [50, 74] },
-  compact: { ident: [26, 20, 8], name: [40, 28], pid: [20, 47], icon: [31, 69, 0.7], state: [50, 76], d1: [18, 99], d2: null, zz: [42, 60] },
-};
+const BADGE = { full: [700, 15, SANS], compact: [700, 14, SANS] };
 
 // create makes the elements of one process box, full or compact.
 export function create(p, size = FULL) {
   const { w, h } = size;
   const kind = size.compact ? 'compact' : 'full';
-  const G = GEOMETRY[kind];
-  const F = FONTS[kind];
   const top = -h / 2;
   const left = -w / 2;
-  const font = (f) => ({ 'font-weight': f[0], 'font-size': f[1] });
   const g = s('g', { class: `proc proc-${kind}`, 'data-proc': p.name, tabindex: -1 });
-  const el = {
-    name: s('text', { class: 'name', x: left + G.name[0], y: top + G.name[1], ...font(F.name) }),
-    pid: s('text', { class: 'pid', x: left + G.pid[0], y: top + G.pid[1], ...font(F.pid) }),
-    icon: s('path', { class: 'icon', transform: `translate(${left + G.icon[0]},${top + G.icon[1]}) scale(${G.icon[2]})` }),
-    zz: s('text', { class: 'zz', x: left + G.zz[0], y: top + G.zz[1] }, 'z z'),
-    state: s('text', { class: 'state', x: left + G.state[0], y: top + G.state[1], ...font(F.state) }),
-    d1: s('text', { class: 'detail', x: left + G.d1[0], y: top + G.d1[1], ...font(F.detail) }),
-    d2: G.d2 ? s('text', { class: 'detail detail2', x: left + G.d2[0], y: top + G.d2[1], ...font(F.detail) }) : null,
-    badge: s('g', { class: 'pbadge', transform: `translate(${w / 2 - 6},${top - 4})`, visibility: 'hidden' }),
-  };
-  el.badgeRect = s('rect', { y: -20, height: 30, rx: 15 });
-  el.badgeText = s('text', { y: 1, 'text-anchor': 'middle', ...font(F.badge) });
-  el.badge.append(el.badgeRect, el.badgeText);
+  const badge = s('g', { class: 'pbadge', transform: `translate(${w / 2 - 6},${top - 4})`, visibility: 'hidden' });
+  const badgeRect = s('rect', { y: -20, height: 30, rx: 15 });
+  const badgeText = s('text', { y: 1, 'text-anchor': 'middle', ...font(BADGE[kind]) });
+  badge.append(badgeRect, badgeText);
+  const faces = FACES[kind].map((f) => face(p, f, w, top, left));
   g.append(
     s('rect', { class: 'halo', x: left - 10, y: top - 10, width: w + 20, height: h + 20, rx: 18 }),
     s('rect', { class: 'box', x: left, y: top, width: w, height: h, rx: 12 }),
     s('rect', { class: 'band', x: left, y: top, width: 12, height: h, rx: 6, style: `fill:${procColor(p.index)}` }),
-    s('path', { class: 'ident', d: shapePath(procShape(p.index), G.ident[2]), transform: `translate(${left + G.ident[0]},${top + G.ident[1]})`, style: `fill:${procColor(p.index)}` }),
-    el.name, el.pid, el.icon, el.zz, el.state, el.d1, ...(el.d2 ? [el.d2] : []), el.badge,
+    ...faces.map((f) => f.g), badge,
   );
-  g.parts = el;
+  g.faces = faces;
+  g.badge = { g: badge, rect: badgeRect, text: badgeText, font: BADGE[kind] };
   g.size = size;
-  g.room = {
-    name: w - G.name[0] - 10, pid: w - G.pid[0] - 10, state: w - G.state[0] - 10, detail: w - G.d1[0] - 10,
-  };
-  g.fonts = F;
   return g;
+}
+
+const font = (f) => ({ 'font-weight': f[0], 'font-size': Array.isArray(f[1]) ? f[1][0] : f[1] });
+
+// face makes the lines of one face of a box, and says how much room each
+// line has.
+function face(p, { cls, fonts: F, at: A }, w, top, left) {
+  const text = (c, k, f) => (A[k] ? s('text', { class: c, x: left + A[k][0], y: top + A[k][1], ...font(f) }) : null);
+  const el = {
+    ident: s('path', { class: 'ident', d: shapePath(procShape(p.index), A.ident[2]), transform: `translate(${left + A.ident[0]},${top + A.ident[1]})`, style: `fill:${procColor(p.index)}` }),
+    name: text('name', 'name', F.name),
+    pid: text('pid', 'pid', F.pid),
+    icon: s('path', { class: 'icon', transform: `translate(${left + A.icon[0]},${top + A.icon[1]}) scale(${A.icon[2]})` }),
+    zz: s('text', { class: 'zz', x: left + A.zz[0], y: top + A.zz[1] }, 'z z'),
+    state: text('state', 'state', F.state),
+    d1: F.detail ? text('detail', 'd1', F.detail) : null,
+    d2: F.detail ? text('detail detail2', 'd2', F.detail) : null,
+  };
+  const g = s('g', { class: cls }, ...Object.values(el).filter(Boolean));
+  const room = (k) => w - A[k][0] - 10;
+  return { g, el, fonts: F, room: { name: room('name'), pid: room('pid'), state: room('state'), detail: A.d1 ? room('d1') : 0 } };
 }
 
 // update redraws one box from the model's view of its process.
 export function update(g, p, lastSeq) {
-  const el = g.parts;
-  const F = g.fonts;
   const failed = p.state === 'exited' && (p.sig || (p.code !== null && p.code !== 0));
   const state = p.state;
   set(g, { 'data-state': state, 'data-failed': failed ? 'true' : null, 'aria-label': `${p.name}: ${describe(p)}` });
-  line(el.name, p.name, F.name, g.room.name);
-  line(el.pid, p.pid ? `pid ${p.pid}` : 'no pid yet', F.pid, g.room.pid);
-  set(el.icon, { d: ICONS[failed ? 'failed' : state] || ICONS.running });
-  line(el.state, stateWord(p, failed), F.state, g.room.state);
+  const pid = p.pid ? `pid ${p.pid}` : 'no pid yet';
+  const word = stateWord(p, failed);
   const [d1, d2] = detail(p);
-  if (el.d2) {
-    line(el.d1, d1, F.detail, g.room.detail);
-    line(el.d2, d2, F.detail, g.room.detail);
-  } else {
-    line(el.d1, [d1, d2].filter(Boolean).join(' '), F.detail, g.room.detail);
+  for (const { el, fonts: F, room } of g.faces) {
+    line(el.name, p.name, F.name, room.name);
+    line(el.pid, pid, F.pid, room.pid);
+    set(el.icon, { d: ICONS[failed ? 'failed' : state] || ICONS.running });
+    line(el.state, word, F.state, room.state);
+    if (el.d2) {
+      line(el.d1, d1, F.detail, room.detail);
+      line(el.d2, d2, F.detail, room.detail);
+    } else if (el.d1) {
+      line(el.d1, [d1, d2].filter(Boolean).join(' '), F.detail, room.detail);
+    }
   }
+  const b = g.badge;
   const badge = badgeOf(p, lastSeq);
-  set(el.badge, { 'data-kind': badge ? badge.kind : null, visibility: badge ? 'visible' : 'hidden' });
+  set(b.g, { 'data-kind': badge ? badge.kind : null, visibility: badge ? 'visible' : 'hidden' });
   if (badge) {
-    const t = fitText(badge.text, fontOf(F.badge), 220);
+    const t = fitText(badge.text, fontOf(b.font, b.font[1]), 220);
     const bw = t.width + 26;
-    set(el.badgeRect, { x: -bw, width: bw });
-    set(el.badgeText, { x: -bw / 2, text: t.text });
+    set(b.rect, { x: -bw, width: bw });
+    set(b.text, { x: -bw / 2, text: t.text });
   }
 }
 
-const fontOf = (f) => `${f[0]} ${f[1]}px ${f[2]}`;
+const fontOf = (f, size) => `${f[0]} ${size}px ${f[2]}`;
 
 // line sets one line of text, shrunk (to 80%) or cut short to fit room.
+// A line with several sizes takes the first at which the text fits whole.
 function line(el, text, f, room) {
-  const t = fitText(text, fontOf(f), room, f[1]);
+  const sizes = Array.isArray(f[1]) ? f[1] : [f[1]];
+  let t = null;
+  for (const size of sizes) {
+    t = fitText(text, fontOf(f, size), room, size);
+    if (t.text === text) break;
+  }
   set(el, { text: t.text, 'font-size': t.size });
 }
 

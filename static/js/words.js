@@ -7,6 +7,15 @@ const msg = (e) => (e.msg ? `message ${e.msg}` : 'data');
 const extra = (e) => [e.prio !== undefined ? `priority ${e.prio}` : '', e.type !== undefined ? `type ${e.type}` : '']
   .filter(Boolean).join(', ');
 const paren = (t) => (t ? ` (${t})` : '');
+// What a socket sender's own side holds after a send (SIOCOUTQ): on TCP
+// bytes not yet acknowledged, on a Unix socket the kernel memory its
+// unread messages take, which is what SO_SNDBUF limits.
+const outq = (e) => {
+  const a = e.attrs || {};
+  if (a.outq === undefined) return '';
+  if (String(e.obj).startsWith('tcp:')) return `; ${num(a.outq)} bytes sent are not yet acknowledged`;
+  return `; its send buffer holds ${num(a.outq)}${a.sndbuf ? ` of ${num(a.sndbuf)}` : ''} bytes of kernel memory, bookkeeping included`;
+};
 
 const SAY = {
   session: (e) => {
@@ -35,7 +44,7 @@ const SAY = {
     if (e.offset !== undefined) return `${e.proc} read ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}${e.value !== undefined ? `: counter = ${e.value}` : ''}`;
     return `${e.proc} read ${msg(e)} (${num(e.bytes)} bytes) from ${e.obj}${level(e)}`;
   },
-  send: (e) => `${e.proc} sent ${msg(e)}${paren(extra(e))} into ${e.obj}${level(e)}`,
+  send: (e) => `${e.proc} sent ${msg(e)}${paren(extra(e))} into ${e.obj}${level(e)}${outq(e)}`,
   recv: (e) => `${e.proc} received ${msg(e)}${paren(extra(e))} from ${e.obj}${level(e)}`,
   block: (e) => `${e.proc} is blocked in ${e.call}() on ${e.obj}: the kernel makes it wait`,
   unblock: (e) => `${e.proc} returned from ${e.call}()${e.attrs && e.attrs.waited_ns ? ` after waiting ${ms(e.attrs.waited_ns)} ms` : ''}`,
