@@ -2,6 +2,14 @@
 // with the line each process is at marked as events arrive. Lines carry a
 // trailing marker comment ("//@ child write, write") naming the events
 // they make; the marker is not shown.
+//
+// A snippet shows the session's own numbers: {{name:default}} is the
+// session's parameter of that name. Lines between {{if name=a|b}} (or
+// name!=a|b), {{else}} and {{end}}, each alone on its line, show only when
+// the parameter has (or has not) one of those values, so the code follows
+// a choice such as the race's lock. A snippet module may export defaults,
+// the parameters' values before a session runs; "mechanism" is the
+// mechanism the snippet is shown for.
 
 import { h } from './dom.js';
 
@@ -13,17 +21,56 @@ const FILES = {
 };
 const NAMES = { c: 'C', go: 'Go', py: 'Python' };
 const MARK = /\s*(?:\/\/|#)@\s*(.*)$/;
+const IF = /^\s*\{\{if (\w+)(!?=)([^}]*)\}\}\s*$/;
+const ELSE = /^\s*\{\{else\}\}\s*$/;
+const END = /^\s*\{\{end\}\}\s*$/;
+
+// choose keeps the lines whose {{if}} blocks hold for the parameters p.
+function choose(text, p) {
+  const on = [];
+  const out = [];
+  for (const line of text.split('\n')) {
+    const m = line.match(IF);
+    if (m) {
+      const hit = m[3].split('|').includes(String(p[m[1]]));
+      on.push(m[2] === '=' ? hit : !hit);
+    } else if (ELSE.test(line)) {
+      if (on.length) on.push(!on.pop());
+    } else if (END.test(line)) {
+      on.pop();
+    } else if (on.every(Boolean)) {
+      out.push(line);
+    }
+  }
+  return out.join('\n');
+}
+
+// fill puts the parameters' values in: {{name:default}} is p[name], or the
+// default written there when the session has no such parameter.
+function fill(text, p) {
+  return text.replace(/\{\{(\w+):([^}]*)\}\}/g, (m, k, d) => (p[k] !== undefined ? String(p[k]) : d));
+}
 
 export class CodePanel {
   constructor(pre, tabs) {
     this.pre = pre;
     this.tabs = tabs;
-    this.lang = localStorage.getItem('ipcpg.lang') || 'c';
+    // The language last picked, kept even while a scenario without it
+    // shows another.
+    this.want = localStorage.getItem('ipcpg.lang') || 'c';
+    this.lang = this.want;
     this.snip = null;
     this.tags = null;
     this.at = new Map();
     this.recent = [];
     this.dirty = false;
+    // The panel may come back (side panels, projector mode) or change its
+    // size: the marked lines are brought into view again.
+    window.addEventListener('resize', () => {
+      this.shown = '';
+      this.dirty = true;
+      if (this.onChange) this.onChange();
+    });
   }
 
   // load fetches the snippet of a mechanism (one small module each); a
@@ -37,24 +84,27 @@ export class CodePanel {
     if (!file) return;
     try {
       const mod = await import(`./snippets/${file}.js`);
-      // A snippet's {{name:default}} is the session's parameter of that
-      // name, or the default before a session runs: the code shows the
-      // numbers the session used.
-      const fill = (text) => text.replace(/\{\{(\w+):([^}]*)\}\}/g, (m, k, d) => (params[k] !== undefined ? String(params[k]) : d));
-      this.snip = Object.fromEntries(Object.entries(mod.default).map(([k, v]) => [k, fill(v)]));
+      const p = { ...(mod.defaults || {}), ...params, mechanism: mech };
+      this.snip = Object.fromEntries(Object.entries(mod.default).map(([k, v]) => [k, fill(choose(v, p), p)]));
     } catch {
       this.pre.textContent = 'no code for this scenario yet';
       return;
     }
-    if (!this.snip[this.lang]) this.lang = 'c';
-    this.tabs.replaceChildren(...Object.keys(this.snip).filter((k) => NAMES[k]).map((k) =>
-      h('button', { type: 'button', role: 'tab', 'data-lang': k, onclick: () => this.show(k) }, NAMES[k])));
-    this.show(this.lang);
+    // A language whose code is all in blocks of another choice has none.
+    const langs = Object.keys(this.snip).filter((k) => NAMES[k] && this.snip[k].trim());
+    this.tabs.replaceChildren(...langs.map((k) =>
+      h('button', { type: 'button', role: 'tab', 'data-lang': k, onclick: () => this.pickLang(k) }, NAMES[k])));
+    this.show(langs.includes(this.want) ? this.want : 'c');
+  }
+
+  pickLang(lang) {
+    this.want = lang;
+    localStorage.setItem('ipcpg.lang', lang);
+    this.show(lang);
   }
 
   show(lang) {
     this.lang = lang;
-    localStorage.setItem('ipcpg.lang', lang);
     for (const b of this.tabs.children) b.setAttribute('aria-selected', String(b.dataset.lang === lang));
     this.lines = [];
     this.tags = new Map();
@@ -62,13 +112,15 @@ export class CodePanel {
       const m = line.match(MARK);
       const text = m ? line.slice(0, m.index) : line;
       if (m) for (const tag of m[1].split(',')) this.addTag(tag.trim(), i);
-      const el = h('span', { class: 'line' }, text || ' ');
+      // A tab is four columns: the browser's eight would push Go code
+      // out of a narrow panel.
+      const el = h('span', { class: 'line' }, text.replace(/\t/g, '    ') || ' ');
       this.lines.push(el);
       return el;
     });
     this.pre.replaceChildren(...els);
     this.at = new Map();
-    this.shown = -1;
+    this.shown = '';
     for (const e of this.recent) this.mark(e);
     this.dirty = true;
     if (this.onChange) this.onChange();
@@ -79,7 +131,7 @@ export class CodePanel {
     this.tags.get(tag).push(i);
   }
 
-  reset() { this.at = new Map(); this.recent = []; this.shown = -1; this.dirty = true; }
+  reset() { this.at = new Map(); this.recent = []; this.shown = ''; this.dirty = true; }
 
   // see moves a process's marker to the line of the call it just made,
   // is blocked in, waits to make (step pace) or sleeps before (slow pace).
@@ -104,19 +156,34 @@ export class CodePanel {
     const waiting = e.kind === 'block' || e.kind === 'ready' || e.kind === 'unblock' || e.kind === 'sleep';
     const named = (what) => [...(member ? who.map((w) => `${w} ${what} ${member}`) : []), ...who.map((w) => `${w} ${what}`)];
     // A process's start is marked only where a line names it: the
-    // server's fork of it is in no snippet.
+    // server's fork of it is in no snippet. "reader open mkfifo" names a
+    // kind made by one call, where the kind alone ("reader open") is
+    // another line.
     const keys = e.kind === 'spawn' ? named('spawn')
       : waiting ? [...named(e.call), e.call]
-        : [...named(e.kind), ...named(e.call), e.kind, e.call];
+        : [...(e.call ? named(`${e.kind} ${e.call}`) : []), ...named(e.kind), ...named(e.call), e.kind, e.call];
     for (const k of keys) {
       const lines = k && this.tags.get(k);
       if (lines) {
         const how = e.kind === 'block' ? 'blocked' : e.kind === 'ready' || e.kind === 'sleep' ? 'next' : 'done';
-        this.at.set(e.proc, { line: lines[0], how });
+        this.at.set(e.proc, { line: this.pick(lines, e.proc, waiting), how });
         this.dirty = true;
         return;
       }
     }
+  }
+
+  // pick chooses among the lines a tag names. A process stays on a line
+  // it is at, as in a loop, unless it is to make the line's call again
+  // (waiting) after having made it there: then, as for a process coming
+  // from elsewhere, the tag's next line after it counts, coming round to
+  // the top of the loop. So "semop" takes a permit on one line and gives
+  // it back on the next.
+  pick(lines, proc, waiting) {
+    const cur = this.at.get(proc);
+    if (lines.length === 1 || !cur) return lines[0];
+    if (lines.includes(cur.line) && !(waiting && cur.how === 'done')) return cur.line;
+    return lines.find((l) => l > cur.line) ?? lines[0];
   }
 
   // pending says whether render has something to show.
@@ -135,22 +202,49 @@ export class CodePanel {
     this.follow();
   }
 
-  // follow scrolls the first marked line into view when that line
-  // changes. It measures in a task after the frame is drawn: reading the
-  // layout in the middle of a frame would make the browser lay out the
-  // page twice.
+  // follow scrolls the marked lines into view when they change. It
+  // measures in a task after the frame is drawn: reading the layout in the
+  // middle of a frame would make the browser lay out the page twice.
   follow() {
-    let first = -1;
-    for (const { line } of this.at.values()) if (first < 0 || line < first) first = line;
-    if (first < 0 || first === this.shown || document.body.classList.contains('no-side')) return;
-    this.shown = first;
+    let lo = -1;
+    let hi = -1;
+    const first = { blocked: -1, next: -1 };
+    for (const { line, how } of this.at.values()) {
+      if (lo < 0 || line < lo) lo = line;
+      hi = Math.max(hi, line);
+      if (how in first && (first[how] < 0 || line < first[how])) first[how] = line;
+    }
+    // When they do not all fit, a blocked process's line matters most,
+    // then that of one waiting for its turn.
+    const key = first.blocked >= 0 ? first.blocked : first.next;
+    const span = `${lo} ${hi} ${key}`;
+    if (lo < 0 || span === this.shown || document.body.classList.contains('no-side')) return;
+    this.shown = span;
     if (this.followSoon) return;
     this.followSoon = setTimeout(() => {
       this.followSoon = 0;
-      const el = this.lines && this.lines[this.shown];
-      if (!el) return;
-      const top = el.offsetTop - this.pre.offsetTop - this.pre.clientHeight / 3;
-      if (Math.abs(this.pre.scrollTop - top) > this.pre.clientHeight / 4) this.pre.scrollTop = Math.max(0, top);
+      if (this.lines) this.reveal(...String(this.shown).split(' ').map(Number));
     }, 0);
+  }
+
+  // reveal scrolls the code so that lines lo to hi show, in the middle. If
+  // they do not fit together, line key shows near the top, below a line of
+  // what comes before it; with no key, the code stays where it is as long
+  // as a marked line shows, so that it does not jump to and fro.
+  reveal(lo, hi, key) {
+    const pre = this.pre;
+    const box = pre.getBoundingClientRect();
+    const top = (i) => this.lines[i].getBoundingClientRect().top - box.top - pre.clientTop + pre.scrollTop;
+    const bottom = (i) => top(i) + this.lines[i].offsetHeight;
+    const h = pre.clientHeight;
+    const shows = (i, j = i) => top(i) >= pre.scrollTop && bottom(j) <= pre.scrollTop + h;
+    if (!this.lines[lo] || !this.lines[hi]) return;
+    if (bottom(hi) - top(lo) <= h) {
+      if (!shows(lo, hi)) pre.scrollTop = Math.max(0, top(lo) - (h - (bottom(hi) - top(lo))) / 2);
+      return;
+    }
+    if (key < 0 && [...this.at.values()].some(({ line }) => this.lines[line] && shows(line))) return;
+    const at = key >= 0 && this.lines[key] ? key : lo;
+    if (!shows(at)) pre.scrollTop = Math.max(0, top(at) - this.lines[at].offsetHeight);
   }
 }

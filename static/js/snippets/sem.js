@@ -1,40 +1,93 @@
 // Code for the semaphore scenario: a semaphore as a number of permits.
+// Lines stay within 40 columns.
 export default {
   c: String.raw`
 #include <sys/sem.h>
+#include <unistd.h>
 
-/* parent: one semaphore whose value is the number of permits */
-int s = semget(key, 1, IPC_CREAT | 0600);  /* ipcs -s lists it */  //@ parent open, parent semget
-semctl(s, 0, SETVAL, permits);
+enum {
+    PROCS = {{processes:4}},     /* processes */
+    PERMITS = {{permits:2}},   /* inside at once */
+    ROUNDS = {{rounds:3}},    /* each goes in */
+};
 
-/* each worker, round after round */
-int s = semget(key, 1, 0);                          //@ worker open
-struct sembuf p = { 0, -1, SEM_UNDO };  /* P: take a permit */
-struct sembuf v = { 0, +1, SEM_UNDO };  /* V: give it back */
-semop(s, &p, 1);      /* value 0: the kernel makes it wait */  //@ wait, semop
-usleep(hold_ms * 1000);  /* at most "permits" workers in here */
-semop(s, &v, 1);      /* wakes one worker that waits */  //@ post
+/* parent: one semaphore; ipcs -s */
+int s = semget(key, 1,               //@ parent semget
+               IPC_CREAT | 0600);
+semctl(s, 0, SETVAL, PERMITS);
+/* a counter of those inside, shared */
+int fd = shm_open("/light",          //@ parent shm_open
+    O_CREAT | O_RDWR, 0600);
+for (int i = 0; i < PROCS; i++)
+    if (fork() == 0) worker();       //@ worker spawn
+/* once every worker has exited */
+semctl(s, 0, IPC_RMID);              //@ parent semctl IPC_RMID
+shm_unlink("/light");                //@ parent shm_unlink
 
-semctl(s, 0, IPC_RMID);                             //@ unlink, semctl IPC_RMID`,
+/* P takes a permit, V gives it back */
+struct sembuf p = { 0, -1, SEM_UNDO };
+struct sembuf v = { 0, +1, SEM_UNDO };
+
+void worker(void) {
+    int s = semget(key, 1, 0);       //@ worker semget
+    for (int r = 0; r < ROUNDS; r++) {
+        /* P: none left? it waits */
+        semop(s, &p, 1);             //@ worker wait, worker semop
+{{if hold_ms!=0}}
+        usleep({{hold_ms:300}} * 1000);
+{{end}}
+        /* V: wakes one that waits */
+        semop(s, &v, 1);             //@ worker post, worker semop
+    }
+}`,
   go: String.raw`
-// with this module's internal/ipc: one small function per system call
-s, _ := ipc.Semget(key, 1, unix.IPC_CREAT|0o600)    //@ parent open, parent semget
+// with this module's internal/ipc
+const (
+	procs   = {{processes:4}} // processes
+	permits = {{permits:2}} // inside at once
+	rounds  = {{rounds:3}} // each goes in
+)
+
+// parent: one semaphore; ipcs -s
+s, _ := ipc.Semget(key, 1,             //@ parent semget
+	unix.IPC_CREAT|0o600)
 ipc.SemSetVal(s, 0, permits)
+// starts the workers, waits for them
+ipc.SemRemove(s)                       //@ parent semctl IPC_RMID
 
-// each worker, round after round
-s, _ = ipc.Semget(key, 1, 0)                        //@ worker open
-ipc.Semop(s, ipc.Sembuf{Op: -1, Flg: ipc.SemUndo})  // P: 0 makes it wait  //@ wait, semop
-time.Sleep(hold)                                    // at most "permits" in here
-ipc.Semop(s, ipc.Sembuf{Op: +1, Flg: ipc.SemUndo})  // V: wakes one  //@ post
-
-ipc.SemRemove(s)                                    //@ unlink, semctl IPC_RMID`,
+// each worker
+s, _ := ipc.Semget(key, 1, 0)          //@ worker semget
+const undo = ipc.SemUndo
+p := ipc.Sembuf{Op: -1, Flg: undo} // P
+v := ipc.Sembuf{Op: +1, Flg: undo} // V
+for range rounds {
+	// P: none left? it waits
+	ipc.Semop(s, p)                    //@ worker wait, worker semop
+{{if hold_ms!=0}}
+	time.Sleep({{hold_ms:300}} * time.Millisecond)
+{{end}}
+	// V: wakes one that waits
+	ipc.Semop(s, v)                    //@ worker post, worker semop
+}`,
   py: String.raw`
 import multiprocessing as mp, time
 
-permits = mp.Semaphore(2)   # a POSIX semaphore, shared with the children  #@ parent open, parent semget
+PROCS, ROUNDS = {{processes:4}}, {{rounds:3}}
+# a POSIX semaphore, shared with the
+# children: {{permits:2}} permits
+permits = mp.Semaphore({{permits:2}})  #@ parent semget
 
 def worker():
-    permits.acquire()       # P: value 0 makes the caller wait  #@ wait, semop
-    time.sleep(hold)        # at most two workers in here
-    permits.release()       # V: wakes one that waits           #@ post`,
+    for _ in range(ROUNDS):
+        permits.acquire()  # 0: waits  #@ worker wait, semop
+{{if hold_ms!=0}}
+        time.sleep({{hold_ms:300}} / 1000)
+{{end}}
+        permits.release()  # wakes one  #@ worker post, semop
+
+for _ in range(PROCS):
+    mp.Process(target=worker).start()  #@ worker spawn`,
 };
+
+// The parameters' values before a session runs.
+export const defaults = { hold_ms: 300 };

@@ -1,39 +1,114 @@
-// Code for the signal scenario.
+// Code for the signal scenario: a sender queues signals with a value to a
+// receiver that reads them from a signalfd. Lines stay within 40 columns.
 export default {
   c: String.raw`
-/* receiver: keep the signal blocked, read it from a signalfd */
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define SIG ({{signal:SIGRTMIN+1}})
+enum { N = {{signals:20}} };   /* signals */
+
+/* receiver: SIG stays blocked and
+   pending till a signalfd reads it */
 sigset_t set;
 sigemptyset(&set);
-sigaddset(&set, SIGRTMIN + 1);
-sigprocmask(SIG_BLOCK, &set, NULL);  /* it waits, pending */
-int fd = signalfd(-1, &set, 0);
+sigaddset(&set, SIG);
+sigaddset(&set, SIGRTMAX); /* end */
+sigprocmask(SIG_BLOCK, &set, NULL);
+int fd = signalfd(-1, &set, 0);       //@ receiver signalfd
+if (fork() == 0) sender();            //@ sender spawn
 struct signalfd_siginfo si;
-while (read(fd, &si, sizeof si) > 0)  /* sleeps until one comes */  //@ receiver read
-    handle(si.ssi_pid, si.ssi_int);   /* who sent it, its value */  //@ receiver deliver
-
-/* sender */
-union sigval v = { .sival_int = i };
-sigqueue(receiver, SIGRTMIN + 1, v);  /* real-time: each queued */  //@ sender signal, sigqueue
-kill(receiver, SIGUSR1);     /* classic: pending ones merge */  //@ sender kill`,
-  go: String.raw`
-// receiver: the runtime's handler feeds a channel
-ch := make(chan os.Signal, 16)
-signal.Notify(ch, syscall.SIGUSR1)
-for sig := range ch {            // sleeps until one comes  //@ receiver read
-	handle(sig)                                          //@ receiver deliver
+/* sleeps until a signal is pending */
+while (read(fd, &si, sizeof si) > 0) {  //@ receiver read
+    if (si.ssi_signo == SIGRTMAX)
+        break;  /* all were sent */
+    /* who sent it, and its value */
+    handle(si.ssi_pid, si.ssi_int);   //@ receiver deliver
+{{if handler_delay_ms!=0}}
+    usleep({{handler_delay_ms:0}} * 1000);  /* slow */
+{{end}}
 }
 
-// sender: pending SIGUSR1s merge into one
-syscall.Kill(receiver, syscall.SIGUSR1)                 //@ sender signal, kill, sigqueue`,
+/* sender */
+pid_t to = getppid(); /* receiver */
+for (int i = 1; i <= N; i++) {
+{{if signal=SIGUSR1|SIGUSR2}}
+    /* one pends at most: more merge */
+{{else}}
+    /* real-time: each one queues */
+{{end}}
+    union sigval v = { i };
+    sigqueue(to, SIG, v);             //@ sender signal, sender sigqueue
+}
+/* the end, with the count as value */
+union sigval end = { N };
+sigqueue(to, SIGRTMAX, end);`,
+  go: String.raw`
+// with this module's internal/ipc
+{{if signal=SIGUSR1}}
+sig := unix.SIGUSR1
+{{end}}
+{{if signal=SIGUSR2}}
+sig := unix.SIGUSR2
+{{end}}
+{{if signal=SIGRTMIN+1}}
+sig := ipc.SigRTFree     // SIGRTMIN+1
+{{end}}
+{{if signal=SIGRTMIN+2}}
+sig := ipc.SigRTFree + 1 // SIGRTMIN+2
+{{end}}
+{{if signal=SIGRTMIN+3}}
+sig := ipc.SigRTFree + 2 // SIGRTMIN+3
+{{end}}
+const n = {{signals:20}} // signals
+
+// receiver: sig stays blocked on every
+// thread (the runtime would catch it)
+ipc.ReexecWithSignalsBlocked(sig,
+	ipc.SigRTMax)
+fd, _ := ipc.Signalfd(sig,            //@ receiver signalfd
+	ipc.SigRTMax)
+for {
+	// sleeps until a signal is pending
+	si, _ := ipc.ReadSignal(fd)       //@ receiver read
+	if si.Signo == ipc.SigRTMax {
+		break // all were sent
+	}
+	handle(si.Pid, si.Value)          //@ receiver deliver
+{{if handler_delay_ms!=0}}
+	time.Sleep({{handler_delay_ms:0}} * time.Millisecond)
+{{end}}
+}
+
+// sender
+to := os.Getppid() // the receiver
+for i := range int32(n) {
+	ipc.Sigqueue(to, sig, i+1)        //@ sender signal, sender sigqueue
+}
+ipc.Sigqueue(to, ipc.SigRTMax, n)`,
   py: String.raw`
-import os, signal
+import os, signal, time
 
-# receiver: block it, then wait for it with its details
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+SIG = signal.{{signal:SIGRTMIN+1}}
+N = {{signals:20}}
+
+# receiver: block it, then wait for it
+signal.pthread_sigmask(
+    signal.SIG_BLOCK, {SIG})
 while True:
-    info = signal.sigwaitinfo({signal.SIGUSR1})  # sleeps  #@ receiver read
-    handle(info.si_pid, info.si_value)                    #@ receiver deliver
+    # sleeps until one is pending
+    info = signal.sigwaitinfo({SIG})  #@ receiver read
+    handle(info.si_pid)               #@ receiver deliver
+{{if handler_delay_ms!=0}}
+    time.sleep({{handler_delay_ms:0}} / 1000)  # slow
+{{end}}
 
-# sender
-os.kill(receiver, signal.SIGUSR1)                         #@ sender signal, kill, sigqueue`,
+# sender: Python has no sigqueue, so
+# its signals carry no value
+for i in range(N):
+    os.kill(receiver, SIG)            #@ sender signal, sender sigqueue`,
 };
+
+// The parameters' values before a session runs.
+export const defaults = { signal: 'SIGRTMIN+1', handler_delay_ms: 0 };

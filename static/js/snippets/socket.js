@@ -1,51 +1,140 @@
-// Code for the TCP scenario; Unix sockets and UDP have their own.
+// Code for the TCP scenario; Unix sockets and UDP have their own. Lines
+// stay within 40 columns.
 export default {
   c: String.raw`
-/* server */
-struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-int l = socket(AF_INET, SOCK_STREAM, 0);
-bind(l, (struct sockaddr *)&addr, sizeof addr);  /* port 0: the kernel picks one */
-listen(l, 8);                                        //@ server open
-int c = accept(l, NULL, NULL);   /* waits for a client */  //@ server accept
-char buf[64];
-while (recv(c, buf, sizeof buf, 0) > 0)  /* waits for data */  //@ server recv, server poll
-    ;                            /* 0: the client closed */
-close(c);                                            //@ server close
+enum {
+    CLIENTS = {{clients:2}},
+    N = {{messages:12}},     /* per client */
+    SIZE = {{size:64}},   /* bytes each */
+};
+char buf[SIZE];
+
+/* server: port 0, the kernel picks */
+struct sockaddr_in a = { AF_INET };
+a.sin_addr.s_addr =
+    htonl(INADDR_LOOPBACK);
+int l = socket(AF_INET,               //@ server open, server socket+bind+listen
+    SOCK_STREAM, 0);
+{{if buffer!=0}}
+/* the kernel doubles it */
+int rcv = {{buffer:0}};
+setsockopt(l, SOL_SOCKET, SO_RCVBUF,
+    &rcv, sizeof rcv);
+{{end}}
+bind(l, (void *)&a, sizeof a);
+listen(l, CLIENTS);
+int c[CLIENTS];
+for (int i = 0; i < CLIENTS; i++) {
+    if (fork() == 0) client();        //@ client spawn
+    /* waits for the client */
+    c[i] = accept(l, NULL, NULL);     //@ server accept
+}
+close(l);                             //@ server close
+/* a message from each client in turn;
+   none yet: recv waits */
+for (int m = 0; m < N * CLIENTS; m++) {
+{{if reader_delay_ms!=0}}
+    usleep({{reader_delay_ms:0}} * 1000);  /* slow */
+{{end}}
+    int i = m % CLIENTS;
+    recv(c[i], buf, SIZE, MSG_WAITALL);  //@ server recv
+}
+/* 0: the client closed */
+for (int i = 0; i < CLIENTS; i++)
+    if (recv(c[i], buf, SIZE, 0) == 0)
+        close(c[i]);                  //@ server close
 
 /* client */
-int s = socket(AF_INET, SOCK_STREAM, 0);
-connect(s, (struct sockaddr *)&addr, sizeof addr);   //@ client connect
-send(s, buf, sizeof buf, 0);     /* waits while the buffers are full */  //@ client send
-close(s);                                            //@ client close`,
+int s = socket(AF_INET,
+    SOCK_STREAM, 0);
+{{if buffer!=0}}
+int snd = {{buffer:0}};
+setsockopt(s, SOL_SOCKET, SO_SNDBUF,
+    &snd, sizeof snd);
+{{end}}
+connect(s, (void *)&a, sizeof a);     //@ client connect
+for (int k = 0; k < N; k++)
+    /* buffers full: send waits */
+    send(s, buf, SIZE, 0);            //@ client send
+close(s);                             //@ client close`,
   go: String.raw`
-// server
-ln, _ := net.Listen("tcp", "127.0.0.1:0")            //@ server open
-c, _ := ln.Accept()              // waits for a client  //@ server accept
-buf := make([]byte, 64)
-for {
-	if _, err := c.Read(buf); err != nil { // waits for data  //@ server recv, server poll
-		break // io.EOF: the client closed
-	}
+const (
+	clients = {{clients:2}}
+	n       = {{messages:12}} // per client
+	size    = {{size:64}} // bytes each
+)
+
+// server: port 0, the kernel picks one
+ln, _ := net.Listen("tcp",            //@ server open, server socket+bind+listen
+	"127.0.0.1:0")
+var cs []net.Conn
+for range clients {
+	// start a client, wait for it
+	c, _ := ln.Accept()               //@ server accept
+{{if buffer!=0}}
+	tc := c.(*net.TCPConn)
+	tc.SetReadBuffer({{buffer:0}})
+{{end}}
+	cs = append(cs, c)
 }
-c.Close()                                            //@ server close
+ln.Close()                            //@ server close
+buf := make([]byte, size)
+for m := range n * clients {
+{{if reader_delay_ms!=0}}
+	time.Sleep({{reader_delay_ms:0}} * time.Millisecond)
+{{end}}
+	// none yet: ReadFull waits
+	io.ReadFull(cs[m%clients], buf)   //@ server recv
+}
+for _, c := range cs {
+	c.Read(buf) // io.EOF: it closed
+	c.Close()                         //@ server close
+}
 
 // client
-s, _ := net.Dial("tcp", ln.Addr().String())          //@ client connect
-s.Write(buf)                                         //@ client send
-s.Close()                                            //@ client close`,
+s, _ := net.Dial("tcp", addr)         //@ client connect
+{{if buffer!=0}}
+tc := s.(*net.TCPConn)
+tc.SetWriteBuffer({{buffer:0}})
+{{end}}
+for range n {
+	s.Write(buf) // full: waits       //@ client send
+}
+s.Close()                             //@ client close`,
   py: String.raw`
-import socket
+import socket, time
 
-# server
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.bind(("127.0.0.1", 0)); l.listen()                 #@ server open
-c, _ = l.accept()               # waits for a client #@ server accept
-while c.recv(64):               # b"": the client closed  #@ server recv, server poll
-    pass
-c.close()                                            #@ server close
+CLIENTS, N, SIZE = {{clients:2}}, {{messages:12}}, {{size:64}}
+
+# server: port 0, the kernel picks one
+l = socket.socket(socket.AF_INET,  #@ server open, server socket+bind+listen
+                  socket.SOCK_STREAM)
+{{if buffer!=0}}
+l.setsockopt(socket.SOL_SOCKET,
+             socket.SO_RCVBUF, {{buffer:0}})
+{{end}}
+l.bind(("127.0.0.1", 0))
+l.listen(CLIENTS)
+cs = [l.accept()[0]                  #@ server accept
+      for _ in range(CLIENTS)]
+l.close()                            #@ server close
+for m in range(N * CLIENTS):
+{{if reader_delay_ms!=0}}
+    time.sleep({{reader_delay_ms:0}} / 1000)  # slow
+{{end}}
+    c = cs[m % CLIENTS]
+    c.recv(SIZE, socket.MSG_WAITALL)  #@ server recv
+for c in cs:
+    c.recv(SIZE)  # b"": it closed
+    c.close()                        #@ server close
 
 # client
-s = socket.create_connection(("127.0.0.1", port))    #@ client connect
-s.sendall(buf)                  # waits while the buffers are full  #@ client send
-s.close()                                            #@ client close`,
+s = socket.create_connection(        #@ client connect
+    ("127.0.0.1", port))
+for _ in range(N):
+    s.sendall(bytes(SIZE))  # waits   #@ client send
+s.close()                            #@ client close`,
 };
+
+// The parameters' values before a session runs.
+export const defaults = { buffer: 0, reader_delay_ms: 0 };
