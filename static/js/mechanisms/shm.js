@@ -5,22 +5,43 @@
 // one, so the access is visible without colour. A segment cut in slots
 // (the producer-consumer ring) shows where each slot starts; semaphores
 // that guard it stand under it as lamps with their values. In the race
-// scenario a shared counter lives in the segment: its value, the additions
-// reported and, at the end, the updates lost are written above it.
+// scenario a shared counter lives in the segment: its value is written above
+// it, and under that the additions the workers made so far or, at the end,
+// the updates lost. Every line and the grid itself keep clear of the
+// process boxes beside them.
 
 import { s, set, num, bytes, fitText } from '../dom.js';
 import { procColor } from '../procs.js';
-import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel, halfSize } from './common.js';
 
 // The most bytes drawn, and two grids: large cells (with their hex) for
-// a small segment, small ones for a larger segment.
+// a small segment, small ones for a larger segment. Each cell shrinks to
+// its least size when the process boxes leave less room.
 const MAX_BYTES = 512;
-const BIG = { cols: 16, cell: 28, text: true };
-const SMALL = { cols: 32, cell: 13, text: false };
+const BIG = { cols: 16, cell: 28, least: 22, text: true };
+const SMALL = { cols: 32, cell: 13, least: 11, text: false };
 const CX = 500;
-// The counter line's font (as .counter in app.css) and the room it has.
-const COUNTER_FONT = '800 26px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
-const COUNTER_ROOM = 400;
+// The fonts of the lines above the grid (as in app.css), for measuring.
+const SANS = 'system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
+const FONTS = {
+  label: ['700 20px ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace', 20],
+  counter: [`800 26px ${SANS}`, 26],
+  sub: [`700 16px ${SANS}`, 16],
+  sem: [`700 15px ${SANS}`, 15],
+  slot: [`700 13px ${SANS}`, 13],
+};
+// How far a process box's halo (a blocked or waiting process's frame)
+// reaches out of the box, and the gap kept from it.
+const HALO = 13;
+const GAP = 8;
+// The lines under the grid: notes about it, then one per semaphore.
+const NOTE_LINE = 18;
+const LAMP_TOP = 26;
+const LAMP_LINE = 24;
+// Where the lines above the grid sit, from its top: the segment's name,
+// the counter (or the ring's slots in use) and, for the race, the
+// additions under the counter.
+const ABOVE = { plain: { label: -54, counter: -22, h: 66 }, race: { label: -76, counter: -40, sub: -14, h: 88 } };
 
 export default {
   // The least height (stage units) the drawing needs.
@@ -47,7 +68,7 @@ export default {
         st.root.append(g.g);
       }
       set(g.g, { 'data-gone': o.gone ? 'true' : null });
-      drawGrid(g, o, model, i === 0 ? sems : []);
+      drawGrid(g, o, model, i === 0 ? sems : [], (y0, y1) => clearHalf(model, ctx, geo.top + y0, geo.top + y1));
     });
   },
 
@@ -70,27 +91,90 @@ export default {
 function arrange(model, ctx) {
   const list = objsOf(model, ['shm']).slice(0, 2);
   const sems = objsOf(model, ['sem', 'futex']).filter((o) => o.value !== null && !o.gone);
-  const below = list.length === 1 ? sems.length * 24 + 30 : 0;
-  return { list, sems, geos: list.map((o, i) => geometry(o, i, list.length, ctx.H, below)) };
+  const lamps = list.length === 1 ? sems.length : 0;
+  const above = model.session.scenario === 'race' ? ABOVE.race : ABOVE.plain;
+  const geos = list.map((o, i) => geometry(o, i, list.length, ctx.H, lamps, above, (y0, y1) => clearHalf(model, ctx, y0, y1)));
+  return { list, sems, geos };
+}
+
+// clearHalf is how far left and right of the middle the stage is free of
+// process boxes, halo and a gap included, between heights y0 and y1.
+function clearHalf(model, ctx, y0, y1) {
+  let half = CX;
+  for (const p of model.procs.values()) {
+    const at = ctx.pos(p.name);
+    if (!at) continue;
+    const { w, h } = halfSize(at);
+    const reach = HALO * (at.scale || 1);
+    if (at.y + h + reach <= y0 || at.y - h - reach >= y1) continue;
+    half = Math.min(half, Math.abs(at.x - CX) - w - reach - GAP);
+  }
+  return Math.max(half, 0);
 }
 
 // sizeOf is the segment's size in bytes: what its open said, or its
 // capacity when that is a size.
 const sizeOf = (o) => (o.attrs && o.attrs.size) || (o.attrs && o.attrs.slots ? 0 : o.cap) || 0;
 
-// geometry says how a segment is drawn: cell size, rows, where; below is
-// the room the lines under the grid take.
-function geometry(o, i, n, H, below = 0) {
+// geometry says how a segment is drawn: cell size, rows, where. lamps is
+// the number of semaphore lines under the grid, above the lines over it,
+// and clear(y0, y1) how much room the process boxes leave either side of
+// the middle between two heights. The cells shrink to stay clear of the
+// boxes (the slot names beside a grid cut in slots too) and to fit the
+// stage's height; rows that still do not fit are left out, and the note
+// under the grid says how many bytes are drawn.
+function geometry(o, i, n, H, lamps, above, clear) {
   const size = sizeOf(o);
-  const shown = Math.min(size || 128, MAX_BYTES);
-  const g = shown <= 128 ? BIG : SMALL;
-  const rows = Math.ceil(shown / g.cols);
-  const h = rows * g.cell;
+  const want = Math.min(size || 128, MAX_BYTES);
+  const g = want <= 128 ? BIG : SMALL;
   const band = H / n;
-  const top = Math.max(86, band * i + (band - h - below - 60) / 2 + 66);
   const slot = (o.attrs && o.attrs.slot_bytes) || 0;
   const slots = (o.attrs && o.attrs.slots) || 0;
-  return { ...g, rows, shown, size, slot, slots, top, x0: CX - (g.cols * g.cell) / 2, key: `${shown},${g.cell},${top.toFixed(0)},${slot}` };
+  const names = slot && g.text ? namesWidth({ ...g, slot, slots }, want) : 0;
+  // Small cells get a line for what the slot marks mean and one for how
+  // many bytes are drawn; the semaphores' lines come after them.
+  const notes = g.text ? 0 : slot ? 2 : 1;
+  const below = lamps ? notes * NOTE_LINE + LAMP_TOP + (lamps - 1) * LAMP_LINE + 8 : notes * NOTE_LINE + 6;
+  const free = band - above.h - below - 26;
+  const need = Math.ceil(want / g.cols);
+  // Large cells may get shorter to fit the height; small ones keep their
+  // size (their slot numbers are small already) and lose rows instead.
+  const tall = Math.max(g.text ? g.least : g.cell, Math.floor(free / need));
+  let rows = need;
+  let cell = g.cell;
+  let top = 0;
+  // The height depends on the cell and the room beside the grid on its
+  // height: a few rounds settle both.
+  for (let k = 0; k < 3; k++) {
+    const h = rows * cell;
+    top = Math.max(above.h + 20, band * i + (band - h - below - above.h) / 2 + above.h);
+    const wide = Math.floor((2 * clear(top, top + h) - names) / g.cols);
+    cell = Math.max(g.least, Math.min(g.cell, wide, tall));
+    rows = Math.max(1, Math.min(need, Math.floor(free / cell)));
+  }
+  const shown = Math.min(want, rows * g.cols);
+  // The grid and its slot names, together, are centred.
+  const x0 = CX - (g.cols * cell - names) / 2;
+  const lampTop = rows * cell + ((slot && !g.text ? 1 : 0) + (size > shown ? 1 : 0)) * NOTE_LINE + LAMP_TOP;
+  return { ...g, cell, rows, shown, size, slot, slots, top, above, x0, lampTop, key: `${shown},${cell},${top.toFixed(0)},${slot},${above.h}` };
+}
+
+// slotNames names, for each row of a large-cell grid of n bytes where
+// slots start, the slots that start in it ("slot 2", or "slots 2, 3"
+// when they are short): the names stand left of the row.
+function slotNames(geo, n) {
+  const rows = new Map();
+  for (let off = 0, k = 0; off < n && k < geo.slots; off += geo.slot, k++) {
+    const row = Math.floor(off / geo.cols);
+    rows.set(row, [...(rows.get(row) || []), k]);
+  }
+  return new Map([...rows].map(([row, ks]) => [row, `slot${ks.length > 1 ? 's' : ''} ${ks.join(', ')}`]));
+}
+
+// namesWidth is the room the slot names take left of a grid, gap included.
+function namesWidth(geo, n) {
+  const widths = [...slotNames(geo, n).values()].map((t) => fitText(t, FONTS.slot[0], Infinity).width);
+  return 12 + Math.max(0, ...widths);
 }
 
 const cellAt = (geo, off) => ({ x: geo.x0 + (off % geo.cols) * geo.cell, y: Math.floor(off / geo.cols) * geo.cell });
@@ -114,30 +198,37 @@ function grid(geo) {
     for (let off = 0, k = 0; off < geo.shown && k < geo.slots; off += geo.slot, k++) {
       const { x, y } = cellAt(geo, off);
       slots.append(s('line', { class: 'slot-line', x1: x - 1, x2: x - 1, y1: y - 1, y2: y + geo.cell - 1 }));
-      if (geo.text) slots.append(s('text', { class: 'slot-name', x: geo.x0 - 8, y: y + geo.cell - 8, 'text-anchor': 'end' }, `slot ${k}`));
-      else slots.append(s('g', { class: 'slot-num', transform: `translate(${x},${y})` }, s('rect', { width: geo.cell - 2, height: geo.cell - 2, rx: 2 }),
+      if (!geo.text) slots.append(s('g', { class: 'slot-num', transform: `translate(${x},${y})` }, s('rect', { width: geo.cell - 2, height: geo.cell - 2, rx: 2 }),
         s('text', { x: geo.cell / 2 - 1, y: geo.cell - 4, 'text-anchor': 'middle' }, String(k))));
     }
+    for (const [row, text] of slotNames(geo, geo.shown)) {
+      slots.append(s('text', { class: 'slot-name', x: geo.x0 - 8, y: (row + 1) * geo.cell - 8, 'text-anchor': 'end' }, text));
+    }
   }
-  const width = geo.cols * geo.cell;
-  const legend = geo.slot && !geo.text
-    ? s('text', { class: 'end-label', x: geo.x0, y: geo.rows * geo.cell + 16 }, `■ n: where slot n starts (${geo.slot} bytes each)`)
-    : null;
-  const semRow = s('g', { class: 'shm-sems', transform: `translate(0,${geo.rows * geo.cell + (geo.slot && !geo.text ? 44 : 26)})` });
+  // Under the grid, one line each: what the slot marks mean, how many
+  // bytes are drawn, and then the semaphores.
+  const h = geo.rows * geo.cell;
+  const notes = [];
+  if (geo.slot && !geo.text) notes.push(`■ n: where slot n starts (${geo.slot} bytes each)`);
+  if (geo.size > geo.shown) notes.push(`the first ${num(geo.shown)} bytes are drawn`);
+  const noteEls = notes.map((text, k) => s('text', { class: 'end-label', x: geo.x0, y: h + 16 + k * NOTE_LINE }, text));
+  const semRow = s('g', { class: 'shm-sems', transform: `translate(0,${geo.lampTop})` });
   const r = {
     g, cells, geo, key: geo.key,
-    label: s('text', { class: 'obj-label', x: CX, y: -54, 'text-anchor': 'middle' }),
-    counter: s('text', { class: 'counter', x: CX, y: -22, 'text-anchor': 'middle' }),
-    more: s('text', { class: 'end-label', x: geo.x0 + width, y: geo.rows * geo.cell + 16, 'text-anchor': 'end' }),
+    label: s('text', { class: 'obj-label', x: CX, y: geo.above.label, 'text-anchor': 'middle' }),
+    counter: s('text', { class: 'counter', x: CX, y: geo.above.counter, 'text-anchor': 'middle' }),
+    sub: s('text', { class: 'counter-sub', x: CX, y: geo.above.sub || 0, 'text-anchor': 'middle' }),
     sems: pool(semRow, () => s('g', { class: 'shm-sem' }, s('circle', { r: 9, cy: -5 }), s('text', { x: 16 }))),
   };
-  g.append(layer, slots, r.label, r.counter, r.more, semRow, ...(legend ? [legend] : []));
+  g.append(layer, slots, r.label, r.counter, r.sub, ...noteEls, semRow);
   return r;
 }
 
 // drawGrid shows the first bytes of the segment as the events reported
-// them, and the semaphores that guard it.
-function drawGrid(r, o, model, sems) {
+// them, and the semaphores that guard it. clear(y0, y1) is the room the
+// process boxes leave either side of the middle between two heights
+// (from the grid's top).
+function drawGrid(r, o, model, sems, clear) {
   const geo = r.geo;
   const lastW = lastOp(o, 'write');
   const lastR = lastOp(o, 'read');
@@ -154,38 +245,78 @@ function drawGrid(r, o, model, sems) {
     if (c.lastChild !== c.firstChild) set(c.lastChild, { text: cell && cell.byte !== undefined ? cell.byte : '' });
   });
   const size = geo.size ? bytes(geo.size) : 'size unknown';
-  set(r.label, { text: `${shortLabel(o.label, 26)} · ${size}` });
-  set(r.more, { text: geo.size > geo.shown ? `the first ${num(geo.shown)} bytes are drawn` : '' });
+  const a = geo.above;
+  fitLine(r.label, `${shortLabel(o.label, 26)} · ${size}`, FONTS.label, clear, a.label);
   const counter = counterText(o, model);
-  // A long count (hundreds of thousands lost) shrinks to stay between the
-  // process boxes instead of running under them.
-  const fit = fitText(counter.text, COUNTER_FONT, COUNTER_ROOM, 26);
-  set(r.counter, { text: fit.text, style: fit.size && fit.size !== 26 ? `font-size:${fit.size}px` : null, 'data-lost': counter.lost ? 'true' : null });
+  fitLine(r.counter, counter.text, FONTS.counter, clear, a.counter);
+  set(r.counter, { 'data-lost': counter.lost ? 'true' : null });
+  if (a.sub) fitLine(r.sub, counter.sub || '', FONTS.sub, clear, a.sub);
   // One line per semaphore, under the grid: a lamp, its value, what it
   // counts.
   const els = r.sems(sems.length);
   sems.forEach((m, k) => {
     const go = m.value > 0;
-    set(els[k], { transform: `translate(${geo.x0 + 10},${k * 24})`, 'data-go': String(go) });
+    set(els[k], { transform: `translate(${geo.x0 + 10},${k * LAMP_LINE})`, 'data-go': String(go) });
     const what = (m.attrs && m.attrs.counts) || '';
-    set(els[k].lastChild, { text: `${shortLabel(m.label, 22)} = ${num(m.value)}${what ? ` · ${what}` : ''}${m.waiters ? ` · ${m.waiters} waiting` : ''}` });
+    const text = `${shortLabel(m.label, 22)} = ${num(m.value)}${what ? ` · ${what}` : ''}${m.waiters ? ` · ${m.waiters} waiting` : ''}`;
+    // The line starts at the lamp and may reach the box on the right.
+    const y = geo.lampTop + k * LAMP_LINE;
+    const room = CX + clear(y - 16, y + 6) - (geo.x0 + 26);
+    const fit = fitText(text, FONTS.sem[0], room, FONTS.sem[1]);
+    set(els[k].lastChild, { text: fit.text, style: fit.size !== FONTS.sem[1] ? `font-size:${fit.size}px` : null });
   });
 }
 
-// counterText shows a shared counter (the race) with the additions the
-// workers reported and, once known, the updates lost; or a ring's slots
-// in use.
+// fitLine sets a line centred above the grid, its baseline at y, shrunk or
+// cut to the room the process boxes leave at that height.
+function fitLine(el, text, [font, size], clear, y) {
+  const room = 2 * clear(y - size, y + size / 4);
+  const fit = fitText(text, font, room, size);
+  set(el, { text: fit.text, style: fit.size && fit.size !== size ? `font-size:${fit.size}px` : null });
+}
+
+// counterText is the line above a segment: a ring's slots in use, a
+// segment's value, or the race's counter (see raceCounter).
 function counterText(o, model) {
   if (o.attrs && o.attrs.slots && o.fill !== null) return { text: `${num(o.fill)} of ${num(o.attrs.slots)} slots hold a message` };
   if (o.value === null) return { text: '' };
   if (model.session.scenario !== 'race') return { text: `value ${num(o.value)}` };
-  let done = 0;
-  for (const p of model.procs.values()) done += p.done || 0;
-  done = Math.max(done, o.writes);
+  return raceCounter(o, model);
+}
+
+// raceCounter shows the shared counter and, under it, the additions made
+// so far or, once the result is known, the updates lost.
+//
+// The counter is read at other moments than the additions are reported,
+// so the two lines never claim to be simultaneous. When every read and
+// write of the counter is its own event, both come from those events: the
+// value the last one read or wrote, and the writes shown, one per addition
+// (a sample of the segment may be a step ahead of them). Otherwise the
+// counter is the newest reading (the server's sample of the segment, or a
+// worker's own when it reports), and the additions are what the workers
+// reported, every tenth of their way: a lower bound, said as such, since
+// the counter has usually moved on since the last report.
+function raceCounter(o, model) {
+  const prm = model.session.params || {};
+  const total = Number(prm.workers) * Number(prm.increments);
+  const of = Number.isFinite(total) && total > 0 ? ` of ${num(total)}` : '';
   const r = model.session.result;
-  const lost = r && r.expected !== undefined ? r.expected - r.actual : null;
-  const tail = lost !== null ? ` · ${num(lost)} lost` : done ? ` · ${num(done)} additions so far` : '';
-  return { text: `counter = ${num(o.value)}${tail}`, lost: lost > 0 };
+  if (r && r.expected !== undefined) {
+    const lost = r.expected - r.actual;
+    return { text: `counter = ${num(r.actual)}`, sub: `expected ${num(r.expected)}: ${lost > 0 ? `${num(lost)} updates lost` : 'no update lost'}`, lost: lost > 0 };
+  }
+  if (o.writes) {
+    const e = o.last;
+    const v = e && (e.kind === 'read' || e.kind === 'write') && e.value !== undefined ? e.value : o.value;
+    return { text: `counter = ${num(v)}`, sub: `${num(o.writes)}${of} additions made` };
+  }
+  let done = 0;
+  for (const p of model.procs.values()) {
+    // A worker that exited with code 0 finished its loop: all its
+    // additions are made, even after its last report.
+    done += p.of && p.state === 'exited' && p.code === 0 ? p.of : p.done || 0;
+  }
+  return { text: `counter = ${num(o.value)}`, sub: done ? `at least ${num(done)}${of} additions made` : '' };
 }
 
 function lastOp(o, kind) {
