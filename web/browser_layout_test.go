@@ -196,3 +196,34 @@ func TestBrowserSocketCables(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserQueueTag fills a POSIX queue with more producers than its
+// FULL tag has room to name, in projector view, and checks that the tag's
+// words lie inside its pill and are never cut: the stylesheet once set the
+// tag's size, which overrode the smaller size the drawing chose, and the
+// names ran out of the pill at both ends.
+func TestBrowserQueueTag(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	startFromPage(t, ctx, ts.URL, "projector", "mq-posix", map[string]string{"producers": "4", "maxmsg": "2"}, "slow")
+	waitFor(t, ctx, "a FULL tag with three senders waiting", `(() => {
+		const g = document.querySelector('#stage .full-tag');
+		return !!g && g.getAttribute('visibility') === 'visible' && g.dataset.kind === 'full' &&
+			[...document.querySelectorAll('#stage .proc[data-state="blocked"]')].filter((p) => p.dataset.proc.startsWith('producer')).length >= 3;
+	})()`, 60*time.Second)
+	type tag struct {
+		Text   string `json:"text"`
+		Inside bool   `json:"inside"`
+	}
+	got := eval[tag](t, ctx, `(() => {
+		const g = document.querySelector('#stage .full-tag');
+		const pill = g.querySelector('rect').getBoundingClientRect();
+		const words = g.querySelector('text').getBoundingClientRect();
+		return { text: g.querySelector('text').textContent,
+			inside: words.left >= pill.left && words.right <= pill.right && words.width > 0 };
+	})()`)
+	screenshot(t, ctx, "mq-posix-full-tag-projector")
+	if !got.Inside || strings.HasSuffix(got.Text, "…") || !strings.HasPrefix(got.Text, "FULL: ") || !strings.HasSuffix(got.Text, "must wait") {
+		t.Fatalf("FULL tag %q, inside its pill: %v", got.Text, got.Inside)
+	}
+}

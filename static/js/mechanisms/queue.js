@@ -66,7 +66,7 @@ function row() {
     label: s('text', { class: 'obj-label', x: (X0 + X1) / 2, y: -SH / 2 - 46, 'text-anchor': 'middle' }),
     level: s('text', { class: 'obj-level', x: (X0 + X1) / 2, y: -SH / 2 - 18, 'text-anchor': 'middle' }),
     tag: s('g', { class: 'full-tag', transform: `translate(${(X0 + X1) / 2},${SH / 2 + 44})` },
-      s('rect', { x: -170, y: -22, width: 340, height: 32, rx: 6 }), s('text', { y: 1, 'text-anchor': 'middle' })),
+      s('rect', { x: -170, y: -22, width: 340, height: 32, rx: 6 }), s('text', { y: 1, 'text-anchor': 'middle', 'font-size': 18 })),
     ends: [s('text', { class: 'end-label', x: X0, y: SH / 2 + 84 }, 'in: mq_send / msgsnd'),
       s('text', { class: 'end-label', x: X1, y: SH / 2 + 84, 'text-anchor': 'end' }, 'out: receive')],
   };
@@ -119,7 +119,14 @@ function drawRow(r, o, model) {
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });
   // The pill grows with its words, up to the queue's width; longer words
   // shrink or are cut short rather than run past its edges.
-  const fit = fitText(tag, TAG_FONT, X1 - X0 - 8, 18);
+  let fit = fitText(tag, TAG_FONT, X1 - X0 - 8, 18);
+  if (fit.text !== tag) {
+    // Too many names for the line: the count says who waits, and their
+    // boxes say BLOCKED.
+    const n = full ? senders.length : receivers.length;
+    const short = full ? `FULL: ${n} ${n === 1 ? 'sender' : 'senders'} must wait` : `EMPTY: ${n} ${n === 1 ? 'receiver waits' : 'receivers wait'}`;
+    fit = fitText(short, TAG_FONT, X1 - X0 - 8, 18);
+  }
   const pill = Math.max(340, Math.ceil(fit.width) + 28);
   set(r.tag.firstChild, { x: -pill / 2, width: pill });
   set(r.tag.lastChild, { text: fit.text, 'font-size': fit.size });
