@@ -144,6 +144,14 @@ func TestBrowserSyncLayout(t *testing.T) {
 			}
 		})
 	}
+	// A ring of small cells squeezed between two full-size boxes on a
+	// laptop with the side panels open: slot names, which only large cells
+	// have room for, once ran under the writer's box.
+	t.Run("shm-ring-narrow", func(t *testing.T) {
+		ctx := newBrowser(t, 90*time.Second)
+		startSync(t, ctx, ts.URL, "normal", 1280, 720, "shm-sysv", map[string]string{"messages": "6"}, "slow")
+		endSync(t, ctx, "sync-shm-ring-narrow-normal.png")
+	})
 	t.Run("race-step", func(t *testing.T) {
 		ctx := newBrowser(t, 90*time.Second)
 		startSync(t, ctx, ts.URL, "normal", 1366, 768, "race", map[string]string{"workers": "2", "increments": "2", "sync": "none"}, "step")

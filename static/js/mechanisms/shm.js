@@ -201,7 +201,10 @@ function grid(geo) {
       if (!geo.text) slots.append(s('g', { class: 'slot-num', transform: `translate(${x},${y})` }, s('rect', { width: geo.cell - 2, height: geo.cell - 2, rx: 2 }),
         s('text', { x: geo.cell / 2 - 1, y: geo.cell - 4, 'text-anchor': 'middle' }, String(k))));
     }
-    for (const [row, text] of slotNames(geo, geo.shown)) {
+    // Only large cells get names beside their rows: small ones carry the
+    // number in the slot's first cell, and the grid is sized without room
+    // for names.
+    for (const [row, text] of geo.text ? slotNames(geo, geo.shown) : []) {
       slots.append(s('text', { class: 'slot-name', x: geo.x0 - 8, y: (row + 1) * geo.cell - 8, 'text-anchor': 'end' }, text));
     }
   }
