@@ -227,3 +227,21 @@ func TestBrowserQueueTag(t *testing.T) {
 		t.Fatalf("FULL tag %q, inside its pill: %v", got.Text, got.Inside)
 	}
 }
+
+// TestBrowserProjectorPanels brings the side panels back in projector view
+// at 1280x720 and checks that the code panel gets the height the list of
+// keys would take: with the keys shown it had room for about ten lines.
+func TestBrowserProjectorPanels(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 60*time.Second)
+	startFromPage(t, ctx, ts.URL, "projector", "mq-sysv", nil, "slow")
+	run(t, ctx, chromedp.KeyEvent("s"))
+	waitFor(t, ctx, "the side panels", `getComputedStyle(document.querySelector('.side')).display !== 'none'`, 5*time.Second)
+	keys := eval[string](t, ctx, `getComputedStyle(document.querySelector('.keys')).display`)
+	lines := eval[float64](t, ctx, `(() => { const c = document.querySelector('.code');
+		return c.clientHeight / parseFloat(getComputedStyle(c).lineHeight); })()`)
+	screenshot(t, ctx, "projector-side-panels")
+	if keys != "none" || lines < 16 {
+		t.Fatalf("projector view with side panels: keys panel display %q, the code panel holds %.1f lines; want the keys aside and 16 lines or more", keys, lines)
+	}
+}
