@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/sys/unix"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 )
@@ -209,6 +210,38 @@ func TestRaceLosesUpdates(t *testing.T) {
 		}
 	}
 	t.Fatalf("no update lost in %d sessions without synchronisation", tries)
+}
+
+// TestRaceWorkersOnTheirOwnCPUs checks that the race's workers say which
+// CPU each is pinned to, a different one for each while there are CPUs
+// enough: left to itself the kernel often put both workers on one CPU,
+// where their loops took turns and no update was lost.
+func TestRaceWorkersOnTheirOwnCPUs(t *testing.T) {
+	ts := newTestServer(t)
+	evs, _ := syncRun(t, ts, `{"scenario": "race", "params": {"workers": 2, "increments": 1000, "sync": "none"}}`, 60*time.Second)
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		t.Fatal(err)
+	}
+	cpus := map[string]int{}
+	for _, e := range evs {
+		var cpu int
+		if e.Kind == event.KindNote && strings.HasPrefix(e.Proc, "worker-") && strings.Contains(e.Text, "sched_setaffinity") {
+			if _, err := fmt.Sscanf(e.Text, e.Proc+" runs on CPU %d only", &cpu); err != nil {
+				t.Fatalf("note %q: %v", e.Text, err)
+			}
+			cpus[e.Proc] = cpu
+		}
+	}
+	if set.Count() < 2 {
+		if len(cpus) != 0 {
+			t.Fatalf("with one CPU the workers say they were pinned: %v", cpus)
+		}
+		return
+	}
+	if len(cpus) != 2 || cpus["worker-1"] == cpus["worker-2"] || !set.IsSet(cpus["worker-1"]) || !set.IsSet(cpus["worker-2"]) {
+		t.Fatalf("workers pinned to %v; want two different CPUs of %d allowed", cpus, set.Count())
+	}
 }
 
 func TestRaceFixesAreExact(t *testing.T) {

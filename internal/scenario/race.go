@@ -6,6 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -76,6 +80,7 @@ const (
 	raceMutex   = 24 // the futex mutex, 4 bytes
 	raceStart   = 32 // the start line: a futex semaphore, 8 bytes
 	raceArrived = 40 // workers at the start line
+	raceRunning = 48 // workers running again after it
 	raceShmSize = 64
 )
 
@@ -207,7 +212,11 @@ func raceWorker(p *Proc, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	racePin(p)
 	if err := raceStartLine(p, a, seg.Bytes()); err != nil {
+		return err
+	}
+	if err := raceTogether(a, seg.Bytes()); err != nil {
 		return err
 	}
 	for i := 1; i <= a.Increments; i++ {
@@ -272,6 +281,67 @@ func raceStartLine(p *Proc, a raceArgs, mem []byte) error {
 	}
 	if err := p.Blocking("sem_wait", obj, try, start.Wait); err != nil {
 		return p.Fail("sem_wait", obj, err)
+	}
+	return nil
+}
+
+// racePin keeps this worker on one CPU of those the process may use, a
+// different one for each worker in turn (sched_setaffinity), and says so.
+// Left to itself, the kernel often wakes a worker on the CPU of the worker
+// that woke it at the start line, and two workers sharing a CPU take turns
+// in time slices longer than their loops: their additions never
+// interleave, and nothing is lost. Pinned, the loops run at the same time
+// on different CPUs. With one CPU, or if the kernel refuses, the worker
+// runs wherever it is put, as any process does.
+func racePin(p *Proc) {
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
+		return
+	}
+	var cpus []int
+	for c := 0; c < len(allowed)*64; c++ {
+		if allowed.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(p.Name, "worker-"))
+	if len(cpus) < 2 || err != nil || n < 1 {
+		return
+	}
+	cpu := cpus[(n-1)%len(cpus)]
+	// The affinity is the thread's: the loop must stay on this thread, to
+	// the end of the role.
+	runtime.LockOSThread()
+	var one unix.CPUSet
+	one.Set(cpu)
+	if unix.SchedSetaffinity(0, &one) != nil {
+		return
+	}
+	p.Note("%s runs on CPU %d only (sched_setaffinity), so that the workers' loops run at the same time on different CPUs.", p.Name, cpu)
+}
+
+// raceTogether holds a worker past the start line until every worker is
+// running again, or a second has passed. The start line's last worker never
+// sleeps, while the others must first be woken and then given a CPU, which
+// on a busy machine can take longer than a short loop lasts: the last one
+// would be done before the others began, and the race would lose nothing.
+// So each worker checks in and looks for the others until all have. This
+// wait makes no IPC call a student needs to
+// see: the counter in shared memory is read and written as plain memory.
+func raceTogether(a raceArgs, mem []byte) error {
+	running, err := ipc.SharedInt64At(mem[raceRunning:])
+	if err != nil {
+		return err
+	}
+	running.Add(1)
+	// With a CPU for each worker, the looks are back to back, so that all
+	// leave within a moment of the last one's check-in; with fewer, each
+	// look gives its CPU away for a few microseconds.
+	spin := a.Workers <= runtime.NumCPU()
+	for limit := time.Now().Add(time.Second); running.Load() < int64(a.Workers) && time.Now().Before(limit); {
+		if !spin {
+			time.Sleep(20 * time.Microsecond)
+		}
 	}
 	return nil
 }
