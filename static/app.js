@@ -90,7 +90,7 @@ const LONG_FRAME_MS = 6;
 let turn = 0;
 const parts = [
   { every: 0, at: 0, draw: (now) => timed('stage', () => stage.frame(now)) },
-  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player.backlog, link); presenter.render(model); }) },
+  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player.backlog, link, player.paused); presenter.render(model); }) },
   { every: 100, at: 0, due: () => timeline.dirty, draw: () => timed('timeline', () => timeline.render()) },
   { every: 250, at: 0, due: (part) => code.pending() || log.pending() || changed > part.at,
     draw: (now) => timed('panels', () => { kernel.render(model, now, true); code.render(); log.render(); }) },

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The layout tests read what a class at the back of a room would see: how
@@ -222,7 +224,7 @@ func TestBrowserQueueTag(t *testing.T) {
 		return { text: g.querySelector('text').textContent,
 			inside: words.left >= pill.left && words.right <= pill.right && words.width > 0 };
 	})()`)
-	screenshot(t, ctx, "mq-posix-full-tag-projector")
+	screenshot(t, ctx, "mq-posix-full-tag-projector.png")
 	if !got.Inside || strings.HasSuffix(got.Text, "…") || !strings.HasPrefix(got.Text, "FULL: ") || !strings.HasSuffix(got.Text, "must wait") {
 		t.Fatalf("FULL tag %q, inside its pill: %v", got.Text, got.Inside)
 	}
@@ -240,8 +242,41 @@ func TestBrowserProjectorPanels(t *testing.T) {
 	keys := eval[string](t, ctx, `getComputedStyle(document.querySelector('.keys')).display`)
 	lines := eval[float64](t, ctx, `(() => { const c = document.querySelector('.code');
 		return c.clientHeight / parseFloat(getComputedStyle(c).lineHeight); })()`)
-	screenshot(t, ctx, "projector-side-panels")
+	screenshot(t, ctx, "projector-side-panels.png")
 	if keys != "none" || lines < 16 {
 		t.Fatalf("projector view with side panels: keys panel display %q, the code panel holds %.1f lines; want the keys aside and 16 lines or more", keys, lines)
+	}
+}
+
+// TestBrowserReplayPause starts a session that is over on the server in a
+// fraction of a second while the page takes seconds to show it, and checks
+// that the page says so (REPLAY, not RUNNING) and that space holds the
+// replay, arrow right shows one more event, and space again lets it end.
+func TestBrowserReplayPause(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	startFromPage(t, ctx, ts.URL, "normal", "mq-sysv", map[string]string{"messages": "30"}, "realtime")
+	waitFor(t, ctx, "the page replaying a session over on the server", `document.querySelector('#state').dataset.state === 'replay'`, 20*time.Second)
+	if eval[bool](t, ctx, `document.querySelector('#pause').disabled`) {
+		t.Fatal("Pause is off while the page replays")
+	}
+	run(t, ctx, chromedp.KeyEvent(" "))
+	waitFor(t, ctx, "the replay held", `document.querySelector('#state').dataset.state === 'paused'`, 5*time.Second)
+	shown := eval[int](t, ctx, eventsShownJS)
+	time.Sleep(time.Second)
+	if now := eval[int](t, ctx, eventsShownJS); now != shown {
+		t.Fatalf("held, the page went on from %d to %d events", shown, now)
+	}
+	screenshot(t, ctx, "replay-held.png")
+	run(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+	waitFor(t, ctx, "one more event shown", fmt.Sprintf(`%s > %d`, eventsShownJS, shown), 5*time.Second)
+	stepped := eval[int](t, ctx, eventsShownJS)
+	time.Sleep(time.Second)
+	if now := eval[int](t, ctx, eventsShownJS); now != stepped || eval[string](t, ctx, `document.querySelector('#state').dataset.state`) != "paused" {
+		t.Fatalf("after one step the page shows %d events, then %d", stepped, now)
+	}
+	run(t, ctx, chromedp.KeyEvent(" "))
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
 	}
 }

@@ -43,6 +43,10 @@ export class Player {
     this.nextAt = 0;
     this.held = null;
     this.speed = 1;
+    // paused holds a replay where it is (the processes are gone by then:
+    // only the page waits); stepOnce lets one visible event through.
+    this.paused = false;
+    this.stepOnce = false;
     this.motion = true;
     this.raf = 0;
     this.applied = 0;
@@ -67,6 +71,23 @@ export class Player {
     this.nextAt = 0;
     this.catching = false;
     this.hurryUntil = 0;
+    this.paused = false;
+    this.stepOnce = false;
+  }
+
+  // setPaused holds or releases the events still to show.
+  setPaused(on) {
+    this.paused = on;
+    this.stepOnce = false;
+    this.wake();
+  }
+
+  // stepOne shows the next visible event of a held replay.
+  stepOne() {
+    if (!this.paused) return;
+    this.stepOnce = true;
+    this.nextAt = 0;
+    this.wake();
   }
 
   // jump applies everything queued now, without animation.
@@ -103,10 +124,11 @@ export class Player {
   run(now) {
     const start = performance.now();
     if (this.held && now >= this.held.at) { this.apply(this.held.e); this.held = null; }
-    while (!this.held && this.i < this.q.length && now >= this.nextAt) {
+    while (!this.held && this.i < this.q.length && now >= this.nextAt && (!this.paused || this.stepOnce)) {
       if (performance.now() - start > FRAME_BUDGET_MS) break;
       const e = this.q[this.i++];
       if (!VISIBLE.has(e.kind)) { this.apply(e); continue; }
+      this.stepOnce = false;
       const step = this.stepMs(now);
       const when = this.motion && step >= MIN_ANIM_MS ? this.animate(e, step * 0.7) : null;
       // Catch-up: several events share a frame, each still in order.
@@ -130,6 +152,6 @@ export class Player {
     } else {
       busy = true;
     }
-    if (busy || this.held || this.i < this.q.length) this.wake();
+    if (busy || this.held || (this.i < this.q.length && (!this.paused || this.stepOnce))) this.wake();
   }
 }

@@ -56,9 +56,17 @@ export class Presenter {
     try { await api.stop(this.id, this.token); } catch (err) { this.err.textContent = err.message; }
   }
 
-  togglePause() { this.send(this.paused ? 'resume' : 'pause'); }
+  // Once the session has ended on the server while the page still shows
+  // it, pause and step act on the page's replay, for anyone watching: a
+  // teacher can hold a moment of a session that took the kernel a few
+  // milliseconds, and go through it event by event.
+  togglePause() {
+    if (this.replaying) { this.player.setPaused(!this.player.paused); return; }
+    this.send(this.paused ? 'resume' : 'pause');
+  }
 
   step(name) {
+    if (this.replaying) { this.player.stepOne(); return; }
     if (this.pace !== 'step') return;
     this.send('step', name || null);
   }
@@ -85,17 +93,22 @@ export class Presenter {
     // for the speed of the replay, but it takes no more orders.
     const running = live && !model.session.replay && !model.session.serverEnded;
     this.live = running;
+    this.replaying = live && !running;
     this.paused = model.session.paused;
     const mine = this.active && running;
     if (!running && this.err.textContent) this.err.textContent = '';
     // An ended session takes no orders: its buttons go away.
     set(this.box, { 'data-live': live ? 'true' : 'false', 'data-pace': this.pace || null });
-    for (const sel of ['#stop', '#pause']) set($(sel), { disabled: !mine });
-    set($('#pause'), { text: this.paused ? 'Resume' : 'Pause', 'aria-pressed': String(this.paused) });
+    set($('#stop'), { disabled: !mine });
+    set($('#pause'), { disabled: !mine && !this.replaying });
+    const held = this.replaying ? this.player.paused : this.paused;
+    set($('#pause'), { text: held ? 'Resume' : 'Pause', 'aria-pressed': String(held),
+      title: this.replaying ? 'The processes have ended: this holds the page’s replay' : null });
     const stepping = mine && this.pace === 'step';
     // Paused, a step would wait for the resume: the button says so by
-    // being off.
-    set($('#step'), { disabled: !stepping || this.paused || ![...model.procs.values()].some((p) => p.state === 'ready') });
+    // being off. A held replay steps one event at a time.
+    set($('#step'), { disabled: this.replaying ? !this.player.paused
+      : !stepping || this.paused || ![...model.procs.values()].some((p) => p.state === 'ready') });
     // A viewer's page follows the presenter's speed when it changes, as
     // the processes do; in between the viewer may set another.
     if (!this.active && model.session.speedAt && model.session.speedAt !== this.seenSpeedAt) {
@@ -104,7 +117,7 @@ export class Presenter {
       if (i >= 0) this.setSpeed(i, false);
     }
     set(this.pick, { disabled: !stepping });
-    set($('.stepper'), { hidden: this.pace === 'step' ? null : true });
+    set($('.stepper'), { hidden: this.pace === 'step' || (this.replaying && this.player.paused) ? null : true });
     set(document.body, { 'data-presenter': mine ? 'true' : 'false' });
     const names = [...model.procs.keys()].join(',');
     if (names !== this.procs) {

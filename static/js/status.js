@@ -41,11 +41,14 @@ export class Status {
     set(el.firstChild, { text: num(n) });
   }
 
-  render(model, backlog, link) {
+  render(model, backlog, link, held = false) {
     const s = model.session;
     // A session that ended before the page opened it is a replay until
     // its last event: it is not running now.
-    const word = s.paused && !model.ended ? 'paused' : s.replay && !model.ended ? 'replay' : s.state;
+    // So is one that has ended on the server while the page still shows
+    // it: its processes are gone.
+    const replaying = (s.replay || s.serverEnded) && !model.ended;
+    const word = s.paused && !model.ended || replaying && held ? 'paused' : replaying ? 'replay' : s.state;
     set(this.state, { text: link === 'reconnecting' ? `${word} (reconnecting)` : word, 'data-state': word });
     const c = model.count;
     const data = isData(model);
