@@ -289,7 +289,7 @@ func timelinePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section id=\"timeline-panel\" class=\"timeline-panel\" aria-label=\"Timeline\"><h3>Timeline <small>one lane per process, arrows for messages; in the order things happened, not to scale in time</small> <button id=\"follow\" type=\"button\" hidden>Back to live ⇥</button></h3><div id=\"timeline\" class=\"timeline\"></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section id=\"timeline-panel\" class=\"timeline-panel\" aria-label=\"Timeline\"><h3>Timeline <span id=\"tl-legend\" class=\"tl-legend\" aria-label=\"What the marks mean\"></span><small>arrows for messages; in the order things happened, not to scale in time</small> <button id=\"follow\" type=\"button\" hidden>Back to live ⇥</button></h3><div id=\"timeline\" class=\"timeline\"></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -296,6 +296,10 @@ func TestBrowserPipe(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#timeline .tl-arrow').length`); n == 0 {
 		t.Error("the timeline draws no message arrows")
 	}
+	// Its legend says what the marks drawn mean, and only those.
+	if got := eval[string](t, ctx, `[...document.querySelectorAll('#tl-legend .tl-key')].map((k) => k.textContent).join(',')`); !strings.Contains(got, "sent,received") || !strings.Contains(got, "ended") || strings.Contains(got, "deadlock") {
+		t.Errorf("the timeline's legend lists %q", got)
+	}
 	if got := eval[string](t, ctx, `document.querySelector('.tube .eof').textContent`); !strings.Contains(got, "end of file") {
 		t.Errorf("the pipe does not show end of file: %q", got)
 	}

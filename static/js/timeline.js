@@ -27,10 +27,21 @@ const GLYPH = {
   error: 'M0,-8L8,7H-8Z', lost: 'M-6,-6L6,6M6,-6L-6,6', deadlock: 'M-8,0a8,8 0 1,0 16,0a8,8 0 1,0 -16,0Z',
 };
 
+// The legend's words, in the order it lists them. It lists only the kinds
+// the session has drawn; kinds that share a glyph share a word.
+const KEY = [['spawn', 'started'], ['open', 'opened'], ['write', 'sent'], ['read', 'received'],
+  ['block', 'blocked'], ['unblock', 'woke'], ['wait', 'P'], ['post', 'V'], ['ready', 'waits for step'],
+  ['signal', 'signal'], ['deliver', 'handled'], ['connect', 'connect'], ['accept', 'accept'],
+  ['lost', 'lost'], ['error', 'error'], ['close', 'closed'], ['exit', 'ended'], ['deadlock', 'deadlock'],
+  ['other', 'note']];
+const KEY_OF = { send: 'write', recv: 'read', unlink: 'close' };
+const OTHER = 'M-3,-3h6v6h-6Z';
+
 export class Timeline {
   constructor(root, followBtn) {
     this.root = root;
     this.followBtn = followBtn;
+    this.legend = document.getElementById('tl-legend');
     this.svg = s('svg', { class: 'timeline-svg' });
     this.spacer = document.createElement('div');
     this.spacer.className = 'timeline-spacer';
@@ -62,6 +73,8 @@ export class Timeline {
     this.lanes = [];
     this.follow = true;
     this.dirty = true;
+    this.kinds = new Set();
+    this.keyDirty = true;
     this.root.dataset.count = '0';
     // The pool of marks stays, hidden, for the next session: made while
     // the page waits for Start, it costs nothing in the session's first
@@ -92,6 +105,8 @@ export class Timeline {
     let lane = p ? p.index : -1;
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
     this.cols.push({ e, lane, idx: p ? p.index : 0 });
+    const key = KEY_OF[e.kind] || (GLYPH[e.kind] ? e.kind : 'other');
+    if (!this.kinds.has(key)) { this.kinds.add(key); this.keyDirty = true; }
     this.link(e, col, lane, model);
     this.dirty = true;
     this.root.dataset.count = String(this.cols.length);
@@ -142,6 +157,7 @@ export class Timeline {
   render() {
     if (!this.dirty) return;
     this.dirty = false;
+    if (this.keyDirty) this.drawKey();
     if (!this.size) this.size = { w: this.root.clientWidth, h: this.root.clientHeight };
     const { w, h } = this.size;
     const LW = this.labelW();
@@ -265,13 +281,27 @@ export class Timeline {
     for (const el of els) if (!shown.has(el)) { el.col = -1; set(el, { visibility: 'hidden' }); }
   }
 
+  // drawKey lists what the marks drawn so far mean, each glyph as the
+  // timeline draws it.
+  drawKey() {
+    this.keyDirty = false;
+    if (!this.legend) return;
+    this.legend.replaceChildren(...KEY.filter(([k]) => this.kinds.has(k)).map(([k, word]) => {
+      const item = document.createElement('span');
+      item.className = 'tl-key';
+      const svg = s('svg', { viewBox: '-9 -9 18 18', 'aria-hidden': 'true' }, s('g', { class: `tl-mark k-${k}` }, s('path', { d: GLYPH[k] || OTHER })));
+      item.append(svg, word);
+      return item;
+    }));
+  }
+
   drawMark(el, col, c, geo) {
     const e = col.e;
     const x = geo.x(c);
     const y = col.lane >= 0 ? geo.y(col.lane) : geo.y(0) + (geo.laneH * (this.lanes.length - 1)) / 2;
     const eof = e.kind === 'read' && !e.bytes && e.text;
     set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}` });
-    set(el.children[0], { d: GLYPH[e.kind] || 'M-3,-3h6v6h-6Z' });
+    set(el.children[0], { d: GLYPH[e.kind] || OTHER });
     set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }
 }
