@@ -38,7 +38,7 @@ func shmParams() []Param {
 		messagesParam(16),
 		sizeParam(64, 65536),
 		intParam("slots", 4, 1, 64, "slots",
-			"How many messages the segment holds at once: a ring of slots the writer fills in turn. The segment is slots × size bytes."),
+			"How many messages the segment holds at once: a ring of slots the writer fills in turn. The ring is slots × size bytes (a POSIX segment also holds its two semaphores, 16 bytes more)."),
 		intParam("reader_delay_ms", 30, 0, 5000, "ms",
 			"The reader waits this long before each read. With a slow reader every slot fills up and the writer blocks."),
 	}
