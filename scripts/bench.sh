@@ -28,6 +28,10 @@
 #               calls on the process's shared descriptor table instead of a
 #               thread's own copy (see ownFdTable in internal/ipc), to see
 #               what sharing it costs.
+#   IPC_BENCH_NO_YIELD  set (to anything) to keep the Go side's timed loops
+#               from yielding to the Go scheduler every 2 ms (see yielder in
+#               internal/ipc), to see what the runtime's system monitor
+#               costs a goroutine that never yields.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
