@@ -22,9 +22,9 @@ import (
 // the parent, runs the same timed loop and reports its figures.
 
 // sigEnd sends one signal to its peer and reads one from its signalfd;
-// with try set, TryReadSignal first. Sending never waits.
+// with try set, SignalReader.TryRead first. Sending never waits.
 type sigEnd struct {
-	fd   int
+	r    *SignalReader
 	peer int
 	out  unix.Signal
 	in   unix.Signal
@@ -39,10 +39,10 @@ func (e sigEnd) recv([]byte) error {
 	var si SignalInfo
 	err := error(unix.EAGAIN) // without try, straight to the blocking call
 	if e.try {
-		si, err = TryReadSignal(e.fd)
+		si, err = e.r.TryRead()
 	}
 	if WouldBlock(err) {
-		si, err = ReadSignal(e.fd)
+		si, err = e.r.Read()
 	}
 	if err == nil && si.Signo != e.in {
 		err = fmt.Errorf("got signal %d, want %d", si.Signo, e.in)
@@ -56,11 +56,11 @@ func openSigEnd(int, []string) (benchEnd, error) {
 	if err := ReexecWithSignalsBlocked(unix.SIGUSR1, unix.SIGUSR2); err != nil {
 		return nil, err
 	}
-	fd, err := Signalfd(unix.SIGUSR1)
+	r, err := NewSignalReader(unix.SIGUSR1)
 	if err != nil {
 		return nil, err
 	}
-	return sigEnd{fd: fd, peer: os.Getppid(), out: unix.SIGUSR2, in: unix.SIGUSR1}, nil
+	return sigEnd{r: r, peer: os.Getppid(), out: unix.SIGUSR2, in: unix.SIGUSR1}, nil
 }
 
 // benchSignal runs the driver for b.N round trips, calling as style says,
@@ -99,7 +99,7 @@ func roleBenchSigDriver(args []string) int {
 	runtime.LockOSThread()
 	count, _ := strconv.Atoi(args[0])
 	warm := benchWarm(count)
-	fd, err := Signalfd(unix.SIGUSR2)
+	r, err := NewSignalReader(unix.SIGUSR2)
 	if err != nil {
 		return roleFail("%v", err)
 	}
@@ -107,7 +107,7 @@ func roleBenchSigDriver(args []string) int {
 	if err != nil {
 		return roleFail("start echo: %v", err)
 	}
-	e, err := styled(sigEnd{fd: fd, peer: cmd.Process.Pid, out: unix.SIGUSR1, in: unix.SIGUSR2}, args[1])
+	e, err := styled(sigEnd{r: r, peer: cmd.Process.Pid, out: unix.SIGUSR1, in: unix.SIGUSR2}, args[1])
 	if err != nil {
 		return roleFail("%v", err)
 	}

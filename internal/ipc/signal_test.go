@@ -126,14 +126,14 @@ func roleSigDrain(args []string) int {
 		return roleFail("reexec: %v", err)
 	}
 	l := childLinkEnds()
-	fd, err := Signalfd(sigs...)
+	r, err := NewSignalReader(sigs...)
 	if err != nil {
 		return roleFail("%v", err)
 	}
 	l.report("ready")
 	l.await()
 	for {
-		si, err := TryReadSignal(fd)
+		si, err := r.TryRead()
 		if WouldBlock(err) {
 			break
 		}

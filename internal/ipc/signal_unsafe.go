@@ -46,6 +46,22 @@ func rtSigqueueinfo(pid int, sig unix.Signal, info *siginfoQueue) error {
 	return nil
 }
 
+// readSignalfdNow reads one struct signalfd_siginfo from a signalfd opened
+// with SFD_NONBLOCK, which answers EAGAIN at once when no signal is
+// pending. Since it cannot sleep it is a raw system call, without the
+// runtime's bookkeeping for a call that may (and no EINTR to retry).
+func readSignalfdNow(fd int) (unix.SignalfdSiginfo, error) {
+	var si unix.SignalfdSiginfo
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&si)), unsafe.Sizeof(si))
+	if errno != 0 {
+		return si, errno
+	}
+	if n != unsafe.Sizeof(si) {
+		return si, unix.EIO // a signalfd returns whole records only
+	}
+	return si, nil
+}
+
 // readSignalfd reads one struct signalfd_siginfo from a signalfd.
 func readSignalfd(fd int) (unix.SignalfdSiginfo, error) {
 	var si unix.SignalfdSiginfo

@@ -149,13 +149,13 @@ func TestTryFormsNeverSleepPosixMq(t *testing.T) {
 }
 
 func TestTryFormsNeverSleepSignalfd(t *testing.T) {
-	fd, err := Signalfd(SigRTMax)
+	r, err := NewSignalReader(SigRTMax)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
-	assertNeverSleeps(t, "TryReadSignal with nothing pending", func() error {
-		_, err := TryReadSignal(fd)
+	t.Cleanup(func() { r.Close() })
+	assertNeverSleeps(t, "SignalReader.TryRead with nothing pending", func() error {
+		_, err := r.TryRead()
 		return err
 	})
 }

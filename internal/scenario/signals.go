@@ -189,17 +189,17 @@ func signalReceiver(p *Proc, raw json.RawMessage) error {
 	if err := p.Gate("signalfd", ""); err != nil {
 		return err
 	}
-	fd, err := ipc.Signalfd(unix.Signal(a.Signo), endSignal)
+	sr, err := ipc.NewSignalReader(unix.Signal(a.Signo), endSignal)
 	if err != nil {
 		return p.Fail("signalfd", "", err)
 	}
-	defer os.NewFile(uintptr(fd), "signalfd").Close()
+	defer sr.Close()
 	p.Note("the receiver keeps %s and %s blocked and reads them from a signalfd, each with its value and sender", a.Name, endSignalName)
 	r := &receiverState{a: a}
 	if r.sender, err = p.Spawn("sender", nil); err != nil {
 		return p.Fail("fork/exec", "", err)
 	}
-	sent, err := r.loop(p, fd)
+	sent, err := r.loop(p, sr)
 	code, sig, werr := r.sender.Wait()
 	p.Emit(exitEvent("sender", r.sender.PID(), code, sig))
 	if err != nil {
@@ -221,7 +221,7 @@ func signalReceiver(p *Proc, raw json.RawMessage) error {
 
 // loop handles signals until the end marker and returns the count it
 // carries.
-func (r *receiverState) loop(p *Proc, fd int) (int, error) {
+func (r *receiverState) loop(p *Proc, sr *ipc.SignalReader) (int, error) {
 	for {
 		if err := p.Gate("read", ""); err != nil {
 			return 0, err
@@ -229,7 +229,7 @@ func (r *receiverState) loop(p *Proc, fd int) (int, error) {
 		var info ipc.SignalInfo
 		try := func() (bool, error) {
 			var err error
-			info, err = ipc.TryReadSignal(fd)
+			info, err = sr.TryRead()
 			if ipc.WouldBlock(err) {
 				return true, nil
 			}
@@ -237,7 +237,7 @@ func (r *receiverState) loop(p *Proc, fd int) (int, error) {
 		}
 		wait := func() error {
 			var err error
-			info, err = ipc.ReadSignal(fd)
+			info, err = sr.Read()
 			return err
 		}
 		if err := p.Blocking("read", "", try, wait); err != nil {

@@ -67,11 +67,12 @@ const n = {{signals:20}} // signals
 // thread (the runtime would catch it)
 ipc.ReexecWithSignalsBlocked(sig,
 	ipc.SigRTMax)
-fd, _ := ipc.Signalfd(sig,            //@ receiver signalfd
+r, _ := ipc.NewSignalReader(sig,      //@ receiver signalfd
 	ipc.SigRTMax)
+defer r.Close()
 for {
 	// sleeps until a signal is pending
-	si, _ := ipc.ReadSignal(fd)       //@ receiver read
+	si, _ := r.Read()                 //@ receiver read
 	if si.Signo == ipc.SigRTMax {
 		break // all were sent
 	}
