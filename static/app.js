@@ -172,6 +172,11 @@ async function open(id, started = false) {
 async function start(ev) {
   ev.preventDefault();
   controls.clearErrors();
+  const wrong = controls.check();
+  if (wrong.length) {
+    controls.showErrors(wrong);
+    return;
+  }
   const { scenario, params, pace } = controls.read();
   const btn = $('#start');
   btn.disabled = true;

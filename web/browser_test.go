@@ -495,6 +495,67 @@ func TestBrowserFieldError(t *testing.T) {
 	screenshot(t, ctx, "field-error.png")
 }
 
+// TestBrowserFieldErrorsAtOnce fills three number fields wrongly: each
+// gets its own sentence at once, the focus goes to the first, and the page
+// sends no request the server would refuse anyway.
+func TestBrowserFieldErrorsAtOnce(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 60*time.Second)
+	run(t, ctx,
+		chromedp.EmulateViewport(1366, 768),
+		chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitReady(chromedp.CSS("#param-messages")),
+		chromedp.SetValue(chromedp.CSS("#param-messages"), "0"),
+		chromedp.SetValue(chromedp.CSS("#param-size"), "2.5"),
+		chromedp.SetValue(chromedp.CSS("#param-capacity"), "99999999"),
+	)
+	eval[bool](t, ctx, `(() => {
+		window.posts = 0;
+		const send = window.fetch;
+		window.fetch = (url, opts) => {
+			if (opts && opts.method === 'POST') window.posts++;
+			return send(url, opts);
+		};
+		return true;
+	})()`)
+	run(t, ctx, chromedp.Click(chromedp.CSS("#start")))
+	waitFor(t, ctx, "the fields' errors", `document.querySelectorAll('#params [aria-invalid="true"]').length === 3`, 10*time.Second)
+	errText := func(name string) string {
+		return eval[string](t, ctx, fmt.Sprintf(`document.querySelector('#param-%s').closest('label').querySelector('.field-error').textContent`, name))
+	}
+	for name, want := range map[string]string{
+		"messages": "messages must be between 1 and 10000, not 0",
+		"size":     "size must be a whole number, not 2.5",
+		"capacity": "capacity must be between 4096 and 1048576 bytes, not 99999999",
+	} {
+		if got := errText(name); got != want {
+			t.Errorf("the error next to %s reads %q, want %q", name, got, want)
+		}
+	}
+	if n := eval[int](t, ctx, `window.posts`); n != 0 {
+		t.Errorf("the page sent %d requests for a form it could see was wrong", n)
+	}
+	if f := eval[string](t, ctx, `document.activeElement.id`); f != "param-messages" {
+		t.Errorf("the focus is on %q, want the first wrong field", f)
+	}
+	if p := eval[string](t, ctx, `location.pathname`); p != "/" {
+		t.Errorf("the page moved to %s", p)
+	}
+	screenshot(t, ctx, "field-errors.png")
+	// Put right, the form goes through and the errors are gone.
+	run(t, ctx,
+		chromedp.SetValue(chromedp.CSS("#param-messages"), "3"),
+		chromedp.SetValue(chromedp.CSS("#param-size"), "64"),
+		chromedp.SetValue(chromedp.CSS("#param-capacity"), "65536"),
+		chromedp.Click(chromedp.CSS("#start")),
+	)
+	waitFor(t, ctx, "the session's page", `location.pathname.startsWith('/s/')`, 10*time.Second)
+	if n := eval[int](t, ctx, `document.querySelectorAll('#params [aria-invalid="true"]').length`); n != 0 {
+		t.Errorf("%d fields still marked wrong after a good start", n)
+	}
+	waitEnd(t, ctx, 30*time.Second)
+}
+
 // TestPageUnderLoad streams a pipe session of 3,000 messages, read about
 // one per millisecond, into the page and logs how smooth the page stayed:
 // the longest task the main thread ran (PerformanceObserver longtask) and

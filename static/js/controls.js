@@ -88,21 +88,59 @@ export class Controls {
 
   close() { this.drawer.open = false; }
 
+  // check returns what the page itself can see is wrong with the form,
+  // every field at once, in the server's words: a number field that does
+  // not hold a whole number, or one outside the bounds the catalogue
+  // gives. A request with such a field would be refused anyway, one field
+  // at a time; the server still checks everything, and alone checks what
+  // the page cannot (one value against another, the kernel's limits).
+  check() {
+    const errs = [];
+    for (const p of (this.current() || {}).params || []) {
+      if (p.type !== 'int') continue;
+      const el = this.params.querySelector(`[name="${p.name}"]`);
+      if (!el) continue;
+      const field = `params.${p.name}`;
+      if (el.validity && el.validity.badInput) {
+        errs.push({ field, message: `${p.name} must be a whole number` });
+        continue;
+      }
+      if (el.value === '') continue; // the server's default
+      const n = Number(el.value);
+      if (!Number.isInteger(n)) {
+        errs.push({ field, message: `${p.name} must be a whole number, not ${el.value}` });
+      } else if (p.min != null && p.max != null && (n < p.min || n > p.max)) {
+        const unit = p.unit ? ` ${p.unit}` : '';
+        errs.push({ field, message: `${p.name} must be between ${p.min} and ${p.max}${unit}, not ${n}` });
+      }
+    }
+    return errs;
+  }
+
   // showError puts the server's sentence next to the field it blames.
-  showError(err) {
+  showError(err) { this.showErrors([err]); }
+
+  // showErrors puts each sentence next to the field it blames, opens the
+  // drawer if a parameter is among them, and moves the focus to the first.
+  showErrors(errs) {
     this.clearErrors();
-    const name = (err.field || '').replace(/^params\./, '');
-    const inParams = name && this.params.querySelector(`[name="${name}"]`);
-    const input = inParams || (name && this.form.querySelector(`[name="${name}"]`));
-    const slot = input && input.closest('label') && input.closest('label').querySelector('.field-error');
-    if (inParams) this.drawer.open = true;
-    if (input) input.setAttribute('aria-invalid', 'true');
-    if (slot) slot.textContent = err.message;
-    else $('#setup-error').textContent = err.message;
-    if (input) input.focus();
+    let first = null;
+    for (const err of errs) {
+      const name = (err.field || '').replace(/^params\./, '');
+      const inParams = name && this.params.querySelector(`[name="${name}"]`);
+      const input = inParams || (name && this.form.querySelector(`[name="${name}"]`));
+      const slot = input && input.closest('label') && input.closest('label').querySelector('.field-error');
+      if (inParams) this.drawer.open = true;
+      if (input) input.setAttribute('aria-invalid', 'true');
+      if (slot) slot.textContent = err.message;
+      else $('#setup-error').textContent = err.message;
+      first = first || input;
+    }
+    if (first) first.focus();
   }
 
   clearErrors() {
+    $('#setup-error').textContent = '';
     for (const el of this.form.querySelectorAll('.field-error')) el.textContent = '';
     for (const el of this.form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   }
