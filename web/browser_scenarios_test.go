@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ func TestBrowserScenarios(t *testing.T) {
 			f := readFacts(t, ctx, c.drawing)
 			f.checkCommon(t, ts.URL, id, snap)
 			c.check(f, t, snap)
+			checkSentences(t, ctx, id)
 			run(t, ctx, chromedp.KeyEvent("p"))
 			waitFor(t, ctx, "projector mode", `document.body.classList.contains('projector')`, 5*time.Second)
 			screenshot(t, ctx, name+"-projector.png")
@@ -57,4 +60,35 @@ func catalogue(t *testing.T, base string) []string {
 		names[i] = sc.Name
 	}
 	return names
+}
+
+// checkSentences puts every recorded event of the session into the page's
+// own words (words.js, as the log and the line under the stage say them)
+// and looks for holes: a field a sentence needs that the event did not
+// carry reads "undefined" or "NaN".
+func checkSentences(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	eval[bool](t, ctx, fmt.Sprintf(`(() => {
+		window.sentenceHoles = null;
+		Promise.all([import('/static/js/words.js'), fetch('/api/sessions/%s/events.jsonl').then((r) => r.text())])
+			.then(([words, text]) => {
+				const lines = text.split('\n').filter(Boolean);
+				const said = lines.map((l) => words.sentence(JSON.parse(l)));
+				window.sentenceHoles = { n: said.length, bad: said.filter((s) => /undefined|NaN|\[object /.test(s)) };
+			})
+			.catch((err) => { window.sentenceHoles = { n: 0, bad: [String(err)] }; });
+		return true;
+	})()`, id))
+	waitFor(t, ctx, "the events in words", `window.sentenceHoles !== null`, 10*time.Second)
+	type holes struct {
+		N   int      `json:"n"`
+		Bad []string `json:"bad"`
+	}
+	h := eval[holes](t, ctx, `window.sentenceHoles`)
+	if h.N == 0 && len(h.Bad) == 0 {
+		t.Errorf("no recorded event to put into words")
+	}
+	for _, s := range h.Bad {
+		t.Errorf("an event in words has a hole: %q", s)
+	}
 }

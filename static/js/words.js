@@ -46,9 +46,9 @@ const SAY = {
   },
   send: (e) => `${e.proc} sent ${msg(e)}${paren(extra(e))} into ${e.obj}${level(e)}${outq(e)}`,
   recv: (e) => `${e.proc} received ${msg(e)}${paren(extra(e))} from ${e.obj}${level(e)}`,
-  block: (e) => `${e.proc} is blocked in ${e.call}() on ${e.obj}: the kernel makes it wait`,
+  block: (e) => `${e.proc} is blocked in ${e.call}()${on(e)}: the kernel makes it wait`,
   unblock: (e) => `${e.proc} returned from ${e.call}()${e.attrs && e.attrs.waited_ns ? ` after waiting ${ms(e.attrs.waited_ns)} ms` : ''}`,
-  ready: (e) => `${e.proc} waits for a step before ${e.call}() on ${e.obj}`,
+  ready: (e) => `${e.proc} waits for a step before ${e.call}()${on(e)}`,
   sleep: (e) => `${e.proc} sleeps${e.attrs && e.attrs.ns ? ` ${ms(e.attrs.ns)} ms` : ''} for the slow pace${e.call ? `, then calls ${e.call}()` : ''}`,
   wait: (e) => `${e.proc} passed wait (P) on ${e.obj}: value ${e.value ?? '?'}`,
   post: (e) => `${e.proc} posted (V) ${e.obj}: value ${e.value ?? '?'}${e.waiters !== undefined ? `, ${e.waiters} waiting` : ''}`,
@@ -67,6 +67,10 @@ const SAY = {
     return a.paused ? 'the presenter paused the processes' : 'the presenter resumed the processes';
   },
 };
+
+// on names the object of a call, if it has one: a signal receiver's
+// read() is on no object of the session.
+const on = (e) => (e.obj ? ` on ${e.obj}` : '');
 
 function bytesOrCount(e) {
   return /^(pipe|fifo|unix|tcp|udp|shm)/.test(e.obj || '') ? bytes(e.cap) : `${num(e.cap)}`;
