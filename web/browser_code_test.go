@@ -155,3 +155,52 @@ func holdsWithin(ctx context.Context, expr string, d time.Duration) bool {
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
 	return err == nil
 }
+
+// TestBrowserCodeWhere runs the TCP scenario at laptop size, where the
+// server's accept() line is wider than the panel and cuts its own marker
+// off: the strip above the code still names the server, its state and
+// its line, in full view, and a press on it shows that line.
+func TestBrowserCodeWhere(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	startFromPage(t, ctx, ts.URL, "normal", "socket-tcp", map[string]string{"clients": "2", "messages": "2"}, "slow")
+	run(t, ctx, chromedp.EmulateViewport(1366, 768))
+	chip := `[...document.querySelectorAll('#code-where button')].find((b) => b.textContent.startsWith('server blocked · line'))`
+	waitFor(t, ctx, "the server's place above the code", "!!"+chip, 20*time.Second)
+	type place struct {
+		Text     string `json:"text"`
+		Line     int    `json:"line"`
+		Marked   string `json:"marked"`
+		Inside   bool   `json:"inside"`
+		Overflow bool   `json:"overflow"`
+	}
+	p := eval[place](t, ctx, `(() => {
+		const b = `+chip+`;
+		const panel = document.querySelector('.code-panel').getBoundingClientRect();
+		const r = b.getBoundingClientRect();
+		const line = document.querySelectorAll('#code .line')[Number(b.dataset.line) - 1];
+		const pre = document.querySelector('#code');
+		return { text: b.textContent, line: Number(b.dataset.line), marked: line.dataset.who || '',
+			inside: r.left >= panel.left && r.right <= panel.right && r.top >= panel.top && r.bottom <= panel.bottom,
+			overflow: line.scrollWidth > pre.clientWidth };
+	})()`)
+	if !p.Inside {
+		t.Errorf("%q is not inside the code panel", p.Text)
+	}
+	if !strings.Contains(p.Marked, "server") {
+		t.Errorf("%q points at line %d, which is marked for %q", p.Text, p.Line, p.Marked)
+	}
+	if !p.Overflow {
+		t.Logf("line %d fits the panel at this size; the strip is checked all the same", p.Line)
+	}
+	// Scroll the code away, then press the chip: the line comes back.
+	eval[bool](t, ctx, `(() => { const pre = document.querySelector('#code'); pre.scrollTop = pre.scrollHeight; return true; })()`)
+	eval[bool](t, ctx, "("+chip+").click() ?? true")
+	waitFor(t, ctx, "the server's line in view", fmt.Sprintf(`(() => {
+		const pre = document.querySelector('#code').getBoundingClientRect();
+		const r = document.querySelectorAll('#code .line')[%d].getBoundingClientRect();
+		return r.top >= pre.top && r.bottom <= pre.bottom;
+	})()`, p.Line-1), 5*time.Second)
+	screenshot(t, ctx, "code-where.png")
+	waitEnd(t, ctx, 90*time.Second)
+}

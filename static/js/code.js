@@ -20,6 +20,9 @@ const FILES = {
   'socket-tcp': 'socket', 'socket-udp': 'udp', signal: 'signal',
 };
 const NAMES = { c: 'C', go: 'Go', py: 'Python' };
+// WHERE says how a marked process stands at its line: it made the call
+// there (nothing to add), sleeps in it, or makes it next.
+const WHERE = { blocked: ' blocked', next: ' next' };
 const MARK = /\s*(?:\/\/|#)@\s*(.*)$/;
 const IF = /^\s*\{\{if (\w+)(!?=)([^}]*)\}\}\s*$/;
 const ELSE = /^\s*\{\{else\}\}\s*$/;
@@ -55,6 +58,10 @@ export class CodePanel {
   constructor(pre, tabs) {
     this.pre = pre;
     this.tabs = tabs;
+    // where lists each marked process with its line, above the code: a
+    // line's own marker is cut off where the line is wider than the panel.
+    this.where = h('p', { id: 'code-where', class: 'code-where', hidden: true });
+    pre.before(this.where);
     // The language last picked, kept even while a scenario without it
     // shows another.
     this.want = localStorage.getItem('ipcpg.lang') || 'c';
@@ -80,6 +87,8 @@ export class CodePanel {
     this.tags = null;
     this.pre.textContent = '';
     this.tabs.replaceChildren();
+    this.where.replaceChildren();
+    this.where.hidden = true;
     const file = mech === 'socket-unix' ? (params.mode === 'datagram' ? 'unix-dgram' : 'unix-stream') : FILES[mech];
     if (!file) return;
     try {
@@ -193,12 +202,19 @@ export class CodePanel {
     if (!this.dirty || !this.lines) return;
     this.dirty = false;
     for (const el of this.lines) { el.removeAttribute('data-how'); el.removeAttribute('data-who'); }
+    const chips = [];
     for (const [proc, { line, how }] of this.at) {
       const el = this.lines[line];
       if (!el) continue;
       el.dataset.how = how;
       el.dataset.who = el.dataset.who ? `${el.dataset.who}, ${proc}` : proc;
+      chips.push(h('button', {
+        type: 'button', 'data-how': how, 'data-line': line + 1,
+        title: `Show line ${line + 1}`, onclick: () => this.reveal(line, line, line),
+      }, `${proc}${WHERE[how] || ''} · line ${line + 1}`));
     }
+    this.where.replaceChildren(...chips);
+    this.where.hidden = !chips.length;
     this.follow();
   }
 
