@@ -2,7 +2,9 @@
 // per event, arrows from each send to its receive. It grows to the right as
 // events arrive and follows the newest until the reader scrolls back. Only
 // the columns in view are drawn, so a session of many thousands of events
-// costs no more than a short one.
+// costs no more than a short one. Lane names never shrink below a size a
+// class can read: with many processes the panel asks for more height, and
+// the lanes that still do not fit are a vertical scroll away.
 
 import { s, set, ms, fitText } from './dom.js';
 import { procColor, procShape, shapePath } from './procs.js';
@@ -11,7 +13,28 @@ import { sentence } from './words.js';
 const CW = 28;
 // LABEL_W is the least room for the lanes' names; a longer name widens it.
 const LABEL_W = 118;
+// TOP is the row of times above the lanes, BOTTOM the margin under them.
 const TOP = 22;
+const BOTTOM = 3;
+// SCROLLBAR is the height a horizontal scroll bar is assumed to take
+// before one has been seen.
+const SCROLLBAR = 15;
+
+// Per view, in pixels: font is a lane name's size, least the least it
+// shrinks to when the lanes are many (in projector view, what reads from
+// the back of a classroom on a 1280x720 projector), and gap the room
+// between two names, so that a lane is at least least + gap tall. more is
+// the size of the line that says which lanes are in view. share is the
+// most of the page's height the panel may take to show all its lanes at
+// once: the stage above gives up that much without shrinking its process
+// boxes much. Where the lanes need more (eight workers), the boxes are
+// many and small, and keep their room: the lanes scroll instead.
+const VIEWS = {
+  normal: { name: 'normal', font: 13, least: 12, gap: 2, more: 11, share: 0.25 },
+  projector: { name: 'projector', font: 17, least: 16, gap: 2, more: 13, share: 0.27 },
+};
+const SANS = 'system-ui, "DejaVu Sans", sans-serif';
+const viewOf = () => (document.body.classList.contains('projector') ? VIEWS.projector : VIEWS.normal);
 
 // Glyphs per kind, drawn around 0,0; shapes differ so colour is not the
 // only clue.
@@ -46,9 +69,17 @@ export class Timeline {
     this.spacer = document.createElement('div');
     this.spacer.className = 'timeline-spacer';
     root.append(this.svg, this.spacer);
+    // Arrows to a lane scrolled out of view are cut at the row of times.
+    this.clip = s('rect');
+    this.svg.append(s('defs', {},
+      s('marker', { id: 'tl-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' },
+        s('path', { d: 'M0,0L10,5L0,10Z', class: 'tl-head' })),
+      s('clipPath', { id: 'tl-clip' }, this.clip)));
     this.layers = ['lanes', 'spans', 'arrows', 'marks', 'labels'].map((n) => { const g = s('g', { class: `tl-${n}` }); this.svg.append(g); return g; });
+    set(this.layers[2], { 'clip-path': 'url(#tl-clip)' });
     this.follow = true;
     this.scrollPos = 0;
+    this.scrollTop = 0;
     root.addEventListener('scroll', () => this.onScroll(), { passive: true });
     // A mark's sentence is written into its tooltip only when the pointer
     // reaches it, not for every mark drawn.
@@ -59,8 +90,9 @@ export class Timeline {
         mark.lastChild.textContent = `#${e.seq} ${ms(e.t)} ms: ${sentence(e)}`;
       }
     });
+    this.svg.addEventListener('click', (ev) => { if (ev.target.classList.contains('tl-more')) this.page(); });
     followBtn.addEventListener('click', () => { this.follow = true; this.dirty = true; if (this.onResize) this.onResize(); });
-    new ResizeObserver(() => { this.size = null; this.dirty = true; if (this.onResize) this.onResize(); }).observe(root);
+    new ResizeObserver(() => { this.size = null; this.dirty = true; this.fitSoon(); if (this.onResize) this.onResize(); }).observe(root);
     this.reset();
   }
 
@@ -83,24 +115,35 @@ export class Timeline {
     for (const g of this.layers) if (g !== marks) g.replaceChildren();
     delete marks.dataset.key;
     for (const el of marks.children) { el.col = -1; el.setAttribute('visibility', 'hidden'); }
+    // A new session shows its first lanes.
+    if (this.root.scrollTop) this.root.scrollTop = 0;
   }
 
+  // onScroll follows the reader: scrolled back in time, the timeline stops
+  // following the newest event; scrolled down, it shows the lanes below.
   onScroll() {
-    if (this.programmatic) { this.programmatic = false; return; }
-    this.scrollPos = this.root.scrollLeft;
-    const atEnd = this.root.scrollLeft + this.root.clientWidth >= this.root.scrollWidth - CW;
-    this.follow = atEnd;
-    this.dirty = true;
-    if (this.onResize) this.onResize();
+    const r = this.root;
+    if (r.scrollTop !== this.scrollTop) { this.scrollTop = r.scrollTop; this.dirty = true; }
+    if (r.scrollLeft !== this.scrollPos) {
+      this.scrollPos = r.scrollLeft;
+      if (this.programmatic) this.programmatic = false;
+      else { this.follow = r.scrollLeft + r.clientWidth >= r.scrollWidth - CW; this.dirty = true; }
+    }
+    if (this.dirty && this.onResize) this.onResize();
   }
 
   // add records an event that concerns a process (or the whole cycle).
   add(e, model) {
+    // The session's start names every process: the lanes are laid out
+    // once, not again as each process starts.
+    if (model.procs.size !== this.lanes.length) {
+      this.lanes = [...model.procs.values()].map((q) => q.name);
+      this.dirty = true;
+    }
     const p = e.proc ? model.procs.get(e.proc) : null;
     if (!p && e.kind !== 'deadlock' && e.kind !== 'lost') return;
     // A pause for the pace is no IPC: it gets no column.
     if (e.kind === 'sleep' || e.kind === 'pace') return;
-    this.lanes = [...model.procs.values()].map((q) => q.name);
     const col = this.cols.length;
     let lane = p ? p.index : -1;
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
@@ -160,30 +203,44 @@ export class Timeline {
     if (this.keyDirty) this.drawKey();
     if (!this.size) this.size = { w: this.root.clientWidth, h: this.root.clientHeight };
     const { w, h } = this.size;
-    const LW = this.labelW();
+    const view = viewOf();
+    const fitKey = `${view.name},${this.lanes.length}`;
+    if (this.fitKey !== fitKey) { this.fitKey = fitKey; this.fitSoon(); }
+    const rows = this.rows(h, view);
+    this.shownRows = rows;
+    const LW = this.labelW(view, rows);
     const total = LW + this.cols.length * CW + CW;
-    set(this.spacer, { style: `width:${total}px` });
+    // The spacer is as wide as all the columns and as tall as all the
+    // lanes; the drawing stays put over it and draws what is in view.
+    set(this.spacer, { style: `width:${total}px;height:${Math.ceil(rows.over) + 1}px` });
     set(this.svg, { width: w, height: h, viewBox: `0 0 ${w} ${h}` });
+    // What the lanes look like, for anyone checking that they read.
+    set(this.root, { 'data-lanes': this.lanes.length, 'data-shown': rows.shown, 'data-first': rows.first, 'data-name-px': rows.font, 'data-lane-px': rows.laneH.toFixed(1) });
     // Following, the scroll bar is moved after the frame is drawn: reading
     // or setting it now would force a layout in the middle of the frame.
     if (this.follow && total > w && !this.scrollSoon) {
       this.scrollSoon = setTimeout(() => {
         this.scrollSoon = 0;
-        if (!this.follow) return;
+        const r = this.root;
+        // Already at the end, the scroll bar does not move and no scroll
+        // event comes to be told apart from the reader's.
+        if (!this.follow || r.scrollLeft + r.clientWidth >= r.scrollWidth - 1) return;
         this.programmatic = true;
-        this.root.scrollLeft = this.root.scrollWidth;
+        r.scrollLeft = r.scrollWidth;
       }, 0);
     }
     set(this.followBtn, { hidden: this.follow ? true : null });
     const left = this.follow ? Math.max(0, total - w) : this.scrollPos;
     const c0 = Math.max(0, Math.floor(left / CW) - 1);
     const c1 = Math.min(this.cols.length, c0 + Math.ceil((w - LW) / CW) + 2);
-    const laneH = (h - TOP - 6) / Math.max(1, this.lanes.length);
+    const { first, shown, laneH } = rows;
     // Columns sit at fixed x in a group that slides left; an element keeps
     // its column while in view, so a new event touches one element, not all.
-    const geo = { x: (c) => LW + c * CW + CW / 2, y: (l) => TOP + (l + 0.5) * laneH, laneH, lw: LW, w, key: `${w},${h},${this.lanes.length},${LW}` };
+    const geo = { x: (c) => LW + c * CW + CW / 2, y: (l) => TOP + (l - first + 0.5) * laneH, shows: (l) => l >= first && l < first + shown,
+      rows, view, laneH, lw: LW, w, key: `${w},${h},${this.lanes.length},${LW},${first},${laneH}` };
     const shift = `translate(${-left},0)`;
     for (const g of this.layers.slice(1, 4)) set(g, { transform: shift });
+    set(this.clip, { x: left, y: TOP - 2, width: w, height: Math.max(0, h - TOP + 2) });
     this.drawLanes({ ...geo, x: (c) => geo.x(c) - left }, w);
     this.drawSpans(geo, c0, c1);
     this.drawArrows(geo, c0, c1);
@@ -191,28 +248,89 @@ export class Timeline {
   }
 
   // labelW is the room the longest lane name needs (in projector mode
-  // the names are larger).
-  labelW() {
-    const big = document.body.classList.contains('projector');
-    const font = `700 ${big ? 17 : 13}px system-ui, "DejaVu Sans", sans-serif`;
+  // the names are larger), and the line that says which lanes are in view.
+  labelW(view, rows) {
+    const font = `700 ${view.font}px ${SANS}`;
     let w = LABEL_W;
     for (const name of this.lanes) w = Math.max(w, 34 + fitText(name, font, 1e4).width);
+    if (rows.shown < rows.n) w = Math.max(w, 12 + fitText(moreText(rows.n, rows.n, rows.n), `700 ${view.more}px ${SANS}`, 1e4).width);
     return Math.ceil(w);
+  }
+
+  // page scrolls the lanes by as many as are in view, and from the last
+  // back to the first: the line above the names does it when clicked.
+  page() {
+    const { first, shown, n, laneH } = this.shownRows;
+    const next = first + shown >= n ? 0 : Math.min(first + shown, n - shown);
+    this.root.scrollTop = next * laneH;
+  }
+
+  // rows lays the lanes out in a drawing h tall: every lane, if each gets
+  // the room of a readable name; else as many as do, and the others a
+  // scroll away. over is how far the lanes reach past the drawing.
+  rows(h, view) {
+    const n = Math.max(1, this.lanes.length);
+    const room = Math.max(1, h - TOP - BOTTOM);
+    let shown = n;
+    let laneH = room / n;
+    if (laneH < view.least + view.gap) {
+      shown = Math.max(1, Math.floor(room / (view.least + view.gap)));
+      laneH = room / shown;
+    }
+    // A scroll moves whole lanes: no name is ever cut in half.
+    const first = Math.min(n - shown, Math.max(0, Math.round(this.scrollTop / laneH)));
+    const font = Math.max(view.least, Math.min(view.font, Math.floor(laneH - view.gap)));
+    return { n, shown, first, laneH, font, over: (n - shown) * laneH };
+  }
+
+  // fitSoon fits the panel to its lanes in a task after the frame: fit
+  // reads the page's layout, which a frame never does.
+  fitSoon() {
+    if (this.fitTimer) return;
+    this.fitTimer = setTimeout(() => this.fit(), 0);
+    this.root.dataset.fit = 'soon';
+  }
+
+  // fit asks the page for the height that gives every lane a name of full
+  // size, if the view's share of the page is enough for all of them; else
+  // the panel keeps its height, and lanes scroll. It sets the height of the
+  // timeline's row on the grid that holds the panel.
+  fit() {
+    this.fitTimer = 0;
+    const r = this.root;
+    delete r.dataset.fit;
+    const panel = r.parentElement;
+    const grid = panel && panel.parentElement;
+    if (!grid || !r.isConnected) return;
+    const view = viewOf();
+    const n = this.lanes.length;
+    const bar = r.offsetHeight - r.clientHeight;
+    if (bar > 0) this.bar = bar;
+    const chrome = panel.offsetHeight - r.offsetHeight + (this.bar || SCROLLBAR);
+    const need = chrome + TOP + BOTTOM + n * (view.font + view.gap);
+    const base = parseFloat(getComputedStyle(document.body).getPropertyValue('--tl-h')) || 0;
+    const want = Math.ceil(need);
+    if (n && want > base && want <= grid.clientHeight * view.share) grid.style.setProperty('--tl-h', `${want}px`);
+    else grid.style.removeProperty('--tl-h');
   }
 
   drawLanes(geo, w) {
     const [lanes, , , , labels] = this.layers;
+    const { n, shown, first, font, laneH } = geo.rows;
     const els = sync(lanes, this.lanes.length, () => s('line', {}));
-    els.forEach((el, i) => set(el, { x1: geo.lw, x2: w, y1: geo.y(i), y2: geo.y(i), style: `stroke:${procColor(i)}` }));
+    els.forEach((el, i) => set(el, { x1: geo.lw, x2: w, y1: geo.y(i), y2: geo.y(i), style: `stroke:${procColor(i)}`, visibility: geo.shows(i) ? null : 'hidden' }));
     const tags = sync(labels, this.lanes.length + 1, () => s('g', {}, s('rect'), s('path'), s('text')));
-    set(tags[0].firstChild, { x: 0, y: 0, width: geo.lw, height: '100%', class: 'tl-labelbg' });
-    // With many lanes in a short panel the names shrink to their lane's
-    // height rather than run into each other.
-    const tight = geo.laneH < 20 ? Math.max(8, Math.floor(geo.laneH - 3)) : 0;
+    const [bg, , more] = tags[0].children;
+    set(bg, { x: 0, y: 0, width: geo.lw, height: '100%', class: 'tl-labelbg' });
+    // With lanes a scroll away, the corner above the names says which
+    // are in view.
+    set(more, { x: 6, y: TOP - 7, class: 'tl-more', style: `font-size:${geo.view.more}px`, text: shown < n ? moreText(first, shown, n) : '' });
+    const r = Math.min(6, (laneH - 2) / 2);
     this.lanes.forEach((name, i) => {
       const g = tags[i + 1];
-      set(g.children[1], { d: shapePath(procShape(i), tight ? Math.min(6, tight / 2) : 6), transform: `translate(12,${geo.y(i)})`, style: `fill:${procColor(i)}` });
-      set(g.children[2], { x: 24, y: geo.y(i) + (tight ? tight * 0.4 : 6), text: name, class: 'tl-name', style: tight ? `font-size:${tight}px` : null });
+      set(g, { visibility: geo.shows(i) ? null : 'hidden' });
+      set(g.children[1], { d: shapePath(procShape(i), r), transform: `translate(12,${geo.y(i)})`, style: `fill:${procColor(i)}` });
+      set(g.children[2], { x: 24, y: geo.y(i) + Math.round(font * 0.4), text: name, class: 'tl-name', style: `font-size:${font}px` });
     });
   }
 
@@ -222,12 +340,13 @@ export class Timeline {
     const vis = [];
     for (let i = this.spans.length - 1, n = 0; i >= 0 && n < 3000; i--, n++) {
       const sp = this.spans[i];
-      if (sp.c0 <= c1 && (sp.c1 < 0 || sp.c1 >= c0)) vis.push(sp);
+      if (sp.c0 <= c1 && (sp.c1 < 0 || sp.c1 >= c0) && geo.shows(sp.lane)) vis.push(sp);
     }
     const els = sync(this.layers[1], vis.length, () => s('rect', { class: 'tl-block' }, s('title')));
+    const tall = Math.min(14, geo.laneH - 4);
     vis.forEach((sp, i) => {
       const end = sp.c1 < 0 ? this.cols.length : sp.c1;
-      set(els[i], { x: geo.x(sp.c0), y: geo.y(sp.lane) - 7, width: Math.max(4, geo.x(end) - geo.x(sp.c0)), height: 14 });
+      set(els[i], { x: geo.x(sp.c0), y: geo.y(sp.lane) - tall / 2, width: Math.max(4, geo.x(end) - geo.x(sp.c0)), height: tall });
       els[i].firstChild.textContent = `${sp.name} blocked`;
     });
   }
@@ -246,10 +365,6 @@ export class Timeline {
       const y1 = geo.y(a.l1) + (a.l1 > a.l0 ? -9 : 9);
       set(els[k], { d: `M${geo.x(a.c0)},${y0}L${geo.x(a.c1)},${y1}`, class: `tl-arrow tl-${a.kind}` });
     });
-    if (!this.svg.querySelector('#tl-head')) {
-      this.svg.prepend(s('defs', {}, s('marker', { id: 'tl-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' },
-        s('path', { d: 'M0,0L10,5L0,10Z', class: 'tl-head' }))));
-    }
   }
 
   // drawMarks draws one glyph per column in view. Element c % n shows
@@ -298,12 +413,23 @@ export class Timeline {
   drawMark(el, col, c, geo) {
     const e = col.e;
     const x = geo.x(c);
-    const y = col.lane >= 0 ? geo.y(col.lane) : geo.y(0) + (geo.laneH * (this.lanes.length - 1)) / 2;
+    const { lane } = col;
+    // An event of no process (a cycle, a lost message of no known sender)
+    // is drawn in the middle of the lanes in view.
+    const y = lane >= 0 ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
     const eof = e.kind === 'read' && !e.bytes && e.text;
-    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}` });
-    set(el.children[0], { d: GLYPH[e.kind] || OTHER });
+    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}`, 'data-lane': lane });
+    // On a lane scrolled out of view, the column keeps its time but not
+    // its glyph.
+    set(el.children[0], { d: GLYPH[e.kind] || OTHER, visibility: lane < 0 || geo.shows(lane) ? null : 'hidden' });
     set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }
+}
+
+// moreText says which lanes are in view, and which way the others are.
+function moreText(first, shown, n) {
+  const arrow = first > 0 && first + shown < n ? '↕' : first > 0 ? '↑' : '↓';
+  return `lanes ${first + 1}–${first + shown} of ${n} ${arrow}`;
 }
 
 // sync keeps exactly n children in g, reusing the ones it has.
