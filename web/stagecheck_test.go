@@ -258,6 +258,9 @@ func (f stageFacts) showsRace(t *testing.T, snap sessionSnapshot) {
 	want := fmt.Sprintf("counter %d, expected %d: no update lost", int(act), int(exp))
 	if lost := int(exp - act); lost > 0 {
 		want = fmt.Sprintf("counter %d, expected %d: %d updates lost", int(act), int(exp), lost)
+		if lost == 1 {
+			want = fmt.Sprintf("counter %d, expected %d: 1 update lost", int(act), int(exp))
+		}
 	}
 	if !strings.Contains(f.Result, want) {
 		t.Errorf("the result reads %q, want %q", f.Result, want)

@@ -185,7 +185,7 @@ const PHRASES = [
     const got = take('actual');
     take('lost');
     const lost = want - got;
-    return `final counter ${num(got)}, expected ${num(want)}: ${lost > 0 ? `${num(lost)} updates lost` : 'no update lost'}`;
+    return `final counter ${num(got)}, expected ${num(want)}: ${lost > 0 ? `${num(lost)} ${lost === 1 ? 'update' : 'updates'} lost` : 'no update lost'}`;
   },
   (r, take) => (r.sync === undefined ? '' : SYNC[take('sync')] || `kept together by ${r.sync}`),
   // A deadlock, and the process the server killed to break it.

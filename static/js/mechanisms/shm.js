@@ -306,7 +306,7 @@ function raceCounter(o, model) {
   const r = model.session.result;
   if (r && r.expected !== undefined) {
     const lost = r.expected - r.actual;
-    return { text: `counter = ${num(r.actual)}`, sub: `expected ${num(r.expected)}: ${lost > 0 ? `${num(lost)} updates lost` : 'no update lost'}`, lost: lost > 0 };
+    return { text: `counter = ${num(r.actual)}`, sub: `expected ${num(r.expected)}: ${lost > 0 ? `${num(lost)} ${lost === 1 ? 'update' : 'updates'} lost` : 'no update lost'}`, lost: lost > 0 };
   }
   if (o.writes) {
     const e = o.last;
