@@ -346,6 +346,15 @@ type childProc struct {
 
 func (c *childProc) PID() int { return c.cmd.Process.Pid }
 
+func (c *childProc) Ended() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (c *childProc) Wait() (int, string, error) {
 	<-c.done
 	code, sig := exitStatus(c.cmd.ProcessState)

@@ -182,7 +182,7 @@ func dlReap(p *Proc, kids []Child) (victim string, finished []string, err error)
 	finished = []string{}
 	for i, c := range kids {
 		name := syncWorkerName(i + 1)
-		code, sig, werr := c.Wait()
+		code, sig, werr := p.WaitFor(name, c)
 		p.Emit(exitEvent(name, c.PID(), code, sig))
 		switch {
 		case werr != nil:

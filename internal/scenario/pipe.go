@@ -128,7 +128,7 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 		return int64(n), int64(capacity), err == nil
 	})
 	got, err := readAll(p, s, a.Size, time.Duration(a.ReaderDelayMS)*time.Millisecond)
-	code, sig, werr := child.Wait()
+	code, sig, werr := p.WaitFor("child", child)
 	p.Emit(exitEvent("child", child.PID(), code, sig))
 	p.Result(map[string]any{"messages_sent": a.Messages, "messages_received": got, "bytes_received": got * a.Size})
 	if err != nil {

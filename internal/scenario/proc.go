@@ -45,6 +45,9 @@ type Child interface {
 	// Wait reaps the child and reports its exit code, or the signal that
 	// ended it.
 	Wait() (code int, sig string, err error)
+	// Ended reports whether the child has ended and been collected, so
+	// that Wait would return at once.
+	Ended() bool
 }
 
 // Proc is one process of a session, as its role sees it.
@@ -68,6 +71,21 @@ func (p *Proc) Emit(e event.Event) {
 	}
 	e.T = p.host.Now()
 	p.host.Emit(&e)
+}
+
+// WaitFor is the role's own wait for its child called name. When the
+// child still runs, the role is about to sleep until it ends, and it says
+// so first, in a note with attrs.waits_for and attrs.child_pid: its report
+// of the child's end comes after, as the role makes it once Wait returns.
+// A note and not a block, since the role waits in no IPC call and must
+// stay out of the deadlock detector's graph. A goroutine that collects a
+// child while the role goes on with its calls uses Wait, and says nothing.
+func (p *Proc) WaitFor(name string, c Child) (code int, sig string, err error) {
+	if !c.Ended() {
+		p.Emit(event.Event{Kind: event.KindNote, Text: fmt.Sprintf("%s waits for %s (pid %d) to end", p.Name, name, c.PID()),
+			Attrs: map[string]any{"waits_for": name, "child_pid": c.PID()}})
+	}
+	return c.Wait()
 }
 
 // Pace is the session's pace: "realtime", "slow" or "step". A role may

@@ -150,7 +150,7 @@ func syncSpawnWorkers(p *Proc, n int, files func(i int) []*os.File) error {
 		err = p.Fail("fork/exec", "", err)
 	}
 	for i, c := range kids {
-		code, sig, werr := c.Wait()
+		code, sig, werr := p.WaitFor(syncWorkerName(i+1), c)
 		p.Emit(exitEvent(syncWorkerName(i+1), c.PID(), code, sig))
 		switch {
 		case werr != nil && err == nil:

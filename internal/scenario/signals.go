@@ -200,7 +200,7 @@ func signalReceiver(p *Proc, raw json.RawMessage) error {
 		return p.Fail("fork/exec", "", err)
 	}
 	sent, err := r.loop(p, sr)
-	code, sig, werr := r.sender.Wait()
+	code, sig, werr := p.WaitFor("sender", r.sender)
 	p.Emit(exitEvent("sender", r.sender.PID(), code, sig))
 	if err != nil {
 		return err

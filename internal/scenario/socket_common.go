@@ -383,7 +383,7 @@ func (s *sockServer) closeSocket() error {
 func (s *sockServer) reap() error {
 	var failed error
 	for _, c := range s.clients {
-		code, sig, err := c.child.Wait()
+		code, sig, err := s.p.WaitFor(c.name, c.child)
 		s.p.Emit(exitEvent(c.name, c.child.PID(), code, sig))
 		unix.Close(c.line.fd)
 		switch {

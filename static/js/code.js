@@ -158,6 +158,9 @@ export class CodePanel {
   mark(e) {
     if (!this.tags) return;
     if (e.kind === 'exit') { this.at.delete(e.proc); this.dirty = true; return; }
+    // A parent about to wait for its child makes no call of the snippet's:
+    // its mark stays on the line it was at.
+    if (e.kind === 'note' && e.attrs && e.attrs.waits_for) return;
     const base = e.proc.replace(/-\d+$/, '');
     const who = base === e.proc ? [e.proc] : [e.proc, base];
     // "#1" names the member of a semaphore set, for lines that differ by it.

@@ -14,7 +14,7 @@ const SECTIONS = [
   { kinds: ['unix', 'tcp', 'udp'], cmd: '$ ss -xtua   # sockets', cols: ['object', 'queued', 'capacity', 'connections'] },
 ];
 
-const STAT = { running: 'R', blocked: 'S', ready: 'S', sleeping: 'S', starting: '-' };
+const STAT = { running: 'R', blocked: 'S', waiting: 'S', ready: 'S', sleeping: 'S', starting: '-' };
 
 export class KernelPanel {
   constructor(pre) {
@@ -37,7 +37,8 @@ export class KernelPanel {
     const rows = [['PID', 'STAT', 'WAITING IN', 'NAME']];
     for (const p of model.procs.values()) {
       if (p.state === 'exited') continue;
-      const wait = p.state === 'blocked' ? `${p.call}() ${p.obj}` : p.state === 'ready' ? 'step' : p.state === 'sleeping' ? 'pace' : '-';
+      const wait = p.state === 'blocked' ? `${p.call}() ${p.obj}` : p.state === 'waiting' ? `end of ${p.waitsFor}`
+        : p.state === 'ready' ? 'step' : p.state === 'sleeping' ? 'pace' : '-';
       rows.push([p.pid || '-', STAT[p.state] || '?', wait, p.name]);
     }
     out.push(...table(rows), rows.length === 1 ? '(none running)' : '', '');

@@ -61,6 +61,10 @@ export class Model {
       // Any call a process reports means it is running again: it was
       // stepped, or its pause ended.
       if (p.state === 'ready' || p.state === 'sleeping' || p.state === 'starting') p.state = 'running';
+      // A process waiting for its child makes no call until the child has
+      // ended; should it report one, it is running again. Its readings of
+      // the objects it holds, and notes, say nothing of that.
+      if (p.state === 'waiting' && e.kind !== 'sample' && e.kind !== 'note') stopWaiting(p);
       p.ops++;
     }
     const o = e.obj ? this.obj(e.obj) : null;
@@ -101,6 +105,13 @@ const handlers = {
   },
   spawn(e, p) { p.state = 'running'; p.since = e.t; if (e.peer) p.startedBy = e.peer; },
   exit(e, p) {
+    // Whoever waited for this process to end is running again; a parent
+    // waiting for another child has one fewer left.
+    for (const q of this.procs.values()) {
+      if (q.state !== 'waiting') continue;
+      if (q.waitsFor === p.name) stopWaiting(q);
+      else if (p.startedBy === q.name && q.waitMore > 0) q.waitMore--;
+    }
     p.state = 'exited';
     p.code = e.code ?? null;
     p.sig = e.sig || '';
@@ -215,6 +226,8 @@ const handlers = {
     // Progress notes ("added 1 20 times of 200") carry the count done.
     const a = e.attrs || {};
     if (p && a.done !== undefined) { p.done = a.done; p.of = a.of; }
+    // A parent that waits for a child to end sleeps until the child's exit.
+    if (p && a.waits_for && p.state !== 'exited') startWaiting.call(this, p, a.waits_for, e.t);
   },
   pace(e) {
     const a = e.attrs || {};
@@ -222,6 +235,26 @@ const handlers = {
     if (a.speed !== undefined) { this.session.speed = a.speed; this.session.speedAt = e.seq; }
   },
 };
+
+// startWaiting puts p to sleep until its child called child ends. If other
+// children of p still run, it will most likely wait for them in turn: the
+// box says it waits for its children.
+function startWaiting(p, child, t) {
+  const c = this.procs.get(child);
+  if (c && c.state === 'exited') return;
+  p.state = 'waiting';
+  p.waitsFor = child;
+  p.call = '';
+  p.since = t;
+  p.waitMore = [...this.procs.values()].filter((q) => q.startedBy === p.name && q.name !== child &&
+    q.state !== 'exited' && q.state !== 'starting').length;
+}
+
+function stopWaiting(p) {
+  p.state = 'running';
+  p.waitsFor = '';
+  p.waitMore = 0;
+}
 
 // endsOf says which ends of an object an open gives its process: the one
 // it names (a FIFO opened for writing, a pipe end inherited), both ends of

@@ -61,21 +61,22 @@ export function shapePath(shape, r) {
 }
 
 // Icons per state, drawn in a 32-unit square centred on 0,0: a triangle
-// (running), a stop sign (blocked), a pause sign (waiting for a step), a
-// crescent moon (sleeping for the pace), a tick (exited) and a cross
-// (failed).
+// (running), a stop sign (blocked), a clock (waiting for a child to end),
+// a pause sign (waiting for a step), a crescent moon (sleeping for the
+// pace), a tick (exited) and a cross (failed).
 const ICONS = {
   starting: 'M-12,0a12,12 0 1,0 24,0a12,12 0 1,0 -24,0Z',
   running: 'M-9,-13L14,0L-9,13Z',
   blocked: 'M-6,-15h12l9,9v12l-9,9h-12l-9,-9v-12Z',
+  waiting: 'M-14,0a14,14 0 1,0 28,0a14,14 0 1,0 -28,0Z M0,-9V0h8',
   ready: 'M-11,-13h8v26h-8Z M3,-13h8v26h-8Z',
   sleeping: 'M2,-14A14,14 0 1,0 14,3A10,10 0 1,1 2,-14Z',
   exited: 'M-13,1l8,9l18,-20',
   failed: 'M-12,-12L12,12M12,-12L-12,12',
 };
 
-const WORDS = { starting: 'starting', running: 'running', blocked: 'BLOCKED', ready: 'waits for step',
-  sleeping: 'SLEEPING', exited: 'exited' };
+const WORDS = { starting: 'starting', running: 'running', blocked: 'BLOCKED', waiting: 'WAITING',
+  ready: 'waits for step', sleeping: 'SLEEPING', exited: 'exited' };
 
 // A face is one way of writing a box's lines: fonts and places, in stage
 // units from the box's top left corner. A full box has one face. A compact
@@ -202,10 +203,12 @@ function stateWord(p, failed) {
 }
 
 // detail is two lines under the state: the call a process is blocked in,
-// waits to make, or sleeps before, and on which object.
+// waits to make, or sleeps before, and on which object; or the child it
+// waits for, which is no call of its own.
 function detail(p) {
   switch (p.state) {
     case 'blocked': return [`in ${p.call}()`, p.obj ? `on ${p.obj}` : ''];
+    case 'waiting': return p.waitMore > 0 ? ['for its children,', `now ${p.waitsFor}`] : [`for ${p.waitsFor}`, 'to end'];
     case 'ready': return [`next: ${p.call}()`, p.obj ? `on ${p.obj}` : ''];
     case 'sleeping': return [p.call ? `pace, then ${p.call}()` : 'for the pace', p.obj ? `on ${p.obj}` : ''];
     case 'starting': return ['not started yet', ''];
@@ -216,6 +219,7 @@ function detail(p) {
 }
 
 export function describe(p) {
+  if (p.state === 'waiting') return `waiting ${detail(p).join(' ')}`;
   const d = detail(p).filter(Boolean).join(' ');
   return `${stateWord(p, p.sig || (p.code !== null && p.code !== 0))}${d ? ', ' + d : ''}`;
 }
