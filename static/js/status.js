@@ -146,6 +146,13 @@ function value(v) {
 const times = (n) => (n === 0 ? 'never' : n === 1 ? 'once' : `${num(n)} times`);
 // count says a number of things, with the noun in the plural when needed.
 const count = (n, one, many = `${one}s`) => `${num(n)} ${n === 1 ? one : many}`;
+// counted is the phrase of a count that is news when above zero: some
+// says the count, none says that nothing happened.
+const counted = (key, some, none) => (r, take) => {
+  if (r[key] === undefined) return '';
+  const n = take(key);
+  return n > 0 ? some(num(n)) : none;
+};
 // names joins names as a sentence does: a, b and c.
 const names = (xs) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
 
@@ -235,26 +242,10 @@ const PHRASES = [
     if (bad > 0) return `${num(bad)} corrupt${ok === undefined ? '' : `, ${num(ok)} intact`}`;
     return ok > 0 ? `all ${num(ok)} intact` : 'none corrupt';
   },
-  (r, take) => {
-    if (r.misdelivered === undefined) return '';
-    const n = take('misdelivered');
-    return n > 0 ? `${num(n)} at a wrong address` : 'none at a wrong address';
-  },
-  (r, take) => {
-    if (r.overtook === undefined) return '';
-    const n = take('overtook');
-    return n > 0 ? `${num(n)} overtook earlier ones by priority` : 'none overtook another';
-  },
-  (r, take) => {
-    if (r.reordered === undefined) return '';
-    const n = take('reordered');
-    return n > 0 ? `${num(n)} arrived out of order` : 'none out of order';
-  },
-  (r, take) => {
-    if (r.kernel_drops === undefined) return '';
-    const n = take('kernel_drops');
-    return n > 0 ? `the kernel dropped ${num(n)}: the receive buffer was full` : 'the kernel dropped none';
-  },
+  counted('misdelivered', (n) => `${n} at a wrong address`, 'none at a wrong address'),
+  counted('overtook', (n) => `${n} overtook earlier ones by priority`, 'none overtook another'),
+  counted('reordered', (n) => `${n} arrived out of order`, 'none out of order'),
+  counted('kernel_drops', (n) => `the kernel dropped ${n}: the receive buffer was full`, 'the kernel dropped none'),
   // How often the processes had to wait.
   (r, take) => {
     if (r.writer_waited_in_open === undefined) return '';
