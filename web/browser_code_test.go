@@ -193,6 +193,13 @@ func TestBrowserCodeWhere(t *testing.T) {
 	if !p.Overflow {
 		t.Logf("line %d fits the panel at this size; the strip is checked all the same", p.Line)
 	}
+	// However many processes, the strip is one row, a blocked one first.
+	if rows := eval[float64](t, ctx, `(() => { const w = document.querySelector('#code-where'); return w.clientHeight / w.firstElementChild.offsetHeight; })()`); rows >= 2 {
+		t.Errorf("the strip above the code takes %.1f rows", rows)
+	}
+	if first := eval[string](t, ctx, `document.querySelector('#code-where button').dataset.how`); first != "blocked" {
+		t.Errorf("the strip starts with a process that is %s, not the blocked one", first)
+	}
 	// Scroll the code away, then press the chip: the line comes back.
 	eval[bool](t, ctx, `(() => { const pre = document.querySelector('#code'); pre.scrollTop = pre.scrollHeight; return true; })()`)
 	eval[bool](t, ctx, "("+chip+").click() ?? true")

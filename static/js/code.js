@@ -23,6 +23,7 @@ const NAMES = { c: 'C', go: 'Go', py: 'Python' };
 // WHERE says how a marked process stands at its line: it made the call
 // there (nothing to add), sleeps in it, or makes it next.
 const WHERE = { blocked: ' blocked', next: ' next' };
+const RANK = { blocked: 0, next: 1, done: 2 };
 const MARK = /\s*(?:\/\/|#)@\s*(.*)$/;
 const IF = /^\s*\{\{if (\w+)(!?=)([^}]*)\}\}\s*$/;
 const ELSE = /^\s*\{\{else\}\}\s*$/;
@@ -216,6 +217,8 @@ export class CodePanel {
         title: `Show line ${line + 1}`, onclick: () => this.reveal(line, line, line),
       }, `${proc}${WHERE[how] || ''} · line ${line + 1}`));
     }
+    // One row: a blocked process first, then one waiting for its step.
+    chips.sort((a, b) => RANK[a.dataset.how] - RANK[b.dataset.how]);
     this.where.replaceChildren(...chips);
     this.where.hidden = !chips.length;
     this.follow();
