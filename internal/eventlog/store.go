@@ -294,6 +294,25 @@ func (st *Store) Prune(now time.Time, lim Limits) []string {
 	return drop
 }
 
+// Remove deletes the recording id, running or not: only for a session
+// that never started.
+func (st *Store) Remove(id string) error {
+	st.mu.Lock()
+	e, ok := st.recs[id]
+	delete(st.recs, id)
+	st.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if e.log != nil {
+		if e.log.idx != nil {
+			e.log.idx.Close()
+		}
+		e.log.close()
+	}
+	return os.RemoveAll(filepath.Join(st.dir, id))
+}
+
 func writeMeta(dir string, m Meta) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
