@@ -49,7 +49,7 @@ func goTool(t *testing.T, args ...string) []byte {
 // may import. Imports point one way: cmd/server → web → runner → scenario →
 // ipc, with event, eventlog, templates and static below web.
 var allowed = map[string][]string{
-	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
+	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog"},
 	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "templates", "static"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog"},
 	"internal/eventlog": {"internal/event"},
