@@ -262,7 +262,7 @@ const serveEnv = "IPCPG_TEST_SERVE"
 
 // startServerProcess runs a server in a process of its own and returns its
 // URL and the process.
-func startServerProcess(t *testing.T, stateDir string) (string, *exec.Cmd) {
+func startServerProcess(t testing.TB, stateDir string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir+" -data-dir "+filepath.Join(stateDir, "data"))
@@ -412,7 +412,7 @@ func running(pid int) bool {
 }
 
 // createSession starts a session on the server at url and returns its id.
-func createSession(t *testing.T, url, body string) string {
+func createSession(t testing.TB, url, body string) string {
 	t.Helper()
 	resp, err := http.Post(url+"/api/sessions", "application/json", strings.NewReader(body))
 	if err != nil {

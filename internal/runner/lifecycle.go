@@ -91,8 +91,10 @@ func (s *Session) describe() map[string]any {
 		objs[i] = map[string]any{"kind": o.Kind, "label": o.Label, "name": o.Name, "key": o.Key,
 			"key_hex": fmt.Sprintf("0x%08x", o.Key)}
 	}
+	// clock_start is the shared clock's reading at t = 0, so a tool on the
+	// same machine can tell how long an event took to reach it.
 	return map[string]any{"id": s.ID, "scenario": s.Scenario, "params": s.Params, "pace": s.Pace,
-		"procs": procs, "objects": objs}
+		"procs": procs, "objects": objs, "clock_start": s.start}
 }
 
 // spawnAll starts the processes the runner starts. The first leads a new
