@@ -141,3 +141,47 @@ func TestListRecordingsNewestFirst(t *testing.T) {
 func wsURL(ts *testServer, id string, from uint64) string {
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/sessions/" + id + "/events?from=" + strconv.FormatUint(from, 10)
 }
+
+// TestJoinCode checks the short code a class types to reach a session:
+// six characters from an alphabet without look-alikes, read in any case
+// with spaces or dashes, on the API, at /j/{code} and through the form.
+func TestJoinCode(t *testing.T) {
+	ts := newTestServer(t)
+	status, b := ts.do(t, "POST", "/api/sessions", `{"scenario": "pipe", "params": {"messages": 2}}`)
+	var c struct {
+		ID       string `json:"id"`
+		JoinCode string `json:"join_code"`
+		JoinURL  string `json:"join_url"`
+	}
+	if err := json.Unmarshal(b, &c); status != http.StatusCreated || err != nil {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	if len(c.JoinCode) != runner.CodeLen || strings.ContainsAny(c.JoinCode, "0O1IL2Z5S8B") || c.JoinURL != ts.URL+"/j/"+c.JoinCode {
+		t.Fatalf("join code %q, url %q", c.JoinCode, c.JoinURL)
+	}
+	noRedirect := *ts.Client()
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	typed := strings.ToLower(c.JoinCode[:3]) + "-" + c.JoinCode[3:]
+	for _, path := range []string{"/j/" + c.JoinCode, "/j/" + typed, "/j?code=" + strings.ToLower(c.JoinCode[:3]) + "+" + c.JoinCode[3:]} {
+		resp, err := noRedirect.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/s/"+c.ID {
+			t.Fatalf("GET %s: %d to %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, path := range []string{"/j/AAAAAA", "/j/0OOO00", "/j/toolongcode", "/j?code="} {
+		if status, _ := ts.do(t, "GET", path, ""); status != http.StatusNotFound {
+			t.Fatalf("GET %s: %d, want 404", path, status)
+		}
+	}
+	if status, page := ts.do(t, "GET", "/j", ""); status != http.StatusOK || !strings.Contains(string(page), `name="code"`) {
+		t.Fatalf("the join form: %d", status)
+	}
+	_, snap := ts.do(t, "GET", "/api/sessions/"+c.ID, "")
+	if !strings.Contains(string(snap), `"join_code": "`+c.JoinCode+`"`) {
+		t.Fatalf("the session resource lacks its join code: %s", snap)
+	}
+}

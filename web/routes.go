@@ -27,6 +27,8 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/", s.handlePage())
 	r.Get("/s/{id}", s.handleSessionPage())
+	r.Get("/j", s.handleJoinForm())
+	r.Get("/j/{code}", s.handleJoin())
 	r.Get("/healthz", s.handleHealth())
 	r.Get("/static/*", staticFiles(static.Handler()))
 
