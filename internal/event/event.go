@@ -38,6 +38,7 @@ const (
 	KindNote     = "note"     // a plain sentence for the student
 	KindPace     = "pace"     // the session's pace changed (pause, resume, speed)
 	KindSleep    = "sleep"    // slow pace: a process pauses before its next call
+	KindMoment   = "moment"   // the server marks an instant a lesson turns on
 )
 
 // Session states, used by KindSession events and by the session resource.
@@ -65,6 +66,10 @@ type Event struct {
 	Obj   string `json:"obj,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
 	Msg   int64  `json:"msg,omitempty"`
+
+	// Name says which moment a moment event marks, in snake case
+	// (first_block, lost_update, ...).
+	Name string `json:"name,omitempty"`
 
 	// Call names the syscall of a block, unblock, error or ready event.
 	Call string `json:"call,omitempty"`
