@@ -50,8 +50,10 @@ func goTool(t *testing.T, args ...string) []byte {
 // ipc, with event, templates and static below web.
 var allowed = map[string][]string{
 	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "internal/trace", "templates", "static"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/moment"},
+	"internal/moment":   {"internal/event"},
+	"internal/trace":    {"internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event"},
 	"internal/ipc":      {},
 	"internal/event":    {},
