@@ -82,7 +82,7 @@ func (s *deadlockState) broke(e *event.Event) []event.Event {
 	s.broken = true
 	v, w := s.victim, s.survivor
 	m := newMoment(DeadlockBroken, e.T, w, fmt.Sprintf("The deadlock is broken: %s was killed (%s), the kernel "+
-		"gave back what it held, and %s, woken, goes on.", v.Proc, v.Sig, w.Proc))
+		"released what it held, and %s, woken, goes on.", v.Proc, v.Sig, w.Proc))
 	m.Peer = v.Proc
 	m.Attrs["victim"] = v.Proc
 	m.Attrs["survivor"] = w.Proc

@@ -15,7 +15,7 @@ type dropState struct {
 	done   bool
 }
 
-func (s *dropState) observe(d *Detector, e *event.Event) []event.Event {
+func (s *dropState) observe(e *event.Event) []event.Event {
 	if s.done {
 		return nil
 	}
@@ -37,14 +37,10 @@ func (s *dropState) observe(d *Detector, e *event.Event) []event.Event {
 		return nil
 	}
 	s.done = true
-	l := d.levels[e.Obj]
-	full := ""
-	if l.hasFill && l.cap > 0 {
-		full = fmt.Sprintf(" (the kernel counted %s of its %s bytes in use, bookkeeping included)", num(l.fill), num(l.cap))
-	}
 	m := newMoment(DatagramDropped, e.T, e, fmt.Sprintf("The kernel dropped %s sent to %s: its receive buffer "+
-		"had no room%s. UDP neither waits for room nor sends again; the kernel only counts the drops.",
-		plural(n-before, "datagram", "datagrams"), e.Obj, full))
+		"had no room when they came (each datagram also costs some hundreds of bytes of bookkeeping). UDP "+
+		"neither waits for room nor sends again; the kernel only counts the drops.",
+		plural(n-before, "datagram", "datagrams"), e.Obj))
 	m.Attrs["drops"] = n
 	return []event.Event{m}
 }

@@ -81,7 +81,7 @@ func (d *Detector) Observe(e *event.Event) []event.Event {
 	out = append(out, d.buffers.observe(d, e)...)
 	out = append(out, d.race.observe(e)...)
 	out = append(out, d.deadlock.observe(e)...)
-	out = append(out, d.drops.observe(d, e)...)
+	out = append(out, d.drops.observe(e)...)
 	out = append(out, d.signals.observe(e)...)
 	out = append(out, d.queues.observe(e)...)
 	d.track(e)

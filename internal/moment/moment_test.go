@@ -144,7 +144,7 @@ func TestDetector(t *testing.T) {
 		{"race: several additions lost, from a JSON record, whose victim is unknown", "race", one(
 			event.Event{Kind: event.KindWrite, Proc: "worker-3", Obj: "shm:/counter", Value: fill(41235), Attrs: map[string]any{"loaded": float64(41234), "overwrote": float64(41240)}},
 		), []want{
-			{1, LostUpdate, map[string]any{"lost": int64(6), "overwrote": int64(41240)}, []string{"raised the counter to 41,240", "another worker's", "6 additions are gone"}},
+			{1, LostUpdate, map[string]any{"lost": int64(6), "overwrote": int64(41240)}, []string{"raised to 41,240", "another worker's", "6 additions are gone"}},
 		}},
 		{"race: a store over a smaller value loses nothing", "race", one(
 			event.Event{Kind: event.KindWrite, Proc: "worker-1", Obj: "shm:/counter", Value: fill(7), Attrs: map[string]any{"loaded": 6, "overwrote": 4}},
@@ -166,7 +166,7 @@ func TestDetector(t *testing.T) {
 			event.Event{Kind: event.KindRecv, Proc: "server", Obj: udp, Msg: 2, Fill: fill(1664), Cap: 2304, Attrs: map[string]any{"drops": float64(98)}},
 			event.Event{Kind: event.KindRecv, Proc: "server", Obj: udp, Msg: 3, Attrs: map[string]any{"drops": float64(99)}},
 			event.Event{Kind: event.KindLost, Proc: "server", Obj: udp, Msg: 4, Peer: "client-1"},
-		), []want{{2, DatagramDropped, map[string]any{"drops": int64(98)}, []string{"dropped 98 datagrams", "832 of its 2,304 bytes"}}}},
+		), []want{{2, DatagramDropped, map[string]any{"drops": int64(98)}, []string{"dropped 98 datagrams sent to udp:127.0.0.1:9"}}}},
 		{"UDP: a lost datagram named at the end", "socket-udp", one(
 			event.Event{Kind: event.KindLost, Proc: "server", Obj: udp, Msg: 4, Peer: "client-1"},
 		), []want{{1, DatagramDropped, nil, []string{"Datagram 4 from client-1 never arrived"}}}},

@@ -62,7 +62,7 @@ func lostText(proc, victim string, known bool, loaded, stored, overwrote, lost i
 		return fmt.Sprintf("An update is lost: %s loaded %s and stored %s, but in between %s had stored %s. "+
 			"%s's store wrote over it, so %s's addition is gone.", proc, num(loaded), num(stored), who, num(overwrote), proc, who)
 	}
-	return fmt.Sprintf("Updates are lost: %s loaded %s and stored %s, but in between the others had raised the counter "+
+	return fmt.Sprintf("Updates are lost: %s loaded %s and stored %s, but in between the counter had been raised "+
 		"to %s (the last store was %s's). %s's store wrote over it, so %s are gone.",
 		proc, num(loaded), num(stored), num(overwrote), who, proc, plural(lost, "addition", "additions"))
 }
