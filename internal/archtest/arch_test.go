@@ -51,7 +51,8 @@ func goTool(t *testing.T, args ...string) []byte {
 var allowed = map[string][]string{
 	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
 	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "internal/trace", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/moment"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/moment", "internal/pipefill"},
+	"internal/pipefill": {},
 	"internal/moment":   {"internal/event"},
 	"internal/trace":    {"internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event"},
