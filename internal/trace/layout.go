@@ -34,22 +34,9 @@ func layout(evs []event.Event) *plan {
 	sends := map[msgKey]int{}
 	received := map[msgKey]bool{}
 	last := map[string]int{} // process → index of its last data event
-	fake := 1 << 22          // above any real pid
 	for i := range evs {
 		e := &evs[i]
-		if e.Proc == "" {
-			p.server = p.server || shown(e.Kind) || e.Kind == event.KindBlock
-		} else if _, ok := p.tids[e.Proc]; !ok || (p.tids[e.Proc] >= 1<<22 && e.PID > 0) {
-			if !ok {
-				p.procs = append(p.procs, e.Proc)
-			}
-			if e.PID > 0 {
-				p.tids[e.Proc] = e.PID
-			} else {
-				fake++
-				p.tids[e.Proc] = fake
-			}
-		}
+		p.see(e)
 		if j, ok := last[e.Proc]; ok {
 			p.next[j] = e.T
 			delete(last, e.Proc)
@@ -79,6 +66,28 @@ func layout(evs []event.Event) *plan {
 	return p
 }
 
+// fakeTID is above any real pid: the track of a process whose pid never
+// appeared in the log.
+const fakeTID = 1 << 22
+
+// see gives e's process a track, under its pid once one is known.
+func (p *plan) see(e *event.Event) {
+	if e.Proc == "" {
+		p.server = p.server || shown(e.Kind) || e.Kind == event.KindBlock
+		return
+	}
+	tid, ok := p.tids[e.Proc]
+	if !ok {
+		p.procs = append(p.procs, e.Proc)
+	}
+	switch {
+	case e.PID > 0 && (!ok || tid >= fakeTID):
+		p.tids[e.Proc] = e.PID
+	case !ok:
+		p.tids[e.Proc] = fakeTID + len(p.procs)
+	}
+}
+
 func (p *plan) tid(proc string) int {
 	if proc == "" {
 		return serverTID
@@ -106,7 +115,7 @@ func (p *plan) metadata(evs []event.Event) []traceEvent {
 	}
 	for i, proc := range p.procs {
 		label := proc
-		if tid := p.tids[proc]; tid < 1<<22 {
+		if tid := p.tids[proc]; tid < fakeTID {
 			label = fmt.Sprintf("%s (pid %d)", proc, tid)
 		}
 		thread(p.tids[proc], label, i+1)

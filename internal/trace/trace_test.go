@@ -192,6 +192,11 @@ func TestWrite(t *testing.T) {
 		{"deadlock: the server's track, a block cut by the process's death, one left open", deadlockLog(),
 			map[int]string{0: "server", 300: "worker-1 (pid 300)", 301: "worker-2 (pid 301)"}, 0,
 			map[string]float64{"blocked in semop (until the process ended)": 3000, "blocked in semop": 2000}, []string{"deadlock"}},
+		{"a process whose pid comes late, and one whose pid never comes", numbered(
+			event.Event{Kind: event.KindNote, Proc: "late", Text: "before its pid is known"},
+			event.Event{Kind: event.KindSpawn, Proc: "late", PID: 400},
+			event.Event{Kind: event.KindNote, Proc: "ghost", Text: "no pid"},
+		), map[int]string{400: "late (pid 400)", fakeTID + 2: "ghost"}, 0, nil, []string{"note"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
