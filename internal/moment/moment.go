@@ -71,8 +71,10 @@ func New(scenario string) *Detector {
 	}
 }
 
-// Observe takes the next logged event and returns the moments it completes,
-// in the order to log them. Moment events fed back are ignored.
+// Observe takes the next logged event, numbered already (a moment's
+// about_seq is an event's seq), and returns the moments it completes, in the
+// order to log them right after it; the server numbers them. Moment events
+// fed back are ignored.
 func (d *Detector) Observe(e *event.Event) []event.Event {
 	if e.Kind == event.KindMoment {
 		return nil
