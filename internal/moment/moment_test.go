@@ -268,3 +268,30 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkObserve feeds the detector a race in detail and a busy queue,
+// as the session core does with every event it logs.
+func BenchmarkObserve(b *testing.B) {
+	var evs []event.Event
+	for i := range 5000 {
+		v := int64(i)
+		evs = append(evs,
+			event.Event{Kind: event.KindRead, Proc: "worker-1", Obj: "shm:/c", Value: &v},
+			event.Event{Kind: event.KindWrite, Proc: "worker-1", Obj: "shm:/c", Value: event.Int64(v + 1)},
+			event.Event{Kind: event.KindSend, Proc: "producer-1", Obj: "mq:/q", Msg: int64(i + 1), Prio: i % 5, Fill: fill(3), Cap: 6},
+			event.Event{Kind: event.KindRecv, Proc: "consumer-1", Obj: "mq:/q", Msg: int64(i + 1), Prio: i % 5, Fill: fill(2), Cap: 6},
+		)
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(i + 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d := New("race")
+		for i := range evs {
+			d.Observe(&evs[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}

@@ -4,6 +4,7 @@
 package trace
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,23 +24,42 @@ const sliceUS = 1.0
 
 // traceEvent is one record of the Chrome trace event format.
 type traceEvent struct {
-	Name string         `json:"name"`
-	Cat  string         `json:"cat,omitempty"`
-	Ph   string         `json:"ph"`
-	TS   float64        `json:"ts"`
-	Dur  *float64       `json:"dur,omitempty"`
-	PID  int            `json:"pid"`
-	TID  int            `json:"tid"`
-	ID   int            `json:"id,omitempty"`
-	BP   string         `json:"bp,omitempty"`
-	S    string         `json:"s,omitempty"`
-	Args map[string]any `json:"args,omitempty"`
+	Name string   `json:"name"`
+	Cat  string   `json:"cat,omitempty"`
+	Ph   string   `json:"ph"`
+	TS   float64  `json:"ts"`
+	Dur  *float64 `json:"dur,omitempty"`
+	PID  int      `json:"pid"`
+	TID  int      `json:"tid"`
+	ID   int      `json:"id,omitempty"`
+	BP   string   `json:"bp,omitempty"`
+	S    string   `json:"s,omitempty"`
+	Args any      `json:"args,omitempty"` // *traceArgs, or a metadata record's map
 }
 
-// file is the whole trace.
-type file struct {
-	TraceEvents     []traceEvent `json:"traceEvents"`
-	DisplayTimeUnit string       `json:"displayTimeUnit"`
+// stream writes the trace's records one at a time, so that a long log never
+// becomes one large buffer: the server may export a session of many
+// thousands of events.
+type stream struct {
+	w   *bufio.Writer
+	n   int
+	err error
+}
+
+func (s *stream) put(te traceEvent) {
+	if s.err != nil {
+		return
+	}
+	b, err := json.Marshal(te)
+	if err != nil {
+		s.err = err
+		return
+	}
+	if s.n > 0 {
+		s.w.WriteByte(',')
+	}
+	s.n++
+	_, s.err = s.w.Write(b)
 }
 
 // Write writes evs, a session's log in seq order, as a Chrome trace: a track
@@ -50,7 +70,11 @@ type file struct {
 // go on a track of their own.
 func Write(w io.Writer, evs []event.Event) error {
 	l := layout(evs)
-	out := file{DisplayTimeUnit: "ms", TraceEvents: l.metadata(evs)}
+	s := &stream{w: bufio.NewWriter(w)}
+	s.w.WriteString(`{"displayTimeUnit":"ms","traceEvents":[`)
+	for _, m := range l.metadata(evs) {
+		s.put(m)
+	}
 	open := map[string]event.Event{} // process → its pending block
 	for i := range evs {
 		e := &evs[i]
@@ -59,15 +83,17 @@ func Write(w io.Writer, evs []event.Event) error {
 		case e.Kind == event.KindBlock && e.Proc != "":
 			open[e.Proc] = *e
 		case (e.Kind == event.KindUnblock || e.Kind == event.KindExit) && hasKey(open, e.Proc):
-			out.TraceEvents = append(out.TraceEvents, blockSlice(open[e.Proc], e.T, tid, e.Kind == event.KindExit))
+			s.put(blockSlice(open[e.Proc], e.T, tid, e.Kind == event.KindExit))
 			delete(open, e.Proc)
 			if e.Kind == event.KindExit {
-				out.TraceEvents = append(out.TraceEvents, instant(e, tid))
+				s.put(instant(e, tid))
 			}
 		case isData(e.Kind):
-			out.TraceEvents = append(out.TraceEvents, l.dataSlice(i, e, tid)...)
+			for _, te := range l.dataSlice(i, e, tid) {
+				s.put(te)
+			}
 		case shown(e.Kind):
-			out.TraceEvents = append(out.TraceEvents, instant(e, tid))
+			s.put(instant(e, tid))
 		}
 	}
 	end := int64(0)
@@ -75,11 +101,14 @@ func Write(w io.Writer, evs []event.Event) error {
 		end = evs[len(evs)-1].T
 	}
 	for _, b := range sortedBlocks(open) {
-		out.TraceEvents = append(out.TraceEvents, blockSlice(b, end, l.tid(b.Proc), false))
+		s.put(blockSlice(b, end, l.tid(b.Proc), false))
 	}
-	enc := json.NewEncoder(w)
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("write trace: %w", err)
+	if s.err == nil {
+		s.w.WriteString("]}\n")
+		s.err = s.w.Flush()
+	}
+	if s.err != nil {
+		return fmt.Errorf("write trace: %w", s.err)
 	}
 	return nil
 }
@@ -132,29 +161,29 @@ func instant(e *event.Event, tid int) traceEvent {
 	return traceEvent{Name: name, Cat: cat, Ph: "i", S: "t", TS: us(e.T), PID: sessionPID, TID: tid, Args: args(e)}
 }
 
-// args keeps what a reader of the trace needs to know of an event.
-func args(e *event.Event) map[string]any {
-	a := map[string]any{"seq": e.Seq}
-	put := func(k string, v any, ok bool) {
-		if ok {
-			a[k] = v
-		}
-	}
-	put("obj", e.Obj, e.Obj != "")
-	put("call", e.Call, e.Call != "")
-	put("bytes", e.Bytes, e.Bytes != 0)
-	put("msg", e.Msg, e.Msg != 0)
-	put("peer", e.Peer, e.Peer != "")
-	put("prio", e.Prio, e.Prio != 0)
-	put("type", e.Type, e.Type != 0)
-	put("fill", e.Fill, e.Fill != nil)
-	put("cap", e.Cap, e.Cap != 0)
-	put("value", e.Value, e.Value != nil)
-	put("sig", e.Sig, e.Sig != "")
-	put("code", e.Code, e.Code != nil)
-	put("error", e.Error, e.Error != "")
-	put("text", e.Text, e.Text != "")
-	put("name", e.Name, e.Name != "")
-	put("attrs", e.Attrs, len(e.Attrs) > 0)
-	return a
+// traceArgs is what a reader of the trace needs to know of an event.
+type traceArgs struct {
+	Seq   uint64         `json:"seq"`
+	Obj   string         `json:"obj,omitempty"`
+	Call  string         `json:"call,omitempty"`
+	Bytes int            `json:"bytes,omitempty"`
+	Msg   int64          `json:"msg,omitempty"`
+	Peer  string         `json:"peer,omitempty"`
+	Prio  int            `json:"prio,omitempty"`
+	Type  int64          `json:"type,omitempty"`
+	Fill  *int64         `json:"fill,omitempty"`
+	Cap   int64          `json:"cap,omitempty"`
+	Value *int64         `json:"value,omitempty"`
+	Sig   string         `json:"sig,omitempty"`
+	Code  *int           `json:"code,omitempty"`
+	Error string         `json:"error,omitempty"`
+	Text  string         `json:"text,omitempty"`
+	Name  string         `json:"name,omitempty"`
+	Attrs map[string]any `json:"attrs,omitempty"`
+}
+
+func args(e *event.Event) *traceArgs {
+	return &traceArgs{Seq: e.Seq, Obj: e.Obj, Call: e.Call, Bytes: e.Bytes, Msg: e.Msg, Peer: e.Peer, Prio: e.Prio,
+		Type: e.Type, Fill: e.Fill, Cap: e.Cap, Value: e.Value, Sig: e.Sig, Code: e.Code, Error: e.Error,
+		Text: e.Text, Name: e.Name, Attrs: e.Attrs}
 }

@@ -359,3 +359,25 @@ func TestWriteSVGLeavesOutPastTheLimit(t *testing.T) {
 		t.Fatalf("%d circles drawn; texts %v", doc.circles, doc.texts[len(doc.texts)-1])
 	}
 }
+
+// BenchmarkWrite exports a log of 20,000 events, messages and blocks.
+func BenchmarkWrite(b *testing.B) {
+	var evs []event.Event
+	for i := range 5000 {
+		m := int64(i + 1)
+		evs = append(evs,
+			event.Event{Kind: event.KindWrite, Proc: "child", PID: 101, Obj: "pipe:1", Msg: m, Bytes: 64},
+			event.Event{Kind: event.KindBlock, Proc: "child", PID: 101, Obj: "pipe:1", Call: "write"},
+			event.Event{Kind: event.KindRead, Proc: "parent", PID: 100, Obj: "pipe:1", Msg: m, Bytes: 64},
+			event.Event{Kind: event.KindUnblock, Proc: "child", PID: 101, Obj: "pipe:1", Call: "write"},
+		)
+	}
+	evs = numbered(evs...)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Write(io.Discard, evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+}
