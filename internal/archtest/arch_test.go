@@ -53,7 +53,7 @@ var allowed = map[string][]string{
 	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "internal/trace", "templates", "static"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/moment", "internal/pipefill"},
 	"internal/pipefill": {},
-	"internal/moment":   {"internal/event"},
+	"internal/moment":   {"internal/event", "internal/pipefill"},
 	"internal/trace":    {"internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event"},
 	"internal/ipc":      {},

@@ -29,7 +29,7 @@ func (b *bufferState) observe(d *Detector, e *event.Event) []event.Event {
 	}
 	switch {
 	case e.Kind == event.KindBlock && d.waitsForRoom(e):
-		return b.once("full "+e.Obj, func() event.Event { return firstBlock(e, d.levels[e.Obj], d.sharedRing()) })
+		return b.once("full "+e.Obj, func() event.Event { return d.firstBlock(e) })
 	case e.Kind == event.KindBlock && d.waitsForData(e):
 		key := fmt.Sprintf("empty %s %d", e.Obj, e.Type)
 		return b.once(key, func() event.Event { return emptyReceive(e, d.levels[e.Obj], d.sharedRing(), "") })
@@ -86,8 +86,25 @@ func inUse(call string, l level) string {
 	return fmt.Sprintf(" (%s %s in it)", num(l.fill), unit(call))
 }
 
-// firstBlock words a writer's wait. In a shared-memory ring the object is
-// the semaphore counting free slots, and the block's own text says why.
+// firstBlock words a writer's wait: on a pipe or FIFO as its page slots
+// explain it, when they do; on other objects by their fill.
+func (d *Detector) firstBlock(e *event.Event) event.Event {
+	why, m := d.pipes.why(e)
+	if why == "" {
+		return firstBlock(e, d.levels[e.Obj], d.sharedRing())
+	}
+	mo := newMoment(FirstBlock, e.T, e, why)
+	mo.Call, mo.Bytes = e.Call, e.Bytes
+	used, total := m.Slots()
+	mo.Fill, mo.Cap = event.Int64(int64(m.Unread())), int64(total*pageSize)
+	mo.Attrs["slots_used"] = used
+	mo.Attrs["slots"] = total
+	return mo
+}
+
+// firstBlock words a writer's wait by the object's fill. In a
+// shared-memory ring the object is the semaphore counting free slots, and
+// the block's own text says why.
 func firstBlock(e *event.Event, l level, ring bool) event.Event {
 	text := fmt.Sprintf("%s must wait in %s: %s has no room for it%s. The kernel puts a writer to sleep "+
 		"on a full buffer and wakes it when a reader makes room.", e.Proc, e.Call, e.Obj, inUse(e.Call, l))

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/pipefill"
 )
 
 // Names of the moments, as the event's Name field carries them.
@@ -48,6 +49,7 @@ type Detector struct {
 	drops    dropState
 	signals  signalState
 	queues   queueState
+	pipes    pipeState
 }
 
 // level is an object's fill and capacity, as the last event reported them.
@@ -68,6 +70,7 @@ func New(scenario string) *Detector {
 		drops:    dropState{counts: map[string]int64{}},
 		signals:  signalState{sent: map[int64][]sentSignal{}},
 		queues:   queueState{waiting: map[string][]queued{}, entered: map[msgKey]uint64{}},
+		pipes:    pipeState{models: map[string]*pipefill.Pipe{}},
 	}
 }
 
@@ -87,6 +90,7 @@ func (d *Detector) Observe(e *event.Event) []event.Event {
 	out = append(out, d.signals.observe(e)...)
 	out = append(out, d.queues.observe(e)...)
 	d.track(e)
+	d.pipes.observe(e)
 	return out
 }
 

@@ -88,6 +88,9 @@ func cat(parts ...[]event.Event) []event.Event {
 func one(e ...event.Event) []event.Event { return e }
 
 func TestDetector(t *testing.T) {
+	// The cases are written for pages of 4 KiB.
+	defer func(p int) { pageSize = p }(pageSize)
+	pageSize = 4096
 	q := "mq:/q"
 	send := func(proc string, msg int64, prio int) event.Event {
 		return event.Event{Kind: event.KindSend, Proc: proc, Obj: q, Msg: msg, Prio: prio}
@@ -106,6 +109,20 @@ func TestDetector(t *testing.T) {
 			{2, EmptyReceive, map[string]any{AttrAbout: uint64(2)}, []string{"parent must wait in read", "pipe:1 holds nothing"}},
 			{8, FirstBlock, map[string]any{AttrAbout: uint64(8)}, []string{"child must wait in write", "4,000 of 4,096 bytes in use"}},
 		}},
+		{"pipe: a writer waits with most bytes free, as the page slots explain", "pipe", one(
+			event.Event{Kind: event.KindOpen, Proc: "parent", Obj: "pipe:1", Call: "pipe2", Fill: fill(0), Cap: 4096},
+			event.Event{Kind: event.KindWrite, Proc: "child", Obj: "pipe:1", Bytes: 3000, Fill: fill(3000), Cap: 4096},
+			event.Event{Kind: event.KindRead, Proc: "parent", Obj: "pipe:1", Bytes: 2000, Fill: fill(1000), Cap: 4096},
+			event.Event{Kind: event.KindWrite, Proc: "child", Obj: "pipe:1", Bytes: 1000, Fill: fill(2000), Cap: 4096},
+			event.Event{Kind: event.KindBlock, Proc: "child", Obj: "pipe:1", Call: "write", Bytes: 512},
+		), []want{{5, FirstBlock, map[string]any{"slots_used": 1, "slots": 1}, []string{
+			"its 512 bytes do not fit in pipe:1", "2,096 of the pipe's 4,096 bytes are free", "room for 96 more bytes after its data"}}}},
+		{"a FIFO whose replay goes wrong falls back to its fill", "fifo", one(
+			event.Event{Kind: event.KindOpen, Proc: "writer", Obj: "fifo:f", Call: "open", Fill: fill(0), Cap: 4096},
+			event.Event{Kind: event.KindRead, Proc: "reader", Obj: "fifo:f", Bytes: 10, Fill: fill(0), Cap: 4096},
+			event.Event{Kind: event.KindWrite, Proc: "writer", Obj: "fifo:f", Bytes: 4096, Fill: fill(4096), Cap: 4096},
+			event.Event{Kind: event.KindBlock, Proc: "writer", Obj: "fifo:f", Call: "write", Bytes: 512},
+		), []want{{4, FirstBlock, nil, []string{"fifo:f has no room for it (4,096 of 4,096 bytes in use)"}}}},
 		{"a System V reader waits for its own type", "mq-sysv", one(
 			event.Event{Kind: event.KindSend, Proc: "sender", Obj: "msg:0x1", Msg: 1, Type: 1, Fill: fill(3), Cap: 8},
 			event.Event{Kind: event.KindBlock, Proc: "consumer-2", Obj: "msg:0x1", Call: "msgrcv", Type: 2},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,6 +250,11 @@ func TestPipeFirstBlock(t *testing.T) {
 		if e.Kind == event.KindBlock && e.Call == "write" {
 			t.Fatalf("an earlier block %+v", e)
 		}
+	}
+	// Four writes of 1,000 bytes fill a one-page pipe to 4,000 bytes:
+	// the fifth waits, and the page slots say why.
+	if ms[0].m.Attrs["slots"] != 1 || ms[0].m.Attrs["slots_used"] != 1 || !strings.Contains(ms[0].m.Text, "room for 96 more bytes") {
+		t.Fatalf("first_block %+v", ms[0].m)
 	}
 	t.Log(ms[0].m.Text)
 }
