@@ -185,3 +185,59 @@ func TestJoinCode(t *testing.T) {
 		t.Fatalf("the session resource lacks its join code: %s", snap)
 	}
 }
+
+// TestExports checks the trace and the timeline of a real session: the
+// trace parses, with a named track per process and a flow per message, and
+// the timeline is SVG.
+func TestExports(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 5, "size": 64}}`)
+	evs := readStream(t, c.EventsURL, 30*time.Second)
+	status, b := ts.do(t, "GET", "/api/sessions/"+c.ID+"/trace.json", "")
+	var tr struct {
+		TraceEvents []struct {
+			Ph   string         `json:"ph"`
+			Name string         `json:"name"`
+			Tid  int            `json:"tid"`
+			ID   any            `json:"id"`
+			Args map[string]any `json:"args"`
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(b, &tr); status != http.StatusOK || err != nil {
+		t.Fatalf("trace.json: %d %v", status, err)
+	}
+	tracks := map[int]bool{}
+	starts, ends := 0, 0
+	for _, te := range tr.TraceEvents {
+		switch te.Ph {
+		case "M":
+			if te.Name == "thread_name" {
+				tracks[te.Tid] = true
+			}
+		case "s":
+			starts++
+		case "f":
+			ends++
+		}
+	}
+	procs := map[int]bool{}
+	reads := 0
+	for _, e := range evs {
+		if e.Kind == event.KindSpawn {
+			procs[e.PID] = true
+		}
+		if e.Kind == event.KindRead && e.Msg != 0 {
+			reads++
+		}
+	}
+	if len(tracks) != len(procs) || starts != reads || ends != reads {
+		t.Fatalf("trace: %d tracks for %d processes, %d/%d flow ends for %d messages", len(tracks), len(procs), starts, ends, reads)
+	}
+	status, svg := ts.do(t, "GET", "/api/sessions/"+c.ID+"/timeline.svg", "")
+	if status != http.StatusOK || !bytes.HasPrefix(bytes.TrimSpace(svg), []byte("<svg")) || !bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>")) {
+		t.Fatalf("timeline.svg: %d %.80s", status, svg)
+	}
+	if status, _ := ts.do(t, "GET", "/api/sessions/nosuch/trace.json", ""); status != http.StatusNotFound {
+		t.Fatalf("trace of no session: %d", status)
+	}
+}

@@ -88,17 +88,38 @@ type found struct {
 	m     event.Event
 }
 
-// detect feeds a recorded log to a detector, as the server would while
-// logging it.
-func detect(scenarioName string, evs []event.Event) []found {
+// detect returns the moments the server logged, each with the seq of the
+// event it follows, after checking that a detector fed the same log again
+// finds the very same moments at the same places: what the server logged
+// is what the detector says of the log.
+func detect(t *testing.T, scenarioName string, evs []event.Event) []found {
+	t.Helper()
+	var logged []found
+	after := uint64(0)
+	for _, e := range evs {
+		if e.Kind == event.KindMoment {
+			logged = append(logged, found{after, e})
+			continue
+		}
+		after = e.Seq
+	}
 	d := moment.New(scenarioName)
-	var out []found
+	var again []found
 	for i := range evs {
 		for _, m := range d.Observe(&evs[i]) {
-			out = append(out, found{evs[i].Seq, m})
+			again = append(again, found{evs[i].Seq, m})
 		}
 	}
-	return out
+	if len(again) != len(logged) {
+		t.Fatalf("the server logged %d moments, the detector finds %d in the log", len(logged), len(again))
+	}
+	for i := range logged {
+		if logged[i].after != again[i].after || logged[i].m.Name != again[i].m.Name {
+			t.Fatalf("moment %d: logged %s after seq %d, found %s after %d", i, logged[i].m.Name, logged[i].after,
+				again[i].m.Name, again[i].after)
+		}
+	}
+	return logged
 }
 
 func named(fs []found, name string) []found {
@@ -114,8 +135,8 @@ func named(fs []found, name string) []found {
 // about returns the event a moment points at.
 func about(t *testing.T, evs []event.Event, m event.Event, key string) event.Event {
 	t.Helper()
-	seq, ok := m.Attrs[key].(uint64)
-	if !ok || seq == 0 || seq > uint64(len(evs)) {
+	seq := num(m.Attrs[key])
+	if seq <= 0 || seq > int64(len(evs)) {
 		t.Fatalf("%s: %s = %v is no seq of the log", m.Name, key, m.Attrs[key])
 	}
 	return evs[seq-1]
@@ -152,7 +173,7 @@ func TestRaceLostUpdate(t *testing.T) {
 		if sum != lost {
 			t.Fatalf("the stores' reports add up to %d lost, the counter lost %d", sum, lost)
 		}
-		ms := named(detect("race", evs), moment.LostUpdate)
+		ms := named(detect(t, "race", evs), moment.LostUpdate)
 		if lost == 0 {
 			if len(ms) != 0 {
 				t.Fatalf("nothing lost, yet %+v", ms)
@@ -184,7 +205,7 @@ func TestRaceLostUpdate(t *testing.T) {
 func TestRaceLostUpdateSummary(t *testing.T) {
 	r := newTestRunner(t)
 	evs, res := record(t, r, "race", map[string]any{"workers": 2, "increments": 100000, "sync": "none"})
-	ms := named(detect("race", evs), moment.LostUpdate)
+	ms := named(detect(t, "race", evs), moment.LostUpdate)
 	if lost := num(res["lost"]); (lost > 0) != (len(ms) == 1) {
 		t.Fatalf("%d lost, moments %+v", lost, ms)
 	}
@@ -203,7 +224,7 @@ func TestDeadlockMoments(t *testing.T) {
 	for _, res := range []string{"semaphores", "pipes"} {
 		t.Run(res, func(t *testing.T) {
 			evs, _ := record(t, r, "deadlock", map[string]any{"resource": res, "hold_ms": 100})
-			fs := detect("deadlock", evs)
+			fs := detect(t, "deadlock", evs)
 			var got []found
 			for _, f := range fs {
 				switch f.m.Name {
@@ -238,7 +259,7 @@ func TestDeadlockMoments(t *testing.T) {
 func TestPipeFirstBlock(t *testing.T) {
 	r := newTestRunner(t)
 	evs, _ := record(t, r, "pipe", map[string]any{"capacity": 4096, "messages": 12, "size": 1000, "reader_delay_ms": 10})
-	ms := named(detect("pipe", evs), moment.FirstBlock)
+	ms := named(detect(t, "pipe", evs), moment.FirstBlock)
 	if len(ms) != 1 {
 		t.Fatalf("first_block moments %+v", ms)
 	}
@@ -253,7 +274,7 @@ func TestPipeFirstBlock(t *testing.T) {
 	}
 	// Four writes of 1,000 bytes fill a one-page pipe to 4,000 bytes:
 	// the fifth waits, and the page slots say why.
-	if ms[0].m.Attrs["slots"] != 1 || ms[0].m.Attrs["slots_used"] != 1 || !strings.Contains(ms[0].m.Text, "room for 96 more bytes") {
+	if num(ms[0].m.Attrs["slots"]) != 1 || num(ms[0].m.Attrs["slots_used"]) != 1 || !strings.Contains(ms[0].m.Text, "room for 96 more bytes") {
 		t.Fatalf("first_block %+v", ms[0].m)
 	}
 	t.Log(ms[0].m.Text)
@@ -264,7 +285,7 @@ func TestPipeFirstBlock(t *testing.T) {
 func TestUDPDropped(t *testing.T) {
 	r := newTestRunner(t)
 	evs, res := record(t, r, "socket-udp", map[string]any{"buffer": 1, "reader_delay_ms": 5})
-	ms := named(detect("socket-udp", evs), moment.DatagramDropped)
+	ms := named(detect(t, "socket-udp", evs), moment.DatagramDropped)
 	if num(res["lost"]) <= 0 {
 		t.Fatalf("nothing lost: %v", res)
 	}
@@ -285,7 +306,7 @@ func TestSignalMerged(t *testing.T) {
 	for _, sig := range []string{"SIGUSR1", "SIGRTMIN+1"} {
 		t.Run(sig, func(t *testing.T) {
 			evs, res := record(t, r, "signal", map[string]any{"signal": sig, "signals": 10, "handler_delay_ms": 20})
-			ms := named(detect("signal", evs), moment.SignalMerged)
+			ms := named(detect(t, "signal", evs), moment.SignalMerged)
 			merged := num(res["merged"])
 			if (merged > 0) != (len(ms) == 1) || len(ms) > 1 {
 				t.Fatalf("%d merged, moments %+v", merged, ms)
@@ -315,7 +336,7 @@ func TestSignalMerged(t *testing.T) {
 func TestQueueOvertake(t *testing.T) {
 	r := newTestRunner(t)
 	evs, res := record(t, r, "mq-posix", map[string]any{})
-	fs := detect("mq-posix", evs)
+	fs := detect(t, "mq-posix", evs)
 	ms := named(fs, moment.PriorityOvertake)
 	if len(ms) != 1 {
 		t.Fatalf("result %v; priority_overtake moments %+v", res, ms)

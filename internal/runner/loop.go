@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -31,7 +32,8 @@ type owned struct {
 	buf      []byte          // encoding buffer
 	doneRec  map[string]bool // processes whose last record was read
 	ready    []heldEv        // the orderer's output, reused
-	inet     []inetObj       // TCP and UDP ports seen in events, for the sampler
+	moments  *moment.Detector
+	inet     []inetObj // TCP and UDP ports seen in events, for the sampler
 
 	remaining int              // processes the runner started, still running
 	grace     <-chan time.Time // runs from the first untimely end (see peers.go)
@@ -211,6 +213,9 @@ func (s *Session) append(h heldEv) {
 	}
 	if o.det.observe(e) && o.confirm == nil && !o.det.found {
 		o.confirm = time.After(deadlockConfirm)
+	}
+	for _, m := range o.moments.Observe(e) {
+		s.append(heldEv{m, h.arrival})
 	}
 	if max := s.runner.cfg.MaxEvents; max > 0 && o.lastSeq == uint64(max) {
 		o.judge.endAll(fmt.Sprintf("the session reached its limit of %d events", max))

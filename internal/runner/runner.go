@@ -24,6 +24,7 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -429,7 +430,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		limit = r.cfg.MaxStepDuration
 	}
 	s.own = owned{state: event.StateStarting, ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate),
-		det: newDeadlockDetector(), ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{},
+		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{},
 		limit: budget{limit: limit, warn: min(r.cfg.LimitWarn, limit/2)}}
 	s.own.limit.resume(now)
 	s.seen()
