@@ -235,7 +235,7 @@ func TestDeadlockMoments(t *testing.T) {
 			if len(got) != 3 || got[0].m.Name != moment.DeadlockFormed || got[1].m.Name != moment.DeadlockDetected || got[2].m.Name != moment.DeadlockBroken {
 				t.Fatalf("deadlock moments %+v", got)
 			}
-			if b := about(t, evs, got[0].m, moment.AttrAbout); b.Kind != event.KindBlock || b.Proc != got[0].m.Proc {
+			if b := about(t, evs, got[0].m, moment.AttrAbout); b.Kind != event.KindBlock || b.Proc != got[0].m.Attrs[moment.AttrProc] {
 				t.Fatalf("formed at %+v", b)
 			}
 			if d := about(t, evs, got[1].m, moment.AttrAbout); d.Kind != event.KindDeadlock || got[1].after != d.Seq {
