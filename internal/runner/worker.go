@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -77,6 +78,10 @@ func WorkerMain(getenv func(string) string, stderr io.Writer) int {
 		}
 	}
 	w := newWorker(spec, stderr)
+	// The one *os.File of descriptor 3 for the whole life of the process:
+	// a second one, once collected, would close the descriptor under the
+	// writers' feet.
+	w.events = os.NewFile(fdEvents, "events")
 	go w.readControl(os.NewFile(fdControl, "control"))
 	if spec.WaitGo {
 		if err := w.waitGo(); err != nil {
@@ -108,6 +113,7 @@ type worker struct {
 	spec   workerSpec
 	stderr io.Writer
 	emitMu sync.Mutex
+	events *os.File // descriptor 3, owned here and never closed
 
 	watchMu sync.Mutex
 	watches []watch
@@ -151,7 +157,9 @@ func (w *worker) Emit(e *event.Event) {
 	}
 	w.emitMu.Lock()
 	defer w.emitMu.Unlock()
-	if err := ipc.WriteFull(fdEvents, rec); err != nil {
+	err = ipc.WriteFull(fdEvents, rec)
+	runtime.KeepAlive(w.events)
+	if err != nil {
 		// The server is gone; nobody will read this process's story.
 		os.Exit(exitOrphaned)
 	}
@@ -269,7 +277,7 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 			// comes before the event of its birth.
 			WaitGo: true}
 		cmd, err := startWorker(context.Background(), launch{exe: "/proc/self/exe", spec: spec,
-			events: os.NewFile(fdEvents, "events"), control: ctl, files: files, pgid: -1})
+			events: w.events, control: ctl, files: files, pgid: -1})
 		ctl.Close()
 		if err != nil {
 			return nil, err
