@@ -51,8 +51,9 @@ func goTool(t *testing.T, args ...string) []byte {
 var allowed = map[string][]string{
 	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
 	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
-	"internal/scenario": {"internal/ipc", "internal/event"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/wire"},
+	"internal/scenario": {"internal/ipc", "internal/event", "internal/wire"},
+	"internal/wire":     {"internal/event"},
 	"internal/ipc":      {},
 	"internal/event":    {},
 	"templates":         {},

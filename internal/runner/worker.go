@@ -19,6 +19,7 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // Exit codes of a worker process.
@@ -28,22 +29,6 @@ const (
 	exitBadSpec    = 2
 	exitOrphaned   = 3 // the server went away: the control pipe hit end of file
 )
-
-// Control messages the server sends a worker, one JSON object a line.
-type control struct {
-	Op    string  `json:"op"` // go, step, pause, resume, speed
-	Value float64 `json:"value,omitempty"`
-}
-
-// kindDone is the record a worker writes when its role has returned. It
-// never reaches viewers.
-const kindDone = "done"
-
-// kindEnded is the record a worker writes as soon as a process it started
-// has ended, with how it ended, so that the server knows even while the
-// worker's role is busy elsewhere. It never reaches viewers: the role logs
-// the exit itself when it collects the process.
-const kindEnded = "ended"
 
 // slowDelay is the pause before each IPC call in slow pace, at speed 1.
 const slowDelay = 600 * time.Millisecond
@@ -146,10 +131,10 @@ func (w *worker) Pace() string { return w.currentPace() }
 // Emit writes one record to the event pipe in a single write, which the
 // kernel keeps whole because it is under PIPE_BUF.
 func (w *worker) Emit(e *event.Event) {
-	rec, err := event.MarshalRecord(e)
-	if errors.Is(err, event.ErrTooLarge) {
+	rec, err := wire.AppendRecord(nil, e)
+	if errors.Is(err, wire.ErrTooLarge) {
 		e.Data, e.Text, e.Attrs = "", "(cut: too long)", nil
-		rec, err = event.MarshalRecord(e)
+		rec, err = wire.AppendRecord(nil, e)
 	}
 	if err != nil {
 		fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)

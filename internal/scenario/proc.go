@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // RoleFunc is the code one process of a scenario runs. It returns nil when
@@ -132,7 +133,7 @@ func (p *Proc) Result(fields map[string]any) {
 
 // KindResult is the record a role sends to add to the session's result. It
 // never reaches viewers: the runner folds it into the last event.
-const KindResult = "result"
+const KindResult = wire.KindResult
 
 // Blocking runs a call that may block. try makes the call without waiting
 // and reports wouldBlock when the kernel said it would have to wait; then a
