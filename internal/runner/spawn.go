@@ -5,28 +5,30 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // The parent/child contract lives in internal/wire; these names are the
 // runner's short hands for it.
 const (
-	fdEvents  = wire.FdEvents
-	fdControl = wire.FdControl
-	fdRole    = wire.FdRole
-	workerEnv = wire.EnvSpec
 	kindDone  = wire.KindDone
 	kindEnded = wire.KindEnded
+	exitOK    = wire.ExitOK
+	slowDelay = wire.SlowDelay
 )
-
-// WorkerArg is the first argument that makes the binary a worker.
-const WorkerArg = wire.WorkerArg
 
 type (
 	workerSpec = wire.Spec
 	childSpec  = wire.ChildSpec
 	control    = wire.Control
 )
+
+// exitStatus reads a process's exit code, or the signal that killed it.
+func exitStatus(ps *os.ProcessState) (int, string) { return wire.ExitStatus(ps) }
+
+// monotonicNow reads the clock every process of a session shares.
+func monotonicNow() int64 { return ipc.Monotonic() }
 
 // launch describes one start of a worker.
 type launch struct {

@@ -38,6 +38,10 @@ type Host interface {
 	// descriptor of, ten times a second, and report each change as a sample
 	// event, for as long as the process lives.
 	Watch(obj string, read func() (fill, capacity int64, ok bool))
+	// Abort ends the process at once as failed, wherever its role is
+	// (perhaps blocked in a system call): for a process that must give up
+	// from another goroutine than its role's.
+	Abort(err error)
 }
 
 // Child is a process a role started.
@@ -102,6 +106,10 @@ func (p *Proc) Gate(call, obj string) error { return p.host.Gate(call, obj) }
 func (p *Proc) Watch(obj string, read func() (fill, capacity int64, ok bool)) {
 	p.host.Watch(obj, read)
 }
+
+// Abort ends the process now as failed, from any goroutine, even while
+// its role is blocked in a system call. It does not return.
+func (p *Proc) Abort(err error) { p.host.Abort(err) }
 
 // Spawn starts a child process of the session.
 func (p *Proc) Spawn(name string, files []*os.File) (Child, error) {

@@ -5,7 +5,14 @@
 // it writes back. Both sides import it; neither imports the other.
 package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // Descriptors every worker finds open, by number.
 const (
@@ -57,3 +64,26 @@ const (
 	// it into the last event.
 	KindResult = "result"
 )
+
+// Exit codes of a worker process.
+const (
+	ExitOK         = 0
+	ExitRoleFailed = 1
+	ExitBadSpec    = 2
+	ExitOrphaned   = 3 // the server went away: the control pipe hit end of file
+)
+
+// SlowDelay is the pause before each IPC call in slow pace, at speed 1.
+const SlowDelay = 600 * time.Millisecond
+
+// ExitStatus reads a process's exit code, or the name of the signal that
+// killed it.
+func ExitStatus(ps *os.ProcessState) (int, string) {
+	if ps == nil {
+		return -1, ""
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, unix.SignalName(ws.Signal())
+	}
+	return ps.ExitCode(), ""
+}
