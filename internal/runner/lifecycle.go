@@ -43,7 +43,7 @@ func (s *Session) launch() error {
 			s.closeControl()
 			return fmt.Errorf("make control pipe: %w", err)
 		}
-		ctlR[p.Name], s.ctl[p.Name] = r, w
+		ctlR[p.Name], s.ctl[p.Name] = r, newControlPipe(w)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -405,13 +405,6 @@ func (s *Session) broadcast(c control) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sendAllLocked(c)
-}
-
-// writeControl sends one control line. A process that has exited no longer
-// reads, and the write fails with EPIPE: that is fine.
-func writeControl(f *os.File, c control) {
-	b, _ := json.Marshal(c)
-	_, _ = f.Write(append(b, '\n'))
 }
 
 // logUnknownEnds logs an exit for each of lost that still has none once

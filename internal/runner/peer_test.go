@@ -228,7 +228,7 @@ func objectLeft(o scenario.Object) (bool, error) {
 // judges the ends it hears of.
 func bareSession(pace string, plan scenario.Plan, procs ...*ProcInfo) *Session {
 	return &Session{Pace: pace, plan: plan, speed: 1, procs: procs, notify: make(chan struct{}),
-		sent: map[int64]bool{}, held: map[string][]heldEv{}, ctl: map[string]*os.File{},
+		sent: map[int64]bool{}, held: map[string][]heldEv{}, ctl: map[string]*controlPipe{},
 		detector: newDeadlockDetector(), endings: map[string]ending{}, lost: make(chan struct{}, 1),
 		exitTaken: map[string]bool{}}
 }

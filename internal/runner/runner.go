@@ -282,7 +282,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 	s := &Session{
 		ID: id, Token: randomID(16), Scenario: sc.Name, Pace: pace, Params: vals, Created: time.Now(),
 		plan: plan, start: monotonicNow(), runner: r, dir: dir,
-		notify: make(chan struct{}), state: event.StateStarting, ctl: map[string]*os.File{},
+		notify: make(chan struct{}), state: event.StateStarting, ctl: map[string]*controlPipe{},
 		cmds: map[string]*exec.Cmd{}, sent: map[int64]bool{}, opened: map[string]bool{}, held: map[string][]heldEv{},
 		speed: 1, done: make(chan struct{}), stop: make(chan string, 1), detector: newDeadlockDetector(),
 		endings: map[string]ending{}, lost: make(chan struct{}, 1), exitTaken: map[string]bool{},

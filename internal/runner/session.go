@@ -67,7 +67,7 @@ type Session struct {
 	state    string
 	procs    []*ProcInfo
 	result   map[string]any
-	ctl      map[string]*os.File // server's end of each control pipe
+	ctl      map[string]*controlPipe // server's end of each control pipe
 	cmds     map[string]*exec.Cmd
 	sent     map[int64]bool      // message ids whose send was logged
 	opened   map[string]bool     // process and object, NUL between, whose open() was logged

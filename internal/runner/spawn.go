@@ -21,7 +21,6 @@ const (
 type (
 	workerSpec = wire.Spec
 	childSpec  = wire.ChildSpec
-	control    = wire.Control
 )
 
 // exitStatus reads a process's exit code, or the signal that killed it.

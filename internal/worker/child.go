@@ -92,7 +92,7 @@ func (w *worker) currentPace() string {
 func (w *worker) currentSpeed() float64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.speed
+	return w.st.speed
 }
 
 // childProc is a process a worker started. It is collected as soon as it

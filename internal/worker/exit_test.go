@@ -73,7 +73,7 @@ func startRole(t *testing.T, role string) *proc {
 
 func (p *proc) sendGo(t *testing.T) {
 	t.Helper()
-	if _, err := p.ctl.Write([]byte(`{"op":"go"}` + "\n")); err != nil {
+	if _, err := p.ctl.Write(wire.AppendControl(nil, wire.Control{Go: true, Speed: 1})); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,12 +29,41 @@ type worker struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever the fields below change
-	started bool
-	gone    bool // control pipe closed: the server is gone
-	paused  bool
 	pace    string
+	st      paceState
+}
+
+// paceState is what the server's control messages say, as the gate sees
+// it. Each message is the whole state; steps are a running count, so the
+// steps to take are what the count grew by.
+type paceState struct {
+	started bool
+	paused  bool
 	speed   float64
-	steps   int
+	granted uint64 // steps the server has granted, in all
+	taken   uint64 // steps taken
+}
+
+// apply takes the server's latest state. An older message read late
+// cannot take back steps already granted.
+func (s *paceState) apply(c wire.Control) {
+	if c.Go {
+		s.started = true
+	}
+	s.paused = c.Paused
+	if c.Speed > 0 {
+		s.speed = c.Speed
+	}
+	s.granted = max(s.granted, c.Steps)
+}
+
+// takeStep uses one granted step, if one is left.
+func (s *paceState) takeStep() bool {
+	if s.granted > s.taken {
+		s.taken++
+		return true
+	}
+	return false
 }
 
 func newWorker(spec wire.Spec, stderr io.Writer, exit func(int)) *worker {
@@ -47,7 +75,7 @@ func newWorker(spec wire.Spec, stderr io.Writer, exit func(int)) *worker {
 	// a second one, once collected, would close the descriptor under the
 	// writers' feet.
 	return &worker{spec: spec, stderr: stderr, exit: exit, events: os.NewFile(wire.FdEvents, "events"),
-		changed: make(chan struct{}), pace: spec.Pace, speed: speed}
+		changed: make(chan struct{}), pace: spec.Pace, st: paceState{speed: speed}}
 }
 
 // Now is the time since the session started, on the clock every process of
@@ -85,8 +113,9 @@ func (w *worker) Emit(e *event.Event) {
 func (w *worker) readControl(f *os.File) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var c wire.Control
-		if json.Unmarshal(sc.Bytes(), &c) != nil {
+		c, err := wire.DecodeControl(sc.Bytes())
+		if err != nil {
+			fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)
 			continue
 		}
 		w.apply(c)
@@ -97,20 +126,7 @@ func (w *worker) readControl(f *os.File) {
 func (w *worker) apply(c wire.Control) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	switch c.Op {
-	case "go":
-		w.started = true
-	case "step":
-		w.steps++
-	case "pause":
-		w.paused = true
-	case "resume":
-		w.paused = false
-	case "speed":
-		if c.Value > 0 {
-			w.speed = c.Value
-		}
-	}
+	w.st.apply(c)
 	close(w.changed)
 	w.changed = make(chan struct{})
 }
@@ -120,7 +136,7 @@ func (w *worker) apply(c wire.Control) {
 func (w *worker) waitGo() {
 	for {
 		w.mu.Lock()
-		started, ch := w.started, w.changed
+		started, ch := w.st.started, w.changed
 		w.mu.Unlock()
 		if started {
 			return
@@ -135,9 +151,8 @@ func (w *worker) Gate(call, obj string) error {
 	var sleepUntil time.Time
 	for {
 		w.mu.Lock()
-		paused, pace, speed, ch := w.paused, w.pace, w.speed, w.changed
-		if !paused && pace == "step" && w.steps > 0 {
-			w.steps--
+		paused, pace, speed, ch := w.st.paused, w.pace, w.st.speed, w.changed
+		if !paused && pace == "step" && w.st.takeStep() {
 			w.mu.Unlock()
 			return nil
 		}
