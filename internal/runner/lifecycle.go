@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // launch starts every process the runner starts itself, in one new process
@@ -136,11 +137,12 @@ func (s *Session) readEvents(f *os.File) {
 	defer close(s.events)
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
+	var dec wire.Decoder
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && err == nil {
 			var e event.Event
-			if jerr := json.Unmarshal(line, &e); jerr != nil {
+			if jerr := dec.Decode(line, &e); jerr != nil {
 				s.runner.log.Warn("bad event record", "session", s.ID, "err", jerr)
 			} else {
 				s.fromWorker(e)

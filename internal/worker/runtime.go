@@ -23,6 +23,7 @@ type worker struct {
 	exit   func(code int) // ends the process at once; never returns
 	emitMu sync.Mutex
 	events *os.File // descriptor 3, owned here and never closed
+	rec    []byte   // the record being written, under emitMu
 
 	watchMu sync.Mutex
 	watches []watch
@@ -88,17 +89,18 @@ func (w *worker) Pace() string { return w.currentPace() }
 // Emit writes one record to the event pipe in a single write, which the
 // kernel keeps whole because it is under PIPE_BUF.
 func (w *worker) Emit(e *event.Event) {
-	rec, err := wire.AppendRecord(nil, e)
+	w.emitMu.Lock()
+	defer w.emitMu.Unlock()
+	rec, err := wire.AppendRecord(w.rec[:0], e)
 	if errors.Is(err, wire.ErrTooLarge) {
 		e.Data, e.Text, e.Attrs = "", "(cut: too long)", nil
-		rec, err = wire.AppendRecord(nil, e)
+		rec, err = wire.AppendRecord(w.rec[:0], e)
 	}
 	if err != nil {
 		fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)
 		return
 	}
-	w.emitMu.Lock()
-	defer w.emitMu.Unlock()
+	w.rec = rec
 	err = ipc.WriteFull(wire.FdEvents, rec)
 	runtime.KeepAlive(w.events)
 	if err != nil {
