@@ -20,8 +20,8 @@ type owned struct {
 	ord      *orderer
 	judge    *endJudge
 	det      *deadlockDetector
-	ctl      map[string]*os.File // server's end of each control pipe
-	arrivals uint64              // events taken so far, in the order they came
+	ctl      map[string]*controlPipe // server's end of each control pipe
+	arrivals uint64                  // events taken so far, in the order they came
 	lastSeq  uint64
 	lastT    int64
 	ended    bool // the last event is logged

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // RoleFunc is the code one process of a scenario runs. It returns nil when
@@ -37,6 +38,10 @@ type Host interface {
 	// descriptor of, ten times a second, and report each change as a sample
 	// event, for as long as the process lives.
 	Watch(obj string, read func() (fill, capacity int64, ok bool))
+	// Abort ends the process at once as failed, wherever its role is
+	// (perhaps blocked in a system call): for a process that must give up
+	// from another goroutine than its role's.
+	Abort(err error)
 }
 
 // Child is a process a role started.
@@ -119,6 +124,10 @@ func (p *Proc) Watch(obj string, read func() (fill, capacity int64, ok bool)) {
 	p.host.Watch(obj, read)
 }
 
+// Abort ends the process now as failed, from any goroutine, even while
+// its role is blocked in a system call. It does not return.
+func (p *Proc) Abort(err error) { p.host.Abort(err) }
+
 // Spawn starts a child process of the session.
 func (p *Proc) Spawn(name string, files []*os.File) (Child, error) {
 	return p.host.Spawn(name, files)
@@ -149,7 +158,7 @@ func (p *Proc) Result(fields map[string]any) {
 
 // KindResult is the record a role sends to add to the session's result. It
 // never reaches viewers: the runner folds it into the last event.
-const KindResult = "result"
+const KindResult = wire.KindResult
 
 // Blocking runs a call that may block. try makes the call without waiting
 // and reports wouldBlock when the kernel said it would have to wait; then a

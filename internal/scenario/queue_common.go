@@ -3,6 +3,7 @@ package scenario
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -165,7 +166,7 @@ func (c *crew) await(name string, child Child) {
 	}
 	if why != "" {
 		c.p.Note("%s; %s gives up too, so that nobody waits forever for it.", why, c.p.Name)
-		os.Exit(1)
+		c.p.Abort(errors.New(why))
 	}
 }
 
