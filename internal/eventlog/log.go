@@ -176,16 +176,32 @@ type Batch struct {
 	Next   uint64 // the seq to read from next
 	Done   bool   // nothing will ever follow Next-1
 	Notify <-chan struct{}
+	// At is where Next starts, for ReadAt: a reader that goes on from
+	// where it stopped seeks straight there.
+	At Cursor
 }
+
+// Cursor is a place in a log: a seq and, when known, the offset where
+// that event starts.
+type Cursor struct {
+	Seq uint64
+	off int64 // 0: not known
+}
+
+// From is the cursor of seq from, offset unknown.
+func From(seq uint64) Cursor { return Cursor{Seq: seq} }
 
 // Read returns up to most events from seq from on (1-based), at most about
 // maxBytes of them (always at least one when one is there). Notify is closed
 // when more events are committed, Done is true when the last event of the
 // log is among those read or before them.
 func (l *Log) Read(from uint64, most, maxBytes int) (Batch, error) {
-	if from < 1 {
-		from = 1
-	}
+	return l.ReadAt(From(from), most, maxBytes)
+}
+
+// ReadAt is Read from a cursor: one a Batch gave (At) saves the seek.
+func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
+	from := max(c.Seq, 1)
 	l.mu.Lock()
 	n, size, done, notify := l.n, l.size, l.done, l.notify
 	b := Batch{Next: from, Notify: notify}
@@ -211,22 +227,71 @@ func (l *Log) Read(from uint64, most, maxBytes int) (Batch, error) {
 		b.Count = j - i
 		l.mu.Unlock()
 		b.Next = from + uint64(b.Count)
+		b.At = Cursor{Seq: b.Next, off: end}
 		b.Done = done && b.Next > n
 		return b, nil
 	}
-	k := (from - 1) / indexEvery
-	start := l.sparse[k]
-	skip := int(from - 1 - k*indexEvery)
+	var (
+		start int64
+		skip  int
+	)
+	if c.off > 0 && c.Seq == from {
+		start = c.off
+	} else {
+		k := (from - 1) / indexEvery
+		start = l.sparse[k]
+		skip = int(from - 1 - k*indexEvery)
+	}
 	l.mu.Unlock()
 
-	lines, count, err := readLines(l.f, start, size, skip, most, maxBytes)
+	var lines []byte
+	var count int
+	var err error
+	if skip == 0 {
+		lines, count, err = readRun(l.f, start, size, most, maxBytes)
+	} else {
+		lines, count, err = readLines(l.f, start, size, skip, most, maxBytes)
+	}
 	if err != nil {
 		return b, err
 	}
 	b.Lines, b.Count = lines, count
 	b.Next = from + uint64(count)
+	if skip == 0 {
+		b.At = Cursor{Seq: b.Next, off: start + int64(len(lines))}
+	} else {
+		b.At = From(b.Next)
+	}
 	b.Done = done && b.Next > n
 	return b, nil
+}
+
+// readRun reads whole lines from off, where one starts: about maxBytes of
+// them and at most most, in one read into the buffer it returns.
+func readRun(r io.ReaderAt, off, limit int64, most, maxBytes int) ([]byte, int, error) {
+	want := int64(maxBytes)
+	for {
+		want = min(want, limit-off)
+		buf := make([]byte, want)
+		m, err := r.ReadAt(buf, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, fmt.Errorf("read recording: %w", err)
+		}
+		buf = buf[:m]
+		count, end := 0, 0
+		for end < len(buf) && count < most {
+			nl := bytes.IndexByte(buf[end:], '\n')
+			if nl < 0 {
+				break
+			}
+			end += nl + 1
+			count++
+		}
+		if count > 0 || int64(m) >= limit-off {
+			return buf[:end], count, nil
+		}
+		want *= 2 // one line longer than maxBytes: read it whole
+	}
 }
 
 // readLines reads from off, skips skip lines, then returns up to max whole
