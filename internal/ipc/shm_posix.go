@@ -137,6 +137,11 @@ func sizeAndMap(fd, size int) ([]byte, error) {
 	if err := Ftruncate(fd, int64(size)); err != nil {
 		return nil, err
 	}
+	// Take the pages now: on a full /dev/shm this is ENOSPC, an error the
+	// role reports, where a page found missing later is SIGBUS.
+	if err := Fallocate(fd, 0, int64(size)); err != nil {
+		return nil, err
+	}
 	return Mmap(fd, size)
 }
 

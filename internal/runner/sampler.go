@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
@@ -200,25 +199,29 @@ func readSemaphores(o scenario.Object) []event.Event {
 	return out
 }
 
-// readShm copies the first bytes of a shared segment. It maps the segment
-// only for the copy.
+// readShm copies the first bytes of a shared segment without mapping it
+// where a mapping could fault: a POSIX object is read with pread on a
+// read-only descriptor, so a full /dev/shm is at worst an error here, never
+// a SIGBUS in the server (see ipc.ReadShmAt and ipc.ReadSysvShm).
 func readShm(o scenario.Object) ([]byte, error) {
+	b := make([]byte, sampleBytes)
 	if o.Kind == scenario.ObjShmPosix {
-		seg, err := ipc.OpenShmSegment(o.Name)
+		n, err := ipc.ReadShmAt(o.Name, b)
+		if err == nil && n == 0 {
+			err = errors.New("the segment has no size yet") // created, not yet sized by ftruncate
+		}
 		if err != nil {
 			return nil, err
 		}
-		defer seg.Close()
-		return append([]byte(nil), seg.Bytes()[:min(sampleBytes, len(seg.Bytes()))]...), nil
+		return b[:n], nil
 	}
 	id, err := ipc.Shmget(o.Key, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	b, err := ipc.Shmat(id, unix.SHM_RDONLY)
+	n, err := ipc.ReadSysvShm(id, b)
 	if err != nil {
 		return nil, err
 	}
-	defer ipc.Shmdt(b)
-	return append([]byte(nil), b[:min(sampleBytes, len(b))]...), nil
+	return b[:n], nil
 }
