@@ -86,6 +86,7 @@ type Runner struct {
 	instance string // this instance's directory under StateDir
 	ctx      context.Context
 	cancel   context.CancelFunc
+	kernel   *kernelState // instance lock, readiness probe, stray zombies (instance.go)
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -115,12 +116,13 @@ func New(cfg Config) (*Runner, error) {
 	if swept > 0 {
 		cfg.Logger.Info("removed leftovers of earlier runs", "objects", swept)
 	}
-	inst := filepath.Join(cfg.StateDir, fmt.Sprint(os.Getpid()))
-	if err := os.MkdirAll(inst, 0o700); err != nil {
-		return nil, fmt.Errorf("make instance directory: %w", err)
+	inst, lock, err := makeInstance(cfg.StateDir)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runner{cfg: cfg, log: cfg.Logger, instance: inst, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+	r.startKernel(lock)
 	go r.expire()
 	return r, nil
 }
@@ -205,7 +207,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	r.cancel()
-	os.RemoveAll(r.instance)
+	r.stopKernel()
 	return nil
 }
 
