@@ -25,7 +25,7 @@ const sampleBytes = 64
 // sample reads, until ctx ends, the kernel's view of every object of the
 // session that the server can reach without a descriptor (queues,
 // semaphores and shared memory by name or key, TCP and UDP sockets through
-// /proc/net), and logs a sample event whenever a reading changes. Pipes,
+// sock_diag), and logs a sample event whenever a reading changes. Pipes,
 // FIFOs and Unix sockets can only be asked through a descriptor, and
 // opening one would change the lesson (a FIFO's open would find a reader),
 // so the processes that hold them report them: after each call, and
@@ -42,7 +42,7 @@ func (s *Session) sample(ctx context.Context) {
 		}
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
-				e.Attrs["pending_connections"])
+				e.Attrs["pending_connections"], e.Attrs["drops"])
 			if last[e.Obj] == key {
 				continue
 			}
@@ -69,18 +69,21 @@ func (s *Session) readAll() []event.Event {
 	return out
 }
 
-// inetObj is a loopback TCP or UDP port a session's events named.
+// inetObj is a loopback TCP or UDP port a session's events named, and the
+// local ports of the clients that connected to it.
 type inetObj struct {
-	label string
-	proto string
-	port  int
+	label   string
+	proto   string
+	port    int
+	clients []int
 }
 
 // noteObjectLocked adds a TCP or UDP port named in an event to what the
 // sampler reads: the kernel picks those ports at run time, so the plan
-// cannot list them. Callers hold mu.
-func (s *Session) noteObjectLocked(label string) {
-	proto, addr, ok := strings.Cut(label, ":")
+// cannot list them. A connect event adds the client's port, so the
+// sampler can ask for both ends of the connection by name. Callers hold mu.
+func (s *Session) noteObjectLocked(e *event.Event) {
+	proto, addr, ok := strings.Cut(e.Obj, ":")
 	if !ok || (proto != "tcp" && proto != "udp") {
 		return
 	}
@@ -89,22 +92,69 @@ func (s *Session) noteObjectLocked(label string) {
 	if err != nil || port <= 0 {
 		return
 	}
-	for _, o := range s.inet {
-		if o.label == label {
-			return
-		}
+	i := slices.IndexFunc(s.inet, func(o inetObj) bool { return o.label == e.Obj })
+	if i < 0 {
+		s.inet = append(s.inet, inetObj{label: e.Obj, proto: proto, port: port})
+		i = len(s.inet) - 1
 	}
-	s.inet = append(s.inet, inetObj{label: label, proto: proto, port: port})
+	if e.Kind != event.KindConnect {
+		return
+	}
+	if c, ok := attrInt(e.Attrs["local_port"]); ok && c > 0 && c <= 0xffff && !slices.Contains(s.inet[i].clients, c) {
+		o := &s.inet[i]
+		o.clients = append(slices.Clone(o.clients), c) // the sampler may hold the old slice
+	}
 }
 
-// readInet reads the queues of every socket on a loopback port from
-// /proc/net: what waits to be read (TCP: bytes; UDP: the kernel memory the
-// datagrams take), what is not yet acknowledged, and datagrams dropped
-// because a receive buffer was full. A listening TCP socket's receive
-// queue counts connections not yet accepted: those are reported apart,
-// never added to bytes.
+// attrInt reads a whole number from an event attribute, as a worker's
+// record decodes it (a float64 from JSON) or as code in the server sets it.
+func attrInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
+}
+
+// ends names the sockets of o for a sock_diag lookup: the listening or
+// bound socket on the port, and both ends of every client's connection (a
+// UDP server's single socket receives every client's datagrams, so only
+// the clients' own sockets are added).
+func (o inetObj) ends() []ipc.InetEnd {
+	ends := []ipc.InetEnd{{Local: o.port}}
+	for _, c := range o.clients {
+		ends = append(ends, ipc.InetEnd{Local: c, Remote: o.port})
+		if o.proto == "tcp" {
+			ends = append(ends, ipc.InetEnd{Local: o.port, Remote: c})
+		}
+	}
+	return ends
+}
+
+// readInet reads the queues of every socket on a loopback port: what
+// waits to be read (TCP: bytes; UDP: the kernel memory the datagrams take),
+// what is not yet acknowledged, and packets dropped (for UDP, because a
+// receive buffer was full; a change in drops alone makes a sample, so a
+// drop shows as it happens). A listening TCP socket's receive queue counts
+// connections not yet accepted: those are reported apart, never added to
+// bytes.
+//
+// It asks sock_diag for the session's own sockets by their ports, which
+// costs some microseconds; reading /proc/net/tcp costs a line of text for
+// every socket of the namespace, and the kernel's walk of its whole table
+// of connections, some milliseconds (docs/BENCHMARKS.md). That is the
+// fallback where sock_diag is refused.
 func readInet(o inetObj) (event.Event, bool) {
-	socks, err := ipc.InetSockets(o.proto, o.port)
+	source := "sock_diag"
+	socks, err := ipc.InetLookup(o.proto, o.ends())
+	if err != nil {
+		source = "/proc/net/" + o.proto
+		socks, err = ipc.InetSockets(o.proto, o.port)
+	}
 	if err != nil || len(socks) == 0 {
 		return event.Event{}, false
 	}
@@ -119,7 +169,7 @@ func readInet(o inetObj) (event.Event, bool) {
 		drops += k.Drops
 	}
 	attrs := map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
-		"source": "/proc/net/" + o.proto}
+		"source": source}
 	if o.proto == "tcp" {
 		attrs["pending_connections"] = pending
 	}

@@ -314,7 +314,7 @@ func (s *Session) track(e *event.Event, arrival uint64) {
 		p.PID = e.PID
 	}
 	if e.Obj != "" {
-		s.noteObjectLocked(e.Obj)
+		s.noteObjectLocked(e)
 	}
 	if arrival < p.last || e.Kind == event.KindSample {
 		// A late receive, or a holder's reading of its object, says
