@@ -61,6 +61,7 @@ func TestContainer(t *testing.T) {
 	t.Run("catalogue", func(t *testing.T) { c.runCatalogue(t, url) })
 	t.Run("no zombies", func(t *testing.T) { c.stopAndReap(t, url, srv) })
 	t.Run("full shm", func(t *testing.T) { c.fullShm(t, url) })
+	t.Run("no ids", func(t *testing.T) { c.noIDs(t, url) })
 	t.Run("crash sweep", func(t *testing.T) { c.crashSweep(t, url, srv) })
 }
 
@@ -327,31 +328,88 @@ func (c *container) fullShm(t *testing.T, url string) {
 	f.Close()
 	defer os.Remove(filler)
 
-	for _, body := range []string{`{"scenario": "shm-posix"}`, `{"scenario": "race"}`, `{"scenario": "semaphore"}`} {
-		s := post(t, url, body)
-		st := waitEnd(t, url, s.id, time.Minute)
-		if st.State != "failed" {
-			t.Errorf("%s on a full /dev/shm ended %s, want failed", body, st.State)
-		}
-		if why := c.errorEvent(t, url, s.id); !strings.Contains(why, "/dev/shm is full") {
-			t.Errorf("%s: the error event says %q, want it to say /dev/shm is full", body, why)
-		}
+	for _, sc := range []string{"shm-posix", "race", "semaphore"} {
+		c.mustFail(t, url, sc, "/dev/shm is full")
 	}
-	if code := status(t, url+"/healthz"); code != http.StatusOK {
-		t.Fatalf("/healthz %d with /dev/shm full: the server should be up", code)
-	}
-	switch code := status(t, url+"/readyz"); code {
-	case http.StatusNotFound:
-		t.Log("no /readyz on this server yet: /healthz and the error event were checked")
-	case http.StatusServiceUnavailable:
-	default:
-		t.Errorf("/readyz %d with /dev/shm full, want 503", code)
-	}
+	c.upButNotReady(t, url)
 	os.Remove(filler)
 	s := post(t, url, `{"scenario": "shm-posix"}`)
 	if st := waitEnd(t, url, s.id, time.Minute); st.State != "finished" {
 		t.Errorf("shm-posix after /dev/shm was emptied ended %s: %v", st.State, st.Result)
 	}
+}
+
+// mustFail runs a scenario with its defaults: it must fail, with an error
+// event that says why in the words given.
+func (c *container) mustFail(t *testing.T, url, name, words string) {
+	t.Helper()
+	s := post(t, url, fmt.Sprintf(`{"scenario": %q}`, name))
+	if st := waitEnd(t, url, s.id, time.Minute); st.State != "failed" {
+		t.Errorf("%s ended %s, want failed", name, st.State)
+	}
+	if why := c.errorEvent(t, url, s.id); !strings.Contains(why, words) {
+		t.Errorf("%s: the error event says %q, want it to say %q", name, why, words)
+	}
+}
+
+// upButNotReady checks that the server answers /healthz and says on
+// /readyz that it cannot start sessions.
+func (c *container) upButNotReady(t *testing.T, url string) {
+	t.Helper()
+	if code := status(t, url+"/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz %d: the server should be up", code)
+	}
+	switch code := status(t, url+"/readyz"); code {
+	case http.StatusNotFound:
+		t.Log("no /readyz on this server yet: /healthz and the error events were checked")
+	case http.StatusServiceUnavailable:
+	default:
+		t.Errorf("/readyz %d, want 503", code)
+	}
+}
+
+// noIDs sets the container's IPC namespace's limits on queues and System
+// V ids to nothing, as if every one were taken (the limits are the
+// namespace's own): each session that needs one fails in words naming the
+// limit, and the server stays up.
+func (c *container) noIDs(t *testing.T, url string) {
+	limits := []string{"/proc/sys/fs/mqueue/queues_max", "/proc/sys/kernel/msgmni", "/proc/sys/kernel/shmmni",
+		"/proc/sys/kernel/sem"}
+	saved := map[string]string{}
+	for _, l := range limits {
+		saved[l] = c.ipcSysctl(t, l, "")
+	}
+	defer func() {
+		for l, v := range saved {
+			c.ipcSysctl(t, l, v)
+		}
+	}()
+	sem := strings.Fields(saved["/proc/sys/kernel/sem"])
+	c.ipcSysctl(t, "/proc/sys/fs/mqueue/queues_max", "0")
+	c.ipcSysctl(t, "/proc/sys/kernel/msgmni", "0")
+	c.ipcSysctl(t, "/proc/sys/kernel/shmmni", "0")
+	c.ipcSysctl(t, "/proc/sys/kernel/sem", strings.Join(append(sem[:3:3], "0"), " "))
+
+	c.mustFail(t, url, "mq-posix", "fs.mqueue.queues_max")
+	c.mustFail(t, url, "mq-sysv", "kernel.msgmni")
+	c.mustFail(t, url, "shm-sysv", "kernel.shmmni")
+	c.upButNotReady(t, url)
+}
+
+// ipcSysctl writes value to an IPC namespace limit of the container, or
+// with value "" reads it.
+func (c *container) ipcSysctl(t *testing.T, path, value string) string {
+	t.Helper()
+	script := "cat " + path
+	if value != "" {
+		script = fmt.Sprintf("echo %s > %s", value, path)
+	}
+	out, err := exec.Command("nsenter", "--target", strconv.Itoa(c.holder.Process.Pid), "--ipc", "--",
+		"sh", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v: %s", script, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // errorEvent returns the text of the session's first error event.

@@ -56,11 +56,11 @@ type SysvUse struct {
 // made, with its limit, or returns "" if every kind has room.
 func (u SysvUse) Full() string {
 	switch {
-	case u.MsgMax > 0 && u.Msg >= u.MsgMax:
+	case u.Msg >= u.MsgMax:
 		return fmt.Sprintf("all %d System V message queue ids are taken (kernel.msgmni)", u.MsgMax)
-	case u.SemMax > 0 && u.Sem >= u.SemMax:
+	case u.Sem >= u.SemMax:
 		return fmt.Sprintf("all %d System V semaphore set ids are taken (kernel.sem)", u.SemMax)
-	case u.ShmMax > 0 && u.Shm >= u.ShmMax:
+	case u.Shm >= u.ShmMax:
 		return fmt.Sprintf("all %d System V shared memory ids are taken (kernel.shmmni)", u.ShmMax)
 	}
 	return ""

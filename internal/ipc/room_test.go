@@ -57,7 +57,7 @@ func TestSysvUseFull(t *testing.T) {
 		{SysvUse{Msg: 10, MsgMax: 10, SemMax: 10, ShmMax: 10}, "kernel.msgmni"},
 		{SysvUse{MsgMax: 10, Sem: 11, SemMax: 10, ShmMax: 10}, "kernel.sem"},
 		{SysvUse{MsgMax: 10, SemMax: 10, Shm: 10, ShmMax: 10}, "kernel.shmmni"},
-		{SysvUse{Msg: 5}, ""}, // limits unknown: not called full
+		{SysvUse{MsgMax: 0, SemMax: 10, ShmMax: 10}, "kernel.msgmni"}, // a limit of 0: none may be made
 	} {
 		got := c.u.Full()
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
