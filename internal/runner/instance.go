@@ -170,23 +170,27 @@ func (z *strayReaper) sweep() {
 // and says whether a session is being launched (its group not yet known).
 func (r *Runner) claimedGroups() (map[int]bool, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	groups := map[int]bool{}
-	live := 0
+	running := r.running
+	var live []*Session
 	for _, s := range r.sessions {
 		select {
 		case <-s.done:
-			continue
 		default:
+			live = append(live, s)
 		}
-		live++
+	}
+	r.mu.Unlock()
+	// A session's lock is taken with the runner's let go, so a session
+	// that holds its own for long never holds up the runner.
+	groups := map[int]bool{}
+	for _, s := range live {
 		s.mu.Lock()
 		if s.pgid > 0 {
 			groups[s.pgid] = true
 		}
 		s.mu.Unlock()
 	}
-	return groups, r.running > live
+	return groups, running > len(live)
 }
 
 // ProcStopped reports whether process pid is stopped (SIGSTOP, SIGTSTP, or a

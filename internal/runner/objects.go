@@ -125,8 +125,11 @@ func sweep(stateDir string, log *slog.Logger) int {
 func takeLock(dir string) (lock *os.File, dead bool) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0)
 	if err != nil {
+		// A directory named by a pid alone is from before the lock. This
+		// process makes none such, so one named by its own pid (1, in a
+		// container) is a dead predecessor's.
 		pid, perr := strconv.Atoi(filepath.Base(dir))
-		return nil, perr == nil && errors.Is(err, fs.ErrNotExist) && pid != 1 && !alive(pid)
+		return nil, perr == nil && errors.Is(err, fs.ErrNotExist) && (pid == os.Getpid() || !alive(pid))
 	}
 	ok, err := ipc.TryLock(f)
 	if !ok || err != nil {
@@ -162,9 +165,6 @@ func sweepInstance(dir string, log *slog.Logger) int {
 
 // alive reports whether a process with pid exists.
 func alive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
