@@ -32,6 +32,7 @@ func (s *Server) routes() chi.Router {
 
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/scenarios", s.handleScenarios())
+		r.Get("/sessions", s.handleListSessions())
 		r.Post("/sessions", s.handleCreateSession())
 		r.Get("/sessions/{id}", s.handleGetSession())
 		r.Delete("/sessions/{id}", s.presenter(s.handleDeleteSession()))

@@ -210,17 +210,17 @@ func post(t *testing.T, url, body string) session {
 	return session{c.ID, c.Token}
 }
 
-type sessionState struct {
+type endState struct {
 	State  string         `json:"state"`
 	Result map[string]any `json:"result"`
 }
 
 // waitEnd waits for a session to end and returns its last state.
-func waitEnd(t *testing.T, url, id string, d time.Duration) sessionState {
+func waitEnd(t *testing.T, url, id string, d time.Duration) endState {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		var st sessionState
+		var st endState
 		resp, err := http.Get(url + "/api/sessions/" + id)
 		if err != nil {
 			t.Fatal(err)

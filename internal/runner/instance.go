@@ -180,15 +180,14 @@ func (r *Runner) claimedGroups() (map[int]bool, bool) {
 		}
 	}
 	r.mu.Unlock()
-	// A session's lock is taken with the runner's let go, so a session
-	// that holds its own for long never holds up the runner.
+	// A session's process group is set while it is launched, before the
+	// runner lists it (under mu), and never changes after: reading it
+	// here needs nothing from the session's owner.
 	groups := map[int]bool{}
 	for _, s := range live {
-		s.mu.Lock()
-		if s.pgid > 0 {
-			groups[s.pgid] = true
+		if pgid := s.own.pgid; pgid > 0 {
+			groups[pgid] = true
 		}
-		s.mu.Unlock()
 	}
 	return groups, running > len(live)
 }

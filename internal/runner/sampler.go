@@ -40,6 +40,7 @@ func (s *Session) sample(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		var batch samples
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
 				e.Attrs["pending_connections"], e.Attrs["drops"])
@@ -47,7 +48,14 @@ func (s *Session) sample(ctx context.Context) {
 				continue
 			}
 			last[e.Obj] = key
-			s.emit(e)
+			batch = append(batch, e)
+		}
+		if len(batch) > 0 {
+			select {
+			case s.in <- batch:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
@@ -58,9 +66,10 @@ func (s *Session) readAll() []event.Event {
 	for _, o := range s.plan.Objects {
 		out = append(out, readObject(o)...)
 	}
-	s.mu.Lock()
-	inet := slices.Clone(s.inet)
-	s.mu.Unlock()
+	var inet []inetObj
+	if p := s.inetList.Load(); p != nil {
+		inet = *p
+	}
 	for _, o := range inet {
 		if e, ok := readInet(o); ok {
 			out = append(out, e)
@@ -78,11 +87,12 @@ type inetObj struct {
 	clients []int
 }
 
-// noteObjectLocked adds a TCP or UDP port named in an event to what the
-// sampler reads: the kernel picks those ports at run time, so the plan
-// cannot list them. A connect event adds the client's port, so the
-// sampler can ask for both ends of the connection by name. Callers hold mu.
-func (s *Session) noteObjectLocked(e *event.Event) {
+// noteObject adds a TCP or UDP port named in an event to what the sampler
+// reads: the kernel picks those ports at run time, so the plan cannot list
+// them. A connect event adds the client's port, so the sampler can ask for
+// both ends of the connection by name. Only the owner calls it; the
+// sampler reads the list it publishes.
+func (s *Session) noteObject(e *event.Event) {
 	proto, addr, ok := strings.Cut(e.Obj, ":")
 	if !ok || (proto != "tcp" && proto != "udp") {
 		return
@@ -92,18 +102,27 @@ func (s *Session) noteObjectLocked(e *event.Event) {
 	if err != nil || port <= 0 {
 		return
 	}
-	i := slices.IndexFunc(s.inet, func(o inetObj) bool { return o.label == e.Obj })
-	if i < 0 {
-		s.inet = append(s.inet, inetObj{label: e.Obj, proto: proto, port: port})
-		i = len(s.inet) - 1
-	}
-	if e.Kind != event.KindConnect {
+	o := &s.own
+	i := slices.IndexFunc(o.inet, func(x inetObj) bool { return x.label == e.Obj })
+	client, isClient := attrInt(e.Attrs["local_port"])
+	isClient = isClient && e.Kind == event.KindConnect && client > 0 && client <= 0xffff
+	switch {
+	case i < 0:
+		x := inetObj{label: e.Obj, proto: proto, port: port}
+		if isClient {
+			x.clients = []int{client}
+		}
+		o.inet = append(slices.Clip(o.inet), x)
+	case isClient && !slices.Contains(o.inet[i].clients, client):
+		// Copies, never writes in place: the sampler may hold the list
+		// published before.
+		o.inet = slices.Clone(o.inet)
+		o.inet[i].clients = append(slices.Clip(o.inet[i].clients), client)
+	default:
 		return
 	}
-	if c, ok := attrInt(e.Attrs["local_port"]); ok && c > 0 && c <= 0xffff && !slices.Contains(s.inet[i].clients, c) {
-		o := &s.inet[i]
-		o.clients = append(slices.Clone(o.clients), c) // the sampler may hold the old slice
-	}
+	list := o.inet
+	s.inetList.Store(&list)
 }
 
 // attrInt reads a whole number from an event attribute, as a worker's
