@@ -13,6 +13,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ipc-playground ./cmd/server
+# The recordings' directory, made here: the runtime image has no shell.
+RUN mkdir -p /out/data
 
 # The server runs as PID 1 of the container: it collects every orphaned
 # process itself, and knows a dead earlier run by the lock it no longer
@@ -22,12 +24,17 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ipc-playground ./c
 # one left. Docker's /dev/shm is 64 MiB; a full one fails the sessions that
 # need shared memory, in words, and never the server (--shm-size for more).
 # TestContainer in cmd/server runs the binary this way without Docker: uid
-# 65532, PID 1, its own PID, IPC and mount namespaces, a 64 MiB /dev/shm.
+# 65532, PID 1, its own PID, IPC and mount namespaces, a 64 MiB /dev/shm,
+# /tmp and /data writable, ADDR and DATA_DIR set.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ipc-playground /usr/local/bin/ipc-playground
+# The recordings (-data-dir) live in a volume of their own, so they outlast
+# the container; its directory belongs to the server's user.
+COPY --from=build --chown=65532:65532 /out/data /data
 # nonroot is uid and gid 65532.
 USER 65532:65532
-ENV ADDR=0.0.0.0:8080
+ENV ADDR=0.0.0.0:8080 DATA_DIR=/data
+VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
 	CMD ["/usr/local/bin/ipc-playground", "healthcheck"]

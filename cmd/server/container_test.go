@@ -26,10 +26,11 @@ import (
 // (the image's nonroot user), as PID 1 of a PID namespace of its own, in
 // an IPC namespace and a mount namespace of its own, chrooted into a
 // directory that holds only the binary, /proc, /dev/null, a /dev/shm
-// tmpfs of 64 MiB (Docker's default) and /tmp (the image's state lives
-// there). The IPC and mount namespaces are held by a process of their own,
-// so a server that is killed can be followed by a new one in the same
-// namespaces, as a container restarted with its IPC namespace kept.
+// tmpfs of 64 MiB (Docker's default), /tmp (the image's state directory is
+// there) and /data (the image's volume for recordings). The IPC and mount
+// namespaces are held by a process of their own, so a server that is
+// killed can be followed by a new one in the same namespaces, as a
+// container restarted with its IPC namespace kept.
 
 // containerShmSize is the /dev/shm of a Docker container by default.
 const containerShmSize = 64 << 20
@@ -72,10 +73,13 @@ func newContainer(t *testing.T) *container {
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"proc", "dev/shm", "tmp"} {
+	for _, d := range []string{"proc", "dev/shm", "tmp", "data"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chown(filepath.Join(root, "data"), nonroot, nonroot); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777); err != nil {
 		t.Fatal(err)
@@ -134,9 +138,9 @@ func (c *container) start() (string, *server) {
 	cmd := exec.Command("nsenter", "--target", strconv.Itoa(c.holder.Process.Pid), "--ipc", "--mount", "--",
 		"unshare", "--pid", "--fork", "--mount-proc="+c.root+"/proc",
 		"chroot", fmt.Sprintf("--userspec=%d:%d", nonroot, nonroot), c.root, "/ipc-playground")
-	// The image's environment: ADDR, and a PATH (nsenter finds unshare
-	// and chroot by it before the server starts).
-	cmd.Env = []string{"ADDR=127.0.0.1:0", "PATH=" + os.Getenv("PATH")}
+	// The image's environment: ADDR, DATA_DIR, and a PATH (nsenter finds
+	// unshare and chroot by it before the server starts).
+	cmd.Env = []string{"ADDR=127.0.0.1:0", "DATA_DIR=/data", "PATH=" + os.Getenv("PATH")}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
