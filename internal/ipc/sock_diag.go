@@ -105,6 +105,9 @@ func InetDiag(proto string, port int) ([]InetSocket, error) {
 		return nil, syscallErr("socket NETLINK_SOCK_DIAG", err)
 	}
 	defer unix.Close(fd)
+	if err := diagTimeout(fd); err != nil {
+		return nil, err
+	}
 	if err := ignoringEINTR(func() error {
 		return unix.Sendto(fd, diagRequest(protocol, port), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 	}); err != nil {

@@ -96,6 +96,9 @@ func InetLookup(proto string, ends []InetEnd) ([]InetSocket, error) {
 	// Enough room for every answer, so none is dropped while the kernel
 	// answers the later requests.
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1024*len(ends)+(64<<10))
+	if err := diagTimeout(fd); err != nil {
+		return nil, err
+	}
 	if err := ignoringEINTR(func() error {
 		return unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 	}); err != nil {
@@ -157,4 +160,14 @@ func parseLookup(b []byte, out *[]InetSocket, seen map[uint64]bool) (int, error)
 		}
 	}
 	return acks, nil
+}
+
+// diagTimeout bounds each wait for the kernel's answer: the kernel answers
+// at once, so a wait this long means an answer was lost, and a sampler
+// must not wait for it for ever.
+//
+//	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv)
+func diagTimeout(fd int) error {
+	tv := unix.Timeval{Sec: 1}
+	return syscallErr("setsockopt SO_RCVTIMEO", unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
 }
