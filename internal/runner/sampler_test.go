@@ -2,11 +2,13 @@ package runner
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 )
 
 // socketSamples returns the server's readings of the session's TCP or UDP
@@ -85,4 +87,37 @@ func TestSamplerReportsUDPDrops(t *testing.T) {
 		t.Logf("attempt %d: no datagram dropped (%v)", attempt, res)
 	}
 	t.Fatal("no datagram was dropped in 3 sessions with a tiny buffer and a slow reader")
+}
+
+// The sampler learns a port from the first event that names it, and each
+// client's port from its connect event, as the worker's record decodes it
+// (a number from JSON); the list it reads is never changed in place.
+func TestNoteObjectLearnsPortsAndClients(t *testing.T) {
+	s := &Session{}
+	obj := "tcp:127.0.0.1:4000"
+	s.noteObject(&event.Event{Kind: event.KindOpen, Obj: obj})
+	first := *s.inetList.Load()
+	s.noteObject(&event.Event{Kind: event.KindConnect, Obj: obj, Attrs: map[string]any{"local_port": float64(5001)}})
+	s.noteObject(&event.Event{Kind: event.KindConnect, Obj: obj, Attrs: map[string]any{"local_port": float64(5001)}})
+	s.noteObject(&event.Event{Kind: event.KindConnect, Obj: obj, Attrs: map[string]any{"local_port": 5002}})
+	s.noteObject(&event.Event{Kind: event.KindSend, Obj: obj, Attrs: map[string]any{"local_port": 5003}}) // not a connect
+	s.noteObject(&event.Event{Kind: event.KindConnect, Obj: "udp:127.0.0.1:4001", Attrs: map[string]any{"local_port": 6001.5}})
+	s.noteObject(&event.Event{Kind: event.KindOpen, Obj: "unix:/tmp/x"})
+	got := *s.inetList.Load()
+	if len(got) != 2 || got[0].port != 4000 || fmt.Sprint(got[0].clients) != "[5001 5002]" ||
+		got[1].proto != "udp" || got[1].port != 4001 || len(got[1].clients) != 0 {
+		t.Fatalf("inet list %+v", got)
+	}
+	if len(first) != 1 || len(first[0].clients) != 0 {
+		t.Fatalf("the list published first was changed: %+v", first)
+	}
+	want := []ipc.InetEnd{{Local: 4000}, {Local: 5001, Remote: 4000}, {Local: 4000, Remote: 5001},
+		{Local: 5002, Remote: 4000}, {Local: 4000, Remote: 5002}}
+	if fmt.Sprint(got[0].ends()) != fmt.Sprint(want) {
+		t.Fatalf("ends %v, want %v", got[0].ends(), want)
+	}
+	udp := inetObj{proto: "udp", port: 4001, clients: []int{6001}}
+	if fmt.Sprint(udp.ends()) != fmt.Sprint([]ipc.InetEnd{{Local: 4001}, {Local: 6001, Remote: 4001}}) {
+		t.Fatalf("udp ends %v", udp.ends())
+	}
 }
