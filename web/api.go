@@ -46,6 +46,8 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 		ViewerURL      string `json:"viewer_url"`
 		EventsURL      string `json:"events_url"`
 		PresenterToken string `json:"presenter_token"`
+		JoinCode       string `json:"join_code"`
+		JoinURL        string `json:"join_url"`
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -101,6 +103,8 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 			ViewerURL:      base + "/s/" + sess.ID,
 			EventsURL:      "ws" + strings.TrimPrefix(base, "http") + "/api/sessions/" + sess.ID + "/events",
 			PresenterToken: sess.Token,
+			JoinCode:       sess.Code,
+			JoinURL:        base + "/j/" + sess.Code,
 		})
 	}
 }

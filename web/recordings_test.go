@@ -141,3 +141,103 @@ func TestListRecordingsNewestFirst(t *testing.T) {
 func wsURL(ts *testServer, id string, from uint64) string {
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/sessions/" + id + "/events?from=" + strconv.FormatUint(from, 10)
 }
+
+// TestJoinCode checks the short code a class types to reach a session:
+// six characters from an alphabet without look-alikes, read in any case
+// with spaces or dashes, on the API, at /j/{code} and through the form.
+func TestJoinCode(t *testing.T) {
+	ts := newTestServer(t)
+	status, b := ts.do(t, "POST", "/api/sessions", `{"scenario": "pipe", "params": {"messages": 2}}`)
+	var c struct {
+		ID       string `json:"id"`
+		JoinCode string `json:"join_code"`
+		JoinURL  string `json:"join_url"`
+	}
+	if err := json.Unmarshal(b, &c); status != http.StatusCreated || err != nil {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	if len(c.JoinCode) != runner.CodeLen || strings.ContainsAny(c.JoinCode, "0O1IL2Z5S8B") || c.JoinURL != ts.URL+"/j/"+c.JoinCode {
+		t.Fatalf("join code %q, url %q", c.JoinCode, c.JoinURL)
+	}
+	noRedirect := *ts.Client()
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	typed := strings.ToLower(c.JoinCode[:3]) + "-" + c.JoinCode[3:]
+	for _, path := range []string{"/j/" + c.JoinCode, "/j/" + typed, "/j?code=" + strings.ToLower(c.JoinCode[:3]) + "+" + c.JoinCode[3:]} {
+		resp, err := noRedirect.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/s/"+c.ID {
+			t.Fatalf("GET %s: %d to %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, path := range []string{"/j/AAAAAA", "/j/0OOO00", "/j/toolongcode", "/j?code="} {
+		if status, _ := ts.do(t, "GET", path, ""); status != http.StatusNotFound {
+			t.Fatalf("GET %s: %d, want 404", path, status)
+		}
+	}
+	if status, page := ts.do(t, "GET", "/j", ""); status != http.StatusOK || !strings.Contains(string(page), `name="code"`) {
+		t.Fatalf("the join form: %d", status)
+	}
+	_, snap := ts.do(t, "GET", "/api/sessions/"+c.ID, "")
+	if !strings.Contains(string(snap), `"join_code": "`+c.JoinCode+`"`) {
+		t.Fatalf("the session resource lacks its join code: %s", snap)
+	}
+}
+
+// TestExports checks the trace and the timeline of a real session: the
+// trace parses, with a named track per process and a flow per message, and
+// the timeline is SVG.
+func TestExports(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 5, "size": 64}}`)
+	evs := readStream(t, c.EventsURL, 30*time.Second)
+	status, b := ts.do(t, "GET", "/api/sessions/"+c.ID+"/trace.json", "")
+	var tr struct {
+		TraceEvents []struct {
+			Ph   string         `json:"ph"`
+			Name string         `json:"name"`
+			Tid  int            `json:"tid"`
+			ID   any            `json:"id"`
+			Args map[string]any `json:"args"`
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(b, &tr); status != http.StatusOK || err != nil {
+		t.Fatalf("trace.json: %d %v", status, err)
+	}
+	tracks := map[int]bool{}
+	starts, ends := 0, 0
+	for _, te := range tr.TraceEvents {
+		switch te.Ph {
+		case "M":
+			if te.Name == "thread_name" {
+				tracks[te.Tid] = true
+			}
+		case "s":
+			starts++
+		case "f":
+			ends++
+		}
+	}
+	procs := map[int]bool{}
+	reads := 0
+	for _, e := range evs {
+		if e.Kind == event.KindSpawn {
+			procs[e.PID] = true
+		}
+		if e.Kind == event.KindRead && e.Msg != 0 {
+			reads++
+		}
+	}
+	if len(tracks) != len(procs) || starts != reads || ends != reads {
+		t.Fatalf("trace: %d tracks for %d processes, %d/%d flow ends for %d messages", len(tracks), len(procs), starts, ends, reads)
+	}
+	status, svg := ts.do(t, "GET", "/api/sessions/"+c.ID+"/timeline.svg", "")
+	if status != http.StatusOK || !bytes.HasPrefix(bytes.TrimSpace(svg), []byte("<svg")) || !bytes.HasSuffix(bytes.TrimSpace(svg), []byte("</svg>")) {
+		t.Fatalf("timeline.svg: %d %.80s", status, svg)
+	}
+	if status, _ := ts.do(t, "GET", "/api/sessions/nosuch/trace.json", ""); status != http.StatusNotFound {
+		t.Fatalf("trace of no session: %d", status)
+	}
+}

@@ -50,9 +50,12 @@ func goTool(t *testing.T, args ...string) []byte {
 // ipc, with event, eventlog, templates and static below web.
 var allowed = map[string][]string{
 	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "internal/trace", "templates", "static"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog", "internal/moment", "internal/pipefill"},
 	"internal/eventlog": {"internal/event"},
+	"internal/pipefill": {},
+	"internal/moment":   {"internal/event", "internal/pipefill"},
+	"internal/trace":    {"internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event"},
 	"internal/ipc":      {},
 	"internal/event":    {},

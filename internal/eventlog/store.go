@@ -24,6 +24,7 @@ type Meta struct {
 	ID       string          `json:"id"`
 	Scenario string          `json:"scenario"`
 	Pace     string          `json:"pace,omitempty"`
+	Code     string          `json:"code,omitempty"` // the join code students type
 	Params   json.RawMessage `json:"params,omitempty"`
 	Created  time.Time       `json:"created"`
 	Ended    time.Time       `json:"ended,omitzero"`
@@ -227,6 +228,18 @@ func (st *Store) List(offset, limit int) ([]Meta, int) {
 		return nil, total
 	}
 	return all[offset:min(total, offset+limit)], total
+}
+
+// FindCode returns the id of the recording whose join code is code.
+func (st *Store) FindCode(code string) (string, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for id, e := range st.recs {
+		if e.meta.Code == code {
+			return id, true
+		}
+	}
+	return "", false
 }
 
 // Bytes is how much the recordings take on disk, about.

@@ -295,7 +295,7 @@ func (s *Session) finish() {
 func (s *Session) closeLog() {
 	snap, _ := json.Marshal(s.Snapshot())
 	params, _ := json.Marshal(s.Params)
-	meta := eventlog.Meta{ID: s.ID, Scenario: s.Scenario, Pace: s.Pace, Params: params, Created: s.Created,
+	meta := eventlog.Meta{ID: s.ID, Scenario: s.Scenario, Pace: s.Pace, Code: s.Code, Params: params, Created: s.Created,
 		Ended: s.own.finished, State: s.own.state, Snapshot: snap}
 	if err := s.log.Finish(meta); err != nil {
 		s.runner.log.Error("close recording", "session", s.ID, "err", err)

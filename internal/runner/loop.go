@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -31,7 +32,8 @@ type owned struct {
 	buf      []byte          // encoding buffer
 	doneRec  map[string]bool // processes whose last record was read
 	ready    []heldEv        // the orderer's output, reused
-	inet     []inetObj       // TCP and UDP ports seen in events, for the sampler
+	moments  *moment.Detector
+	inet     []inetObj // TCP and UDP ports seen in events, for the sampler
 
 	remaining int              // processes the runner started, still running
 	grace     <-chan time.Time // runs from the first untimely end (see peers.go)
@@ -142,7 +144,21 @@ func (s *Session) fromWorker(e event.Event) {
 		s.saidDone(e.Proc)
 		return
 	case kindEnded:
-		s.ended(endingOf(e), false)
+		en := endingOf(e)
+		s.ended(en, false)
+		if en.name == o.ord.victim && !o.judge.exitTaken[en.name] {
+			// The deadlock's victim is dead. Its parent reports its exit
+			// only when its own wait for it returns, which may be after
+			// the survivors' waits, and their events wait for this exit:
+			// the server logs it now, and the parent's report, when it
+			// comes, is not logged twice.
+			x := event.Event{Kind: event.KindExit, Proc: en.name, PID: en.pid, Sig: en.sig,
+				Text: "the server killed it to break the deadlock", Attrs: map[string]any{"ended_by": "server"}}
+			if en.sig == "" {
+				x.Code = event.Int(en.code)
+			}
+			s.emit(x)
+		}
 		return
 	case scenario.KindResult:
 		var part map[string]any
@@ -172,6 +188,9 @@ func (s *Session) emit(e event.Event) {
 func (s *Session) admit(e event.Event, arrival uint64) {
 	o := &s.own
 	if e.Kind == event.KindExit {
+		if o.judge.exitTaken[e.Proc] {
+			return // logged already (see fromWorker)
+		}
 		o.judge.markServerKill(&e)
 	}
 	o.ready = o.ord.admit(heldEv{e, arrival}, o.ready[:0])
@@ -211,6 +230,9 @@ func (s *Session) append(h heldEv) {
 	}
 	if o.det.observe(e) && o.confirm == nil && !o.det.found {
 		o.confirm = time.After(deadlockConfirm)
+	}
+	for _, m := range o.moments.Observe(e) {
+		s.append(heldEv{m, h.arrival})
 	}
 	if max := s.runner.cfg.MaxEvents; max > 0 && o.lastSeq == uint64(max) {
 		o.judge.endAll(fmt.Sprintf("the session reached its limit of %d events", max))

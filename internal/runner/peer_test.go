@@ -15,6 +15,7 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -240,7 +241,7 @@ func bareSession(t *testing.T, pace string, plan scenario.Plan, procs ...*ProcIn
 		t.Fatal(err)
 	}
 	s := &Session{Pace: pace, plan: plan, log: l, runner: &Runner{log: slog.New(slog.DiscardHandler)}}
-	s.own = owned{ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate), det: newDeadlockDetector(),
+	s.own = owned{ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate), det: newDeadlockDetector(), moments: moment.New("test"),
 		ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{}}
 	s.own.procs.procs = procs
 	return s

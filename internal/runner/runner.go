@@ -17,12 +17,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -340,6 +342,50 @@ func (r *Runner) prune(now time.Time) {
 	}
 }
 
+// codeAlphabet holds the letters and digits of a join code: none that is
+// easily taken for another when read aloud or from a projector (no 0 and
+// O, 1, I and L, 2 and Z, 5 and S, 8 and B).
+const codeAlphabet = "ACDEFGHJKMNPQRTUVWXY34679"
+
+// CodeLen is how many characters a join code has.
+const CodeLen = 6
+
+// newCode returns a join code no recording has.
+func (r *Runner) newCode() string {
+	for {
+		b := make([]byte, CodeLen)
+		_, _ = rand.Read(b)
+		for i := range b {
+			b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+		}
+		if _, taken := r.store.FindCode(string(b)); !taken {
+			return string(b)
+		}
+	}
+}
+
+// NormalizeCode turns what a student typed into a join code: upper case,
+// without spaces or dashes. It reports false for what cannot be one.
+func NormalizeCode(typed string) (string, bool) {
+	var b []byte
+	for _, c := range []byte(typed) {
+		switch {
+		case c == ' ' || c == '-':
+			continue
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if strings.IndexByte(codeAlphabet, c) < 0 {
+			return "", false
+		}
+		b = append(b, c)
+	}
+	return string(b), len(b) == CodeLen
+}
+
+// FindCode returns the id of the session whose join code is code.
+func (r *Runner) FindCode(code string) (string, bool) { return r.store.FindCode(code) }
+
 // randomID returns n random bytes in hex.
 func randomID(n int) string {
 	b := make([]byte, n)
@@ -368,13 +414,14 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 	}
 	params, _ := json.Marshal(vals)
 	now := time.Now()
-	l, err := r.store.Create(eventlog.Meta{ID: id, Scenario: sc.Name, Pace: pace, Params: params, Created: now})
+	code := r.newCode()
+	l, err := r.store.Create(eventlog.Meta{ID: id, Scenario: sc.Name, Pace: pace, Code: code, Params: params, Created: now})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &Session{
-		ID: id, Token: randomID(16), Scenario: sc.Name, Pace: pace, Params: vals, Created: now,
+		ID: id, Token: randomID(16), Code: code, Scenario: sc.Name, Pace: pace, Params: vals, Created: now,
 		log: l, done: make(chan struct{}), plan: plan, start: monotonicNow(), runner: r, dir: dir,
 		cmds: map[string]*exec.Cmd{}, lastRec: map[string]chan struct{}{},
 		in: make(chan any, 64), stopReq: make(chan string, 1), ending: make(chan struct{}),
@@ -387,7 +434,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		limit = r.cfg.MaxStepDuration
 	}
 	s.own = owned{state: event.StateStarting, ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate),
-		det: newDeadlockDetector(), ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{},
+		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{},
 		limit: budget{limit: limit, warn: min(r.cfg.LimitWarn, limit/2)}}
 	s.own.limit.resume(now)
 	s.seen()

@@ -26,6 +26,7 @@ import (
 type Session struct {
 	ID       string
 	Token    string
+	Code     string // the join code students type
 	Scenario string
 	Pace     string
 	Params   scenario.Values
@@ -82,6 +83,7 @@ type Snapshot struct {
 	Result    map[string]any  `json:"result"`
 	Created   time.Time       `json:"created"`
 	Ended     *time.Time      `json:"ended,omitempty"`
+	JoinCode  string          `json:"join_code,omitempty"`
 	Viewers   int             `json:"viewers"`
 }
 
@@ -165,7 +167,7 @@ func (s *Session) Stop(why string) {
 // recorded makes the session of a recording read back from disk: its log
 // and its last snapshot, nothing running.
 func recorded(l *eventlog.Log, m eventlog.Meta) *Session {
-	s := &Session{ID: m.ID, Scenario: m.Scenario, Pace: m.Pace, Created: m.Created, log: l, done: make(chan struct{})}
+	s := &Session{ID: m.ID, Code: m.Code, Scenario: m.Scenario, Pace: m.Pace, Created: m.Created, log: l, done: make(chan struct{})}
 	var snap Snapshot
 	if len(m.Snapshot) == 0 || json.Unmarshal(m.Snapshot, &snap) != nil {
 		snap = Snapshot{ID: m.ID, Scenario: m.Scenario, Pace: m.Pace, Created: m.Created, Processes: []ProcInfo{}}
@@ -194,7 +196,7 @@ func (s *Session) publish() {
 		res = map[string]any{}
 	}
 	snap := &Snapshot{ID: s.ID, Scenario: s.Scenario, State: o.state, Pace: s.Pace, Paused: o.paused, Speed: o.speed,
-		Params: s.Params, Processes: o.procs.copy(), Result: maps.Clone(res), Created: s.Created}
+		Params: s.Params, Processes: o.procs.copy(), Result: maps.Clone(res), Created: s.Created, JoinCode: s.Code}
 	if !o.finished.IsZero() {
 		ended := o.finished
 		snap.Ended = &ended

@@ -88,6 +88,23 @@ func (p *Proc) WaitFor(name string, c Child) (code int, sig string, err error) {
 	return c.Wait()
 }
 
+// minSleepShown is the shortest sleep a process reports: a shorter one is
+// over before anyone could see it.
+const minSleepShown = time.Millisecond
+
+// Sleep pauses the process for d, as the scenario asks (a slow consumer, a
+// lock held a while), and first says so in a sleep event with the reason:
+// the process is in the S state, as ps would show it, not running.
+func (p *Proc) Sleep(d time.Duration, why string) {
+	if d <= 0 {
+		return
+	}
+	if d >= minSleepShown {
+		p.Emit(event.Event{Kind: event.KindSleep, Text: why, Attrs: map[string]any{"ns": d.Nanoseconds(), "reason": why}})
+	}
+	time.Sleep(d)
+}
+
 // Pace is the session's pace: "realtime", "slow" or "step". A role may
 // report in more detail when a person steps through it.
 func (p *Proc) Pace() string { return p.host.Pace() }

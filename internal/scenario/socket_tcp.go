@@ -141,7 +141,7 @@ func (s *sockServer) readRounds() (int, error) {
 	for k := range s.a.Messages {
 		for _, c := range s.clients {
 			if delay > 0 {
-				time.Sleep(delay)
+				s.p.Sleep(delay, "a slow reader (reader_delay_ms)")
 			}
 			_, err := c.conn.recvStream(buf)
 			if errors.Is(err, ipc.ErrEOF) {
