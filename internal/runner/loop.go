@@ -220,7 +220,7 @@ func (s *Session) append(h heldEv) {
 		o.ended = true
 	}
 	if e.Obj != "" {
-		s.noteObject(e.Obj)
+		s.noteObject(e)
 	}
 	o.procs.observe(e, h.arrival)
 	if e.Kind == event.KindSpawn && e.Peer != "" {
