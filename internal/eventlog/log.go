@@ -36,7 +36,7 @@ const DefaultWindow = 1 << 20
 // and commits; any goroutine reads.
 type Log struct {
 	dir string
-	f   *os.File // the events file; the owner appends, readers ReadAt
+	w   *os.File // the events file while the owner appends; nil once finished
 	idx *os.File // the index file, appended by the owner; nil once closed
 
 	// The owner's, touched by no other goroutine.
@@ -56,6 +56,8 @@ type Log struct {
 	winOffs  []int64 // offset of each event in win, first is winFirst
 	winFirst uint64  // seq of the first event in win
 	done     bool    // the last event is committed; nothing follows
+	users    int     // readers using w
+	closing  bool    // w is to be closed when its last reader is done
 	notify   chan struct{}
 	meta     Meta
 }
@@ -74,7 +76,7 @@ func create(dir string, meta Meta, window int) (*Log, error) {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Log{dir: dir, f: f, idx: idx, window: window, notify: make(chan struct{}), meta: meta}, nil
+	return &Log{dir: dir, w: f, idx: idx, window: window, notify: make(chan struct{}), meta: meta}, nil
 }
 
 // Append adds one encoded event (a JSON object, no newline) after the
@@ -99,7 +101,7 @@ func (l *Log) Commit(last bool) error {
 	}
 	var werr error
 	if len(l.pend) > 0 {
-		if _, err := l.f.Write(l.pend); err != nil {
+		if _, err := l.w.Write(l.pend); err != nil {
 			werr = fmt.Errorf("write recording: %w", err)
 		}
 	}
@@ -244,14 +246,18 @@ func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
 	}
 	l.mu.Unlock()
 
+	f, release, err := l.file()
+	if err != nil {
+		return b, err
+	}
 	var lines []byte
 	var count int
-	var err error
 	if skip == 0 {
-		lines, count, err = readRun(l.f, start, size, most, maxBytes)
+		lines, count, err = readRun(f, start, size, most, maxBytes)
 	} else {
-		lines, count, err = readLines(l.f, start, size, skip, most, maxBytes)
+		lines, count, err = readLines(f, start, size, skip, most, maxBytes)
 	}
+	release()
 	if err != nil {
 		return b, err
 	}
@@ -380,7 +386,12 @@ func (l *Log) Meta() Meta {
 // that were recorded.
 func (l *Log) WriteTo(w io.Writer) (int64, error) {
 	size := l.Size()
-	return io.Copy(w, io.NewSectionReader(l.f, 0, size))
+	f, release, err := l.file()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return io.Copy(w, io.NewSectionReader(f, 0, size))
 }
 
 // Finish commits the last events, writes the recording's final description
@@ -400,11 +411,51 @@ func (l *Log) Finish(meta Meta) error {
 	if merr := writeMeta(l.dir, meta); merr != nil && err == nil {
 		err = merr
 	}
+	l.close()
 	return err
 }
 
-// close releases the events file; reads after it fail.
-func (l *Log) close() error { return l.f.Close() }
+// file gives a reader the events file, and the func that gives it back.
+// While the session runs, that is the owner's own descriptor, kept open
+// until its last reader is done with it; once it has ended, each reader
+// opens the file for itself, so an ended recording holds no descriptor
+// between reads however many there are.
+func (l *Log) file() (*os.File, func(), error) {
+	l.mu.Lock()
+	if l.w != nil {
+		f := l.w
+		l.users++
+		l.mu.Unlock()
+		return f, func() {
+			l.mu.Lock()
+			l.users--
+			last := l.users == 0 && l.closing
+			l.mu.Unlock()
+			if last {
+				f.Close()
+			}
+		}, nil
+	}
+	l.mu.Unlock()
+	f, err := os.Open(filepath.Join(l.dir, eventsFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open recording: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// close releases the owner's descriptor of the events file, once no
+// reader uses it.
+func (l *Log) close() {
+	l.mu.Lock()
+	f := l.w
+	l.w = nil
+	l.closing = f != nil && l.users > 0
+	l.mu.Unlock()
+	if f != nil && !l.closing {
+		f.Close()
+	}
+}
 
 func appendOffset(dst []byte, off int64) []byte {
 	u := uint64(off)
