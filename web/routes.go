@@ -18,7 +18,9 @@ var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.Me
 // has no timeout middleware: a stream lives as long as its session.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(s.recoverer)
+	r.Use(s.securityHeaders)
+	r.Use(s.checkHost)
 	r.Use(s.sameOrigin)
 	// HEAD is answered wherever GET is, as HTTP asks of every server.
 	r.Use(middleware.GetHead)
@@ -28,6 +30,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/", s.handlePage())
 	r.Get("/s/{id}", s.handleSessionPage())
 	r.Get("/healthz", s.handleHealth())
+	r.Get("/readyz", s.handleReady())
+	r.Get("/metrics", s.metrics.handler().ServeHTTP)
 	r.Get("/static/*", staticFiles(static.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
@@ -35,9 +39,13 @@ func (s *Server) routes() chi.Router {
 		r.Post("/sessions", s.handleCreateSession())
 		r.Get("/sessions/{id}", s.handleGetSession())
 		r.Delete("/sessions/{id}", s.presenter(s.handleDeleteSession()))
-		r.Post("/sessions/{id}/control", s.presenter(s.handleControl()))
+		r.Post("/sessions/{id}/control", s.presenter(s.controlLimit(s.handleControl())))
 		r.Get("/sessions/{id}/events", s.handleEvents())
 		r.Get("/sessions/{id}/events.jsonl", s.handleEventsJSONL())
+
+		r.Get("/admin/sessions", s.operator(s.handleAdminSessions()))
+		r.Delete("/admin/sessions", s.operator(s.handleAdminStopClient()))
+		r.Delete("/admin/sessions/{id}", s.operator(s.handleAdminStop()))
 	})
 	return r
 }
