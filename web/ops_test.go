@@ -1,0 +1,102 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipc-playground/ipc-playground/internal/runner"
+)
+
+// TestReadyz is readiness following the session slots: ready with one
+// free, not ready with the reason when the only one is taken, and ready
+// again once it is given back.
+func TestReadyz(t *testing.T) {
+	ts := newTestServerWith(t, nil, func(c *runner.Config) { c.MaxSessions = 1 })
+	if status, body := ts.do(t, "GET", "/readyz", ""); status != http.StatusOK {
+		t.Fatalf("an idle server: %d %s", status, body)
+	}
+	c := ts.create(t, stepPipe)
+	status, body := ts.do(t, "GET", "/readyz", "")
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), "all 1 session slots are in use") {
+		t.Fatalf("with every slot taken: %d %s", status, body)
+	}
+	if status, _ := ts.do(t, "GET", "/healthz", ""); status != http.StatusOK {
+		t.Fatalf("/healthz with every slot taken: %d, want 200: the server is up", status)
+	}
+	ts.do(t, "DELETE", "/api/sessions/"+c.ID, "", "Authorization", "Bearer "+c.PresenterToken)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if status, _ := ts.do(t, "GET", "/readyz", ""); status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after the only session ended")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ts.runner.Shutdown(ctx)
+	if status, body := ts.do(t, "GET", "/readyz", ""); status != http.StatusServiceUnavailable || !strings.Contains(string(body), "shutting down") {
+		t.Fatalf("shutting down: %d %s", status, body)
+	}
+}
+
+// TestMetrics reads /metrics while a step session runs with one viewer,
+// after a refused request: every figure is the runner's and the server's.
+func TestMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "mq-sysv", "params": {"consumers": 1, "messages": 3}, "pace": "step"}`)
+	if _, _, err := dialStream(t, c.EventsURL); err != nil {
+		t.Fatal(err)
+	}
+	rawStatus(t, ts.Listener.Addr().String(), "GET / HTTP/1.1\nHost: evil.example\nConnection: close\n\n")
+	// The worker processes report in on their own time; wait for one.
+	var text string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		status, body := ts.do(t, "GET", "/metrics", "")
+		if status != http.StatusOK {
+			t.Fatalf("/metrics: %d %s", status, body)
+		}
+		text = string(body)
+		if regexp.MustCompile(`\nipcpg_processes [1-9]\n`).MatchString(text) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never a process:\n%s", grepMetrics(text))
+		}
+	}
+	for _, want := range []string{
+		`ipcpg_sessions{state="running"} 1`,
+		`ipcpg_session_slots 8`,
+		`ipcpg_session_slots_used 1`,
+		`ipcpg_kernel_objects{kind="msg-sysv"} 1`,
+		`ipcpg_viewers 1`,
+		`ipcpg_ready 1`,
+		`ipcpg_sessions_started_total 1`,
+		`ipcpg_refusals_total{reason="host"} 1`,
+	} {
+		if !strings.Contains(text, "\n"+want+"\n") {
+			t.Errorf("no %s in:\n%s", want, grepMetrics(text))
+		}
+	}
+	if !regexp.MustCompile(`\nipcpg_events [1-9]\d*\n`).MatchString(text) {
+		t.Errorf("no count of events in:\n%s", grepMetrics(text))
+	}
+	if !strings.Contains(text, "\nprocess_open_fds ") {
+		t.Error("no process_open_fds: the process collector is missing")
+	}
+}
+
+// grepMetrics keeps the server's own lines of a scrape.
+func grepMetrics(text string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "ipcpg_") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
