@@ -220,13 +220,15 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, id string) 
 	client := clientOf(r)
 	q.mu.Lock()
 	var reason string
+	// The session's own limit is checked first: a class behind one
+	// address that fills a session hears that the session is full.
 	switch {
-	case q.lim.Streams > 0 && q.total >= q.lim.Streams:
-		reason = "streams"
-	case q.lim.StreamsPerClient > 0 && q.streams[client] >= q.lim.StreamsPerClient:
-		reason = "client-streams"
 	case q.lim.Viewers > 0 && q.viewers[id] >= q.lim.Viewers:
 		reason = "viewers"
+	case q.lim.StreamsPerClient > 0 && q.streams[client] >= q.lim.StreamsPerClient:
+		reason = "client-streams"
+	case q.lim.Streams > 0 && q.total >= q.lim.Streams:
+		reason = "streams"
 	default:
 		q.total++
 		q.streams[client]++
