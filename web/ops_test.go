@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -99,4 +100,20 @@ func grepMetrics(text string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestHandlerPanicAnswered is a handler that panics: the client gets the
+// contract's 500 in words, the fault is counted, and the server goes on.
+func TestHandlerPanicAnswered(t *testing.T) {
+	ts := newTestServer(t)
+	h := ts.web.recoverer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("a bug") }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "the server failed on this request") {
+		t.Fatalf("got %d %s", w.Code, w.Body)
+	}
+	_, body := ts.do(t, "GET", "/metrics", "")
+	if !strings.Contains(string(body), "\nipcpg_faults_total{where=\"panic\"} 1\n") {
+		t.Errorf("the panic is not counted:\n%s", grepMetrics(string(body)))
+	}
 }
