@@ -74,10 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // httpTimeouts bound how long a client may hold a connection while doing
 // nothing useful with it.
 type httpTimeouts struct {
-	// readHeader bounds the request's header, read the whole body
-	// (bodies are at most 64 KiB), write the whole answer (the event
-	// stream lifts it), idle a kept-alive connection between requests.
-	readHeader, read, write, idle time.Duration
+	readHeader time.Duration // reading a request's header
+	read       time.Duration // reading a whole request; bodies are at most 64 KiB
+	write      time.Duration // writing a whole answer; the event stream lifts it
+	idle       time.Duration // a kept-alive connection between requests
 }
 
 // defaultTimeouts are the server's: generous for a slow phone on a
