@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,5 +118,45 @@ func TestHandlerPanicAnswered(t *testing.T) {
 	_, body := ts.do(t, "GET", "/metrics", "")
 	if !strings.Contains(string(body), "\nipcpg_faults_total{where=\"panic\"} 1\n") {
 		t.Errorf("the panic is not counted:\n%s", grepMetrics(string(body)))
+	}
+}
+
+// lockedBuffer is a log sink the server's goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRefusalLogged is each refusal a log line with its reason and the
+// client's address, and each start a line with the client too.
+func TestRefusalLogged(t *testing.T) {
+	var logs lockedBuffer
+	ts := newTestServerWith(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		c.Limits.SessionsPerClient = 1
+	}, nil)
+	c := ts.create(t, stepPipe)
+	ts.post(t, "/api/sessions", stepPipe)
+	rawStatus(t, ts.Listener.Addr().String(), "GET / HTTP/1.1\nHost: evil.example\nConnection: close\n\n")
+	for _, want := range []string{
+		`msg="session started" id=` + c.ID + ` scenario=pipe pace=step client=127.0.0.1`,
+		`msg="request refused" reason=client-sessions client=127.0.0.1 method=POST path=/api/sessions status=429`,
+		`msg="request refused" reason=host client=127.0.0.1 method=GET path=/ status=421`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no line with %s in the log:\n%s", want, logs.String())
+		}
 	}
 }
