@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
@@ -229,5 +232,38 @@ func TestAllowedHostsServed(t *testing.T) {
 	status, msg = rawStatus(t, ts.Listener.Addr().String(), "GET /healthz HTTP/1.1\nHost: localhost:80;x\nConnection: close\n\n")
 	if status != http.StatusMisdirectedRequest {
 		t.Fatalf("a port that is not a number: %d %q", status, msg)
+	}
+}
+
+// TestLiteralPattern is a host as path.Match must see it to match only
+// itself.
+func TestLiteralPattern(t *testing.T) {
+	for _, host := range []string{"[::1]:8080", "127.0.0.1:8080", "class.example", "a*b?c"} {
+		if ok, err := path.Match(literalPattern(host), host); !ok || err != nil {
+			t.Errorf("%s does not match itself: %v", host, err)
+		}
+	}
+	if ok, _ := path.Match(literalPattern("[::1]:8080"), ":::8080"); ok {
+		t.Error("the brackets are taken for a character class")
+	}
+}
+
+// TestStreamFromAnotherAllowedName is a page opened by localhost whose
+// stream reaches the server by 127.0.0.1: both names are the server's, so
+// the stream opens; a page of another port is refused.
+func TestStreamFromAnotherAllowedName(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, stepPipe)
+	_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, c.EventsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://localhost:" + port}}})
+	if err != nil {
+		t.Fatalf("a page of localhost: %v", err)
+	}
+	conn.CloseNow()
+	_, resp, err := websocket.Dial(ctx, c.EventsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://localhost:1"}}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a page of another port: %v %v, want 403", err, resp)
 	}
 }

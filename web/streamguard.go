@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +67,7 @@ func (s *Server) prepareStream(w http.ResponseWriter, r *http.Request) (*streamA
 	// server answers to; the library's would know only the Host.
 	var patterns []string
 	if u, err := url.Parse(origin); err == nil && u.Host != "" {
-		patterns = []string{u.Host}
+		patterns = []string{literalPattern(u.Host)}
 	}
 	pings := rate.NewLimiter(pingsPerSecond, pingBurst)
 	a.opts = &websocket.AcceptOptions{OriginPatterns: patterns, OnPingReceived: func(context.Context, []byte) bool {
@@ -84,6 +85,19 @@ func (s *Server) prepareStream(w http.ResponseWriter, r *http.Request) (*streamA
 		return false
 	}}
 	return a, true
+}
+
+// literalPattern escapes a host for path.Match, which the library matches
+// patterns with: "[::1]:8080" would otherwise be a character class.
+func literalPattern(host string) string {
+	var b strings.Builder
+	for _, c := range host {
+		if strings.ContainsRune(`*?[]\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // accept upgrades the connection.
