@@ -13,13 +13,35 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/runner"
+	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
 // TestReadyz is readiness following the session slots: ready with one
 // free, not ready with the reason when the only one is taken, and ready
 // again once it is given back.
 func TestReadyz(t *testing.T) {
-	ts := newTestServerWith(t, nil, func(c *runner.Config) { c.MaxSessions = 1 })
+	r, err := runner.New(runner.Config{StateDir: t.TempDir(), Limits: scenario.ReadLimits(), MaxSessions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewServer(Config{Runner: r, Logger: testLogger(t)})
+	ts := &testServer{Server: httptest.NewServer(h), runner: r, web: h}
+	// The test shuts the runner down itself, once, at its end.
+	var once sync.Once
+	shutdown := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := r.Shutdown(ctx); err != nil {
+				t.Errorf("runner shutdown: %v", err)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		shutdown()
+		h.CloseStreams()
+		ts.Close()
+	})
 	if status, body := ts.do(t, "GET", "/readyz", ""); status != http.StatusOK {
 		t.Fatalf("an idle server: %d %s", status, body)
 	}
@@ -40,9 +62,7 @@ func TestReadyz(t *testing.T) {
 			t.Fatal("not ready after the only session ended")
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ts.runner.Shutdown(ctx)
+	shutdown()
 	if status, body := ts.do(t, "GET", "/readyz", ""); status != http.StatusServiceUnavailable || !strings.Contains(string(body), "shutting down") {
 		t.Fatalf("shutting down: %d %s", status, body)
 	}
@@ -86,8 +106,10 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no %s in:\n%s", want, grepMetrics(text))
 		}
 	}
-	if !regexp.MustCompile(`\nipcpg_events [1-9]\d*\n`).MatchString(text) {
-		t.Errorf("no count of events in:\n%s", grepMetrics(text))
+	for _, re := range []string{`\nipcpg_events [1-9]\d*\n`} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("no line matching %s in:\n%s", re, grepMetrics(text))
+		}
 	}
 	if !strings.Contains(text, "\nprocess_open_fds ") {
 		t.Error("no process_open_fds: the process collector is missing")

@@ -47,11 +47,15 @@ func goTool(t *testing.T, args ...string) []byte {
 
 // allowed lists, for each package of the project, the project packages it
 // may import. Imports point one way: cmd/server → web → runner → scenario →
-// ipc, with event, templates and static below web.
+// ipc, with event, eventlog, templates and static below web.
 var allowed = map[string][]string{
-	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
+	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "internal/trace", "templates", "static"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog", "internal/moment", "internal/pipefill"},
+	"internal/eventlog": {"internal/event"},
+	"internal/pipefill": {},
+	"internal/moment":   {"internal/event", "internal/pipefill"},
+	"internal/trace":    {"internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event"},
 	"internal/ipc":      {},
 	"internal/event":    {},

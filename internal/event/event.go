@@ -38,6 +38,7 @@ const (
 	KindNote     = "note"     // a plain sentence for the student
 	KindPace     = "pace"     // the session's pace changed (pause, resume, speed)
 	KindSleep    = "sleep"    // slow pace: a process pauses before its next call
+	KindMoment   = "moment"   // an instant a lesson turns on (Name says which)
 )
 
 // Session states, used by KindSession events and by the session resource.
@@ -57,9 +58,11 @@ const MaxRecord = 4096
 // Event is one thing that happened in a session. Zero fields are omitted on
 // the wire, so each kind carries only what it needs.
 type Event struct {
-	Seq   uint64 `json:"seq,omitempty"`
-	T     int64  `json:"t"`
-	Kind  string `json:"kind"`
+	Seq  uint64 `json:"seq,omitempty"`
+	T    int64  `json:"t"`
+	Kind string `json:"kind"`
+	// Name names a moment (snake case: first_block, lost_update, ...).
+	Name  string `json:"name,omitempty"`
 	Proc  string `json:"proc,omitempty"`
 	PID   int    `json:"pid,omitempty"`
 	Obj   string `json:"obj,omitempty"`
