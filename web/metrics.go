@@ -57,11 +57,13 @@ var (
 	descEvents   = prometheus.NewDesc("ipcpg_events", "Events recorded by the sessions kept.", nil, nil)
 	descObjects  = prometheus.NewDesc("ipcpg_kernel_objects", "Kernel objects of sessions not yet cleaned up, by kind.", []string{"kind"}, nil)
 	descViewers  = prometheus.NewDesc("ipcpg_viewers", "Event streams (WebSockets) open.", nil, nil)
+	descRecBytes = prometheus.NewDesc("ipcpg_recording_bytes", "Bytes the recordings take on disk.", nil, nil)
+	descRecs     = prometheus.NewDesc("ipcpg_recordings", "Recordings kept, running sessions' included.", nil, nil)
 	descReady    = prometheus.NewDesc("ipcpg_ready", "1 when a session can start now, as /readyz says, else 0.", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSessions, descSlots, descBusy, descProcs, descEvents, descObjects, descViewers, descReady} {
+	for _, d := range []*prometheus.Desc{descSessions, descSlots, descBusy, descProcs, descEvents, descObjects, descViewers, descRecBytes, descRecs, descReady} {
 		ch <- d
 	}
 }
@@ -81,6 +83,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for d, v := range map[*prometheus.Desc]float64{
 		descSlots: float64(st.MaxSessions), descBusy: float64(st.Running), descProcs: float64(st.Processes),
 		descEvents: float64(st.Events), descViewers: float64(c.s.quotas.openStreams()), descReady: ready,
+		descRecBytes: float64(st.RecordingBytes), descRecs: float64(st.Recordings),
 	} {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
 	}

@@ -106,7 +106,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no %s in:\n%s", want, grepMetrics(text))
 		}
 	}
-	for _, re := range []string{`\nipcpg_events [1-9]\d*\n`} {
+	for _, re := range []string{`\nipcpg_events [1-9]\d*\n`, `\nipcpg_recording_bytes [1-9]\d*\n`, `\nipcpg_recordings 1\n`} {
 		if !regexp.MustCompile(re).MatchString(text) {
 			t.Errorf("no line matching %s in:\n%s", re, grepMetrics(text))
 		}

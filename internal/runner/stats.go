@@ -16,6 +16,10 @@ type Stats struct {
 	// Objects counts, by kind, the kernel objects of sessions not yet
 	// cleaned up.
 	Objects map[string]int
+	// RecordingBytes is how much the recordings take on disk, and
+	// Recordings how many there are.
+	RecordingBytes int64
+	Recordings     int
 }
 
 // Stats counts what the runner holds. Each session is read under its own
@@ -24,6 +28,8 @@ func (r *Runner) Stats() Stats {
 	r.mu.Lock()
 	st := Stats{MaxSessions: r.cfg.MaxSessions, Running: r.running, States: map[string]int{}, Objects: map[string]int{}}
 	r.mu.Unlock()
+	st.RecordingBytes = r.RecordingBytes()
+	_, st.Recordings = r.store.List(0, 0)
 	for _, s := range r.Sessions() {
 		snap := s.Snapshot()
 		st.States[snap.State]++
