@@ -20,13 +20,13 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
-	"github.com/ipc-playground/ipc-playground/internal/runner"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 // The test binary is also the worker, as the real binary is.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	// TestCrashSweep runs a whole server in a process of its own, so that it
 	// can kill it without a chance to clean up.

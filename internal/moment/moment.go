@@ -111,10 +111,18 @@ func (d *Detector) track(e *event.Event) {
 
 // newMoment makes a moment about e. Its t is the t of the event that
 // completed it, passed separately, so that t never goes back along seq.
+// The process it is about goes in attrs.proc, not in proc: an event's proc
+// names the process that did it, and a moment is the server's mark.
 func newMoment(name string, t int64, about *event.Event, text string) event.Event {
-	return event.Event{T: t, Kind: event.KindMoment, Name: name, Proc: about.Proc, Obj: about.Obj,
-		Text: text, Attrs: map[string]any{AttrAbout: about.Seq}}
+	attrs := map[string]any{AttrAbout: about.Seq}
+	if about.Proc != "" {
+		attrs[AttrProc] = about.Proc
+	}
+	return event.Event{T: t, Kind: event.KindMoment, Name: name, Obj: about.Obj, Text: text, Attrs: attrs}
 }
+
+// AttrProc is the attr naming the process a moment is about.
+const AttrProc = "proc"
 
 // attrInt reads a numeric attr, whether the event was built in Go (int,
 // int64) or decoded from JSON (float64, json.Number).

@@ -12,13 +12,14 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 // The test binary is also the worker: the runner starts /proc/self/exe with
 // WorkerArg, and TestMain hands that process to WorkerMain.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.
@@ -235,7 +236,7 @@ func TestDeadlockMoments(t *testing.T) {
 			if len(got) != 3 || got[0].m.Name != moment.DeadlockFormed || got[1].m.Name != moment.DeadlockDetected || got[2].m.Name != moment.DeadlockBroken {
 				t.Fatalf("deadlock moments %+v", got)
 			}
-			if b := about(t, evs, got[0].m, moment.AttrAbout); b.Kind != event.KindBlock || b.Proc != got[0].m.Proc {
+			if b := about(t, evs, got[0].m, moment.AttrAbout); b.Kind != event.KindBlock || b.Proc != got[0].m.Attrs[moment.AttrProc] {
 				t.Fatalf("formed at %+v", b)
 			}
 			if d := about(t, evs, got[1].m, moment.AttrAbout); d.Kind != event.KindDeadlock || got[1].after != d.Seq {
@@ -258,7 +259,7 @@ func TestDeadlockMoments(t *testing.T) {
 // TestPipeFirstBlock fills a one-page pipe faster than it is read.
 func TestPipeFirstBlock(t *testing.T) {
 	r := newTestRunner(t)
-	evs, _ := record(t, r, "pipe", map[string]any{"capacity": 4096, "messages": 12, "size": 1000, "reader_delay_ms": 10})
+	evs, _ := record(t, r, "pipe", map[string]any{"capacity": 4096, "messages": 12, "size": 1000, "reader_delay_ms": 100})
 	ms := named(detect(t, "pipe", evs), moment.FirstBlock)
 	if len(ms) != 1 {
 		t.Fatalf("first_block moments %+v", ms)

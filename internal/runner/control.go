@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
@@ -216,11 +215,4 @@ func (s *Session) limitReached() {
 	o.judge.failed = fmt.Sprintf("the session ran longer than its limit of %v and was ended", o.limit.limit)
 	o.judge.endAll(fmt.Sprintf("the session ran longer than its limit of %v", o.limit.limit))
 	s.killGroup()
-}
-
-// writeControl sends one control line. A process that has exited no longer
-// reads, and the write fails with EPIPE: that is fine.
-func writeControl(f *os.File, c control) {
-	b, _ := json.Marshal(c)
-	_, _ = f.Write(append(b, '\n'))
 }

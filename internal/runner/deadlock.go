@@ -38,6 +38,7 @@ type deadlockDetector struct {
 	holders map[string][]string // object → processes holding it, once per unit held
 	blocked map[string]waitsOn  // process → what it is blocked on
 	found   bool                // a deadlock was reported: one per session
+	last    []event.WaitEdge    // the cycle reported
 }
 
 func newDeadlockDetector() *deadlockDetector {
@@ -131,9 +132,12 @@ func (s *Session) confirmDeadlock() {
 		return
 	}
 	o.det.found = true
+	o.det.last = c
 	victim := s.victim(c)
-	s.emit(event.Event{Kind: event.KindDeadlock, Cycle: c,
-		Text: describeCycle(c) + fmt.Sprintf(" None of them can ever go on. The server will end %s to break the cycle.", victim.Name)})
+	s.emit(event.Event{Kind: event.KindDeadlock, Cycle: c, Attrs: map[string]any{"detected_by": "server"},
+		Text: describeCycle(c) + fmt.Sprintf(" None of them can ever go on. Linux does not notice: it only puts each process to sleep "+
+			"until what it waits for is released, and never asks who holds it. This playground's server found the cycle, by following "+
+			"who waits for whom in the events, and will end %s to break it.", victim.Name)})
 	o.judge.tolerate[victim.Name] = true
 	o.victim = victim.Name
 	o.breakAt = time.After(deadlockShow)
@@ -171,6 +175,13 @@ func (s *Session) breakDeadlock() {
 	s.emit(event.Event{Kind: event.KindNote, Text: fmt.Sprintf(
 		"The server sent SIGKILL to %s (pid %d). The kernel releases what it held: semaphores taken with SEM_UNDO are given back, and its pipe ends close. So the others can go on.", p.Name, p.PID)})
 	o.broke = p.Name
+	// The others of the cycle go on because of this kill: nothing they
+	// report may be logged before the victim's exit.
+	var cycle []string
+	for _, e := range o.det.last {
+		cycle = append(cycle, e.Proc)
+	}
+	o.ord.afterExitOf(p.Name, cycle)
 	_ = syscall.Kill(p.PID, syscall.SIGKILL)
 }
 

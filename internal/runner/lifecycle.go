@@ -17,6 +17,7 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // launch starts every process the runner starts itself, in one new process
@@ -47,7 +48,7 @@ func (s *Session) launch(cancel context.CancelFunc, ctx context.Context) error {
 			s.closeControl()
 			return fmt.Errorf("make control pipe: %w", err)
 		}
-		ctlR[p.Name], o.ctl[p.Name] = r, w
+		ctlR[p.Name], o.ctl[p.Name] = r, newControlPipe(w)
 	}
 	s.emit(event.Event{Kind: event.KindSession, State: event.StateStarting, Attrs: s.describe()})
 	if err := s.spawnAll(ctx, evW, ctlR); err != nil {
@@ -149,12 +150,13 @@ func (s *Session) readEvents(f *os.File) {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	var batch records
+	var dec wire.Decoder
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && err == nil {
 			s.busy.Store(true)
 			var e event.Event
-			if jerr := json.Unmarshal(line, &e); jerr != nil {
+			if jerr := dec.Decode(line, &e); jerr != nil {
 				s.runner.log.Warn("bad event record", "session", s.ID, "err", jerr)
 			} else {
 				batch = append(batch, e)

@@ -20,8 +20,8 @@ type owned struct {
 	ord      *orderer
 	judge    *endJudge
 	det      *deadlockDetector
-	ctl      map[string]*os.File // server's end of each control pipe
-	arrivals uint64              // events taken so far, in the order they came
+	ctl      map[string]*controlPipe // server's end of each control pipe
+	arrivals uint64                  // events taken so far, in the order they came
 	lastSeq  uint64
 	lastT    int64
 	ended    bool // the last event is logged
@@ -144,7 +144,21 @@ func (s *Session) fromWorker(e event.Event) {
 		s.saidDone(e.Proc)
 		return
 	case kindEnded:
-		s.ended(endingOf(e), false)
+		en := endingOf(e)
+		s.ended(en, false)
+		if en.name == o.ord.victim && !o.judge.exitTaken[en.name] {
+			// The deadlock's victim is dead. Its parent reports its exit
+			// only when its own wait for it returns, which may be after
+			// the survivors' waits, and their events wait for this exit:
+			// the server logs it now, and the parent's report, when it
+			// comes, is not logged twice.
+			x := event.Event{Kind: event.KindExit, Proc: en.name, PID: en.pid, Sig: en.sig,
+				Text: "the server killed it to break the deadlock", Attrs: map[string]any{"ended_by": "server"}}
+			if en.sig == "" {
+				x.Code = event.Int(en.code)
+			}
+			s.emit(x)
+		}
 		return
 	case scenario.KindResult:
 		var part map[string]any
@@ -174,6 +188,9 @@ func (s *Session) emit(e event.Event) {
 func (s *Session) admit(e event.Event, arrival uint64) {
 	o := &s.own
 	if e.Kind == event.KindExit {
+		if o.judge.exitTaken[e.Proc] {
+			return // logged already (see fromWorker)
+		}
 		o.judge.markServerKill(&e)
 	}
 	o.ready = o.ord.admit(heldEv{e, arrival}, o.ready[:0])

@@ -16,6 +16,13 @@ type orderer struct {
 	opened map[string]bool     // process and object, NUL between, whose open() was logged
 	held   map[string][]heldEv // per process: events waiting behind a cause not logged yet
 	order  []string            // processes with held events, in the order they first waited
+
+	// A deadlock's break: once the server has killed victim, the events of
+	// the processes in behind are held until victim's exit is logged, so
+	// nothing a survivor does because the kill freed it comes before the
+	// kill's own mark.
+	victim string
+	behind map[string]bool
 }
 
 // heldEv is an event on its way to the log, with the order it came in.
@@ -31,9 +38,23 @@ func newOrderer() *orderer {
 func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
 func isReceive(kind string) bool { return kind == event.KindRead || kind == event.KindRecv }
 
+// afterExitOf holds the events of procs until victim's exit is logged.
+func (o *orderer) afterExitOf(victim string, procs []string) {
+	o.victim = victim
+	o.behind = map[string]bool{}
+	for _, p := range procs {
+		if p != victim {
+			o.behind[p] = true
+		}
+	}
+}
+
 // waits reports whether e must wait for another process's event that
 // caused it and is not logged yet.
 func (o *orderer) waits(e *event.Event) bool {
+	if o.victim != "" && o.behind[e.Proc] {
+		return true
+	}
 	if e.Kind == event.KindUnblock && e.Call == "open" && e.Peer != "" && e.Obj != "" {
 		return !o.opened[e.Peer+"\x00"+e.Obj]
 	}
@@ -64,6 +85,8 @@ func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
 		o.sent[e.Msg] = true
 	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
 		o.opened[e.Proc+"\x00"+e.Obj] = true
+	case e.Kind == event.KindExit && e.Proc != "" && e.Proc == o.victim:
+		o.victim, o.behind = "", nil
 	default:
 		return out
 	}
@@ -100,6 +123,7 @@ func (o *orderer) prune() {
 // flush appends every waiting event to out, in each process's order: their
 // causes will never come (a sender died between its call and its report).
 func (o *orderer) flush(out []heldEv) []heldEv {
+	o.victim, o.behind = "", nil
 	for _, p := range o.order {
 		out = append(out, o.held[p]...)
 		delete(o.held, p)

@@ -38,6 +38,27 @@ func short(e event.Event) string {
 	return s
 }
 
+// TestOrdererHoldsSurvivorsBehindTheKill checks that once the server has
+// killed a deadlock's victim, what the survivor does next is logged after
+// the victim's exit, whatever order the records came in.
+func TestOrdererHoldsSurvivorsBehindTheKill(t *testing.T) {
+	o := newOrderer()
+	var out []heldEv
+	out = o.admit(heldEv{ev("b note"), 1}, out)
+	o.afterExitOf("a", []string{"a", "b"})
+	for i, s := range []string{"b unblock", "b wait", "c note", "b exit", "a exit", "b note"} {
+		out = o.admit(heldEv{ev(s), uint64(i + 2)}, out)
+	}
+	var got []string
+	for _, h := range out {
+		got = append(got, short(h.e))
+	}
+	want := "b note, c note, a exit, b unblock, b wait, b exit, b note"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), want)
+	}
+}
+
 func TestOrderer(t *testing.T) {
 	cases := []struct {
 		name    string

@@ -242,7 +242,7 @@ func bareSession(t *testing.T, pace string, plan scenario.Plan, procs ...*ProcIn
 	}
 	s := &Session{Pace: pace, plan: plan, log: l, runner: &Runner{log: slog.New(slog.DiscardHandler)}}
 	s.own = owned{ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate), det: newDeadlockDetector(), moments: moment.New("test"),
-		ctl: map[string]*os.File{}, speed: 1, doneRec: map[string]bool{}}
+		ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}}
 	s.own.procs.procs = procs
 	return s
 }

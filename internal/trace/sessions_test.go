@@ -16,13 +16,14 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 	"github.com/ipc-playground/ipc-playground/internal/trace"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 // The test binary is also the worker: the runner starts /proc/self/exe with
 // WorkerArg, and TestMain hands that process to WorkerMain.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	os.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	os.Exit(m.Run())
