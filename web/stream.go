@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,24 +35,25 @@ func (s *Server) handleEvents() http.HandlerFunc {
 		if !ok {
 			return
 		}
-		from := uint64(1)
-		if v := r.URL.Query().Get("from"); v != "" {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "from", "from must be a whole number of 1 or more: the seq of the first event wanted")
-				return
-			}
-			from = n
+		from, ok := parseFrom(w, r)
+		if !ok {
+			return
 		}
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			writeError(w, http.StatusUpgradeRequired, "", "this address streams events over a WebSocket; for the recorded events as a file, GET events.jsonl")
 			return
 		}
-		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin, r.Host) {
-			writeError(w, http.StatusForbidden, "", "a page from "+origin+" may not open this session's stream")
+		acc, ok := s.prepareStream(w, r)
+		if !ok {
 			return
 		}
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+		defer acc.cancel()
+		release, ok := s.admitStream(w, r, sess.ID)
+		if !ok {
+			return
+		}
+		defer release()
+		c, err := acc.accept(w, r)
 		if err != nil {
 			s.log.Info("websocket accept", "err", err)
 			return
@@ -67,7 +67,7 @@ func (s *Server) handleEvents() http.HandlerFunc {
 		defer sess.Viewing()()
 		// The reader must always run for control frames; CloseRead does
 		// that and cancels ctx when the viewer goes away.
-		ctx := c.CloseRead(r.Context())
+		ctx := c.CloseRead(acc.ctx)
 		s.stream(ctx, c, sess.Log(), from)
 	}
 }
