@@ -27,6 +27,7 @@ type config struct {
 	stateDir     string
 	dataDir      string
 	keep         keepFlags
+	maxEvents    int
 	allowedHosts string
 	adminToken   string
 	limits       web.Limits
@@ -51,6 +52,7 @@ var envOf = map[string]string{
 	"max-streams-per-client":  "MAX_STREAMS_PER_CLIENT",
 	"max-streams":             "MAX_STREAMS",
 	"controls-per-second":     "CONTROLS_PER_SECOND",
+	"max-events":              "MAX_EVENTS",
 }
 
 // minAdminToken is the shortest operator token taken: it guards every
@@ -85,6 +87,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.keep.count, "keep-sessions", envInt(getenv, "KEEP_SESSIONS", 1000), "recordings kept at most; the oldest go first (also KEEP_SESSIONS)")
 	fs.Int64Var(&cfg.keep.mib, "keep-mib", int64(envInt(getenv, "KEEP_MIB", 2048)), "MiB the recordings may take in all (also KEEP_MIB)")
 	fs.DurationVar(&cfg.keep.age, "keep-age", envDuration(getenv, "KEEP_AGE", 30*24*time.Hour), "how long a recording is kept (also KEEP_AGE)")
+	fs.IntVar(&cfg.maxEvents, "max-events", 2_000_000, "events one session may record before it is ended (1,000 or more)")
 	fs.StringVar(&cfg.allowedHosts, "allowed-hosts", "", "more host names or addresses the server answers to, comma-separated (besides the listen address, loopback and, on 0.0.0.0, the machine's own)")
 	fs.StringVar(&cfg.adminToken, "admin-token", "", "the operator's token, 16 characters or more: lists and stops every session (off when empty; prefer ADMIN_TOKEN, which ps does not show)")
 	l := &cfg.limits
@@ -123,6 +126,9 @@ func (c config) check(fs *flag.FlagSet, addrFromEnv string) error {
 			return fmt.Errorf("the ADDR environment variable: %w", err)
 		}
 		return fmt.Errorf("-addr: %w", err)
+	}
+	if c.maxEvents < 1000 {
+		return fmt.Errorf("-max-events must be 1000 or more, not %d: it is how many events one session may record", c.maxEvents)
 	}
 	if c.maxSessions < 1 {
 		return fmt.Errorf("-max-sessions must be 1 or more, not %d: it is how many sessions may run at once", c.maxSessions)

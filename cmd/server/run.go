@@ -34,7 +34,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions,
+	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions, MaxEvents: cfg.maxEvents,
 		DataDir: cfg.dataDir, Recordings: eventlog.Limits{MaxCount: cfg.keep.count, MaxBytes: cfg.keep.mib << 20, MaxAge: cfg.keep.age},
 		Limits: scenario.ReadLimits()})
 	if err != nil {

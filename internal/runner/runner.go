@@ -434,7 +434,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		limit = r.cfg.MaxStepDuration
 	}
 	s.own = owned{state: event.StateStarting, ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate),
-		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{},
+		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}, stopped: map[string]time.Time{},
 		limit: budget{limit: limit, warn: min(r.cfg.LimitWarn, limit/2)}}
 	s.own.limit.resume(now)
 	s.seen()
