@@ -147,6 +147,9 @@ func (l *Log) Commit(last bool) error {
 
 	l.pend = l.pend[:0]
 	l.pendOffs = l.pendOffs[:0]
+	if last {
+		l.pend, l.pendOffs = nil, nil
+	}
 	return werr
 }
 
