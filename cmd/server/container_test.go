@@ -139,8 +139,11 @@ func (c *container) start() (string, *server) {
 		"unshare", "--pid", "--fork", "--mount-proc="+c.root+"/proc",
 		"chroot", fmt.Sprintf("--userspec=%d:%d", nonroot, nonroot), c.root, "/ipc-playground")
 	// The image's environment: ADDR, DATA_DIR, and a PATH (nsenter finds
-	// unshare and chroot by it before the server starts).
-	cmd.Env = []string{"ADDR=127.0.0.1:0", "DATA_DIR=/data", "PATH=" + os.Getenv("PATH")}
+	// unshare and chroot by it before the server starts). The test is one
+	// client running the whole catalogue, so the per-client limits are
+	// lifted.
+	cmd.Env = []string{"ADDR=127.0.0.1:0", "DATA_DIR=/data", "PATH=" + os.Getenv("PATH"),
+		"MAX_SESSIONS_PER_CLIENT=0", "STARTS_PER_MINUTE=0"}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
