@@ -56,16 +56,18 @@ var allowed = map[string][]string{
 	"internal/worker":   {"internal/scenario", "internal/ipc", "internal/event", "internal/wire"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog", "internal/moment", "internal/pipefill", "internal/wire"},
 	"internal/eventlog": {"internal/event"},
-	"internal/pipefill": {},
-	"internal/moment":   {"internal/event", "internal/pipefill"},
-	"internal/trace":    {"internal/event"},
-	"internal/scenario": {"internal/ipc", "internal/event", "internal/wire"},
-	"internal/wire":     {"internal/event"},
-	"internal/ipc":      {},
-	"internal/event":    {},
-	"templates":         {},
-	"static":            {},
-	"internal/archtest": {},
+	// runnertest runs real sessions for other packages' tests.
+	"internal/runner/runnertest": {"internal/runner", "internal/scenario", "internal/event"},
+	"internal/pipefill":          {},
+	"internal/moment":            {"internal/event", "internal/pipefill"},
+	"internal/trace":             {"internal/event"},
+	"internal/scenario":          {"internal/ipc", "internal/event", "internal/wire"},
+	"internal/wire":              {"internal/event"},
+	"internal/ipc":               {},
+	"internal/event":             {},
+	"templates":                  {},
+	"static":                     {},
+	"internal/archtest":          {},
 }
 
 // only lists outside packages that only some project packages may import.

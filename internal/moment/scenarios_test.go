@@ -1,17 +1,14 @@
 package moment_test
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
-	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/runner/runnertest"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
@@ -27,60 +24,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func newTestRunner(t *testing.T) *runner.Runner {
-	t.Helper()
-	r, err := runner.New(runner.Config{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := r.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return r
-}
+func newTestRunner(t *testing.T) *runner.Runner { return runnertest.New(t) }
 
 // record runs a scenario to its end and returns its log and result.
 func record(t *testing.T, r *runner.Runner, name string, params map[string]any) ([]event.Event, map[string]any) {
 	t.Helper()
-	sc, ok := scenario.Lookup(name)
-	if !ok {
-		t.Fatalf("no scenario %s", name)
-	}
-	raw := map[string]json.RawMessage{}
-	for k, v := range params {
-		b, _ := json.Marshal(v)
-		raw[k] = b
-	}
-	vals, ferr := sc.Validate(raw, r.Limits())
-	if ferr != nil {
-		t.Fatalf("validate: %v", ferr)
-	}
-	s, err := r.Start(sc, vals, "realtime")
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	select {
-	case <-s.Done():
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s still running after a minute", name)
-	}
-	evs, _, done := s.Events(1)
-	if !done || len(evs) == 0 {
-		t.Fatal("log incomplete after Done")
-	}
-	last := evs[len(evs)-1]
-	if last.State != event.StateFinished {
-		t.Fatalf("%s ended %s: %s", name, last.State, last.Result)
-	}
-	var res map[string]any
-	if err := json.Unmarshal(last.Result, &res); err != nil {
-		t.Fatalf("result %s: %v", last.Result, err)
-	}
-	return evs, res
+	return runnertest.Record(t, r, name, params)
 }
 
 // found is a moment and the seq of the event it follows.

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
-	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
-	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/runner/runnertest"
 	"github.com/ipc-playground/ipc-playground/internal/trace"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
@@ -29,46 +28,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// record runs a scenario to its end and returns its log, with the moments
-// a detector finds logged after their events, as the server logs them.
+// record runs a scenario to its end and returns its log, moments and all.
 func record(t *testing.T, r *runner.Runner, name string, params map[string]any) []event.Event {
 	t.Helper()
-	sc, ok := scenario.Lookup(name)
-	if !ok {
-		t.Fatalf("no scenario %s", name)
-	}
-	raw := map[string]json.RawMessage{}
-	for k, v := range params {
-		b, _ := json.Marshal(v)
-		raw[k] = b
-	}
-	vals, ferr := sc.Validate(raw, r.Limits())
-	if ferr != nil {
-		t.Fatalf("validate: %v", ferr)
-	}
-	s, err := r.Start(sc, vals, "realtime")
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	select {
-	case <-s.Done():
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s still running after a minute", name)
-	}
-	evs, _, done := s.Events(1)
-	if !done {
-		t.Fatal("log incomplete after Done")
-	}
-	d := moment.New(name)
-	var out []event.Event
-	for i := range evs {
-		out = append(out, evs[i])
-		for _, m := range d.Observe(&evs[i]) {
-			m.Seq = uint64(len(out) + 1)
-			out = append(out, m)
-		}
-	}
-	return out
+	evs, _ := runnertest.Record(t, r, name, params)
+	return evs
 }
 
 // TestRecordedSessions exports real sessions: the trace has a track per
