@@ -127,7 +127,7 @@ export function where({ at, known, ended, endT, recorded, held, summary }) {
   const hold = held ? 'held · ' : '';
   if (ended) {
     const how = summary ? 'summarizing' : 'playing back what happened';
-    return { text: `${hold}the processes finished at ${secs}; ${how} (event ${count(at)} of ${count(known)})`, jump: false };
+    return { text: `${hold}the processes finished at ${secs}; ${how}`, jump: false };
   }
   const behind = known - at;
   if (behind <= 0) return { text: held ? 'held · live' : 'live', jump: false };

@@ -11,7 +11,6 @@ export class Status {
   constructor() {
     this.state = $('#state');
     this.counts = $('#counts');
-    this.behind = $('#behind');
     this.result = $('#result');
     this.note = $('#note');
     this.lastNote = 0;
@@ -47,13 +46,13 @@ export class Status {
     if (el.lastChild.nodeValue !== word) el.lastChild.nodeValue = word;
   }
 
-  render(model, backlog, link, held = false) {
+  render(model, player, link) {
     const s = model.session;
-    // A session that ended before the page opened it is a replay until
-    // its last event: it is not running now.
-    // So is one that has ended on the server while the page still shows
-    // it: its processes are gone.
-    const replaying = (s.replay || s.serverEnded) && !model.ended;
+    // A session whose processes have ended while the page still shows it
+    // (a short one, or a link followed later) is a replay until its last
+    // event: its processes are gone.
+    const replaying = (player.recorded || player.ended) && !model.ended;
+    const held = player.paused;
     const word = s.paused && !model.ended || replaying && held ? 'paused' : replaying ? 'replay' : s.state;
     set(this.state, { text: link === 'reconnecting' ? `${word} (reconnecting)` : word, 'data-state': word });
     const c = model.count;
@@ -63,8 +62,6 @@ export class Status {
     this.count('received', c.received, data);
     this.count('lost', c.lost, c.lost > 0);
     this.count('blocks', c.blocks, c.blocks > 0);
-    this.behind.hidden = backlog < 30;
-    if (backlog >= 30) set(this.behind.firstChild, { text: `replaying: ${num(backlog)} events behind ` });
     const e = model.last;
     if (e && SHOWN.has(e.kind) && e.seq !== this.lastNote) {
       this.lastNote = e.seq;
@@ -73,6 +70,14 @@ export class Status {
     }
     if (model.ended && this.result.hidden) this.showResult(model);
     if (!this.result.hidden) this.fitResult();
+  }
+
+  // rewound forgets what was shown after the seq the page went back to:
+  // the result of an end not reached yet, the sentence of a later event.
+  rewound(model) {
+    if (!model.ended) { this.result.hidden = true; this.result.textContent = ''; }
+    this.lastNote = 0;
+    this.note.textContent = '';
   }
 
   showResult(model) {

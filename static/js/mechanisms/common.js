@@ -129,10 +129,28 @@ export const procLabel = (model, name) => {
   return p && p.pid ? `${name} (${p.pid})` : name;
 };
 
-// shortLabel keeps a long object label readable on the stage: the kind,
-// the start of the name and its end ("shm:/ipcpg.1013…2cc5.counter"). The
-// kernel panel lists the whole name.
+// names.real says whether the stage shows the kernel's real names of
+// objects instead of the simple ones; a click on a name turns it over.
+export const names = { real: false };
+
+// simpleName is the name the code panel uses for an object the server
+// named uniquely: "mq:/ipcpg.14603.f7b415f08f8b.queue" is the code's
+// "mq:/demo", "shm:/ipcpg.1.s1.counter" its "shm:/counter", a socket's
+// file its base name. Other labels are already simple.
+const CODE_NAME = { queue: 'demo' };
+export function simpleName(label) {
+  const m = /^([a-z-]+):\/ipcpg\.[^.]+\.[^.]+\.(.+)$/.exec(label || '');
+  if (m) return `${m[1]}:/${CODE_NAME[m[2]] || m[2]}`;
+  const u = /^unix:(?:.*\/)?([^/]+)$/.exec(label || '');
+  if (u) return `unix:${u[1]}`;
+  return label;
+}
+
+// shortLabel keeps an object label readable on the stage: its simple name
+// (the real one once asked for), and a long one cut in the middle
+// ("shm:/ipcpg.1013…2cc5.counter"). The kernel panel lists the whole name.
 export function shortLabel(label, max = 30) {
+  if (!names.real) label = simpleName(label);
   if (!label || label.length <= max) return label;
   const keep = max - 1;
   const head = Math.ceil(keep * 0.45);

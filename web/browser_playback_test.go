@@ -1,0 +1,193 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The playback tests check the page's one clock for live and replay: a
+// run over on the server before the page drew it is still played in
+// full, a step back shows the frame the page showed live at that seq, a
+// viewer watches without the form, and projector view offers Run again.
+
+// recordFramesJS starts recording, once a frame, the stage as drawn at
+// each seq the page shows (window.liveFrames), when the drawing has
+// stayed the same for two frames: a settled frame, not one half built.
+// The travelling tokens are left out; they fly between frames.
+const recordFramesJS = `(() => {
+	window.liveFrames = {};
+	let last = '', lastSeq = -1;
+	const tick = () => {
+		const seq = Number(document.querySelector('#t-scrub').value);
+		const sig = stageSig();
+		if (seq === lastSeq && sig === last && !(seq in window.liveFrames)) window.liveFrames[seq] = sig;
+		last = sig; lastSeq = seq;
+		requestAnimationFrame(tick);
+	};
+	requestAnimationFrame(tick);
+})()`
+
+// stageSigJS defines stageSig: the stage's drawing as seen, without its
+// tokens and without the hidden elements the drawing keeps for reuse.
+const stageSigJS = `window.stageSig = () => {
+	const svg = document.querySelector('#stage svg');
+	if (!svg) return '';
+	const c = svg.cloneNode(true);
+	c.querySelector('.layer-tokens')?.remove();
+	for (const el of c.querySelectorAll('[visibility="hidden"]')) el.remove();
+	return c.outerHTML;
+}`
+
+// shownSeqJS is the seq of the event the page shows.
+const shownSeqJS = `Number(document.querySelector('#t-scrub').value)`
+
+// settledSigJS waits two frames and returns the seq shown and the stage,
+// if the stage did not change between them.
+const settledSigJS = `new Promise((resolve) => requestAnimationFrame(() => { const a = stageSig();
+	requestAnimationFrame(() => requestAnimationFrame(() => { const b = stageSig();
+	resolve(JSON.stringify({ seq: Number(document.querySelector('#t-scrub').value), same: a === b, sig: b })); })); }))`
+
+// TestBrowserStepBack plays a pipe session while recording each settled
+// frame, then steps back three events with the arrow key: the stage must
+// be the frame shown live at that seq.
+func TestBrowserStepBack(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "12"}, "realtime")
+	eval[chromedp.Void](t, ctx, stageSigJS)
+	eval[chromedp.Void](t, ctx, recordFramesJS)
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	end := eval[int](t, ctx, shownSeqJS)
+	for i := 0; i < 3; i++ {
+		run(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
+	}
+	waitFor(t, ctx, "three events back", fmt.Sprintf(`%s < %d`, shownSeqJS, end), 5*time.Second)
+	var got struct {
+		Seq  int    `json:"seq"`
+		Same bool   `json:"same"`
+		Sig  string `json:"sig"`
+	}
+	for i := 0; i < 20 && !got.Same; i++ {
+		if err := json.Unmarshal([]byte(evalAwait[string](t, ctx, settledSigJS)), &got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !got.Same {
+		t.Fatal("the stage did not settle after the step back")
+	}
+	live := eval[string](t, ctx, fmt.Sprintf(`window.liveFrames[%d] ?? ''`, got.Seq))
+	if live == "" {
+		t.Fatalf("no settled live frame was seen at seq %d (seen: %s)", got.Seq, eval[string](t, ctx, `Object.keys(window.liveFrames).join(',')`))
+	}
+	if live != got.Sig {
+		t.Errorf("the stage at seq %d after a step back differs from the live frame:\nlive: %s\nback: %s", got.Seq, live, got.Sig)
+	}
+	if got.Seq >= end || end-got.Seq > 40 {
+		t.Errorf("three steps back went from seq %d to %d", end, got.Seq)
+	}
+	if state := eval[string](t, ctx, `document.querySelector('#state').dataset.state`); state == "finished" {
+		t.Errorf("three events before the end the badge says %s", state)
+	}
+	if !eval[bool](t, ctx, `document.querySelector('#result').hidden`) {
+		t.Error("three events before the end the result line is shown")
+	}
+	screenshot(t, ctx, "step-back.png")
+	// Forward again to the end: the result comes back.
+	eval[chromedp.Void](t, ctx, `document.querySelector('#t-mnext').click()`)
+	waitFor(t, ctx, "the end again", sessionEndedJS, 10*time.Second)
+}
+
+// TestBrowserFastRunPlaysInFull: a UDP session is over on the server in a
+// fraction of a second; the page still plays every event at a pace one can
+// follow, says the processes have finished while it plays them back, and
+// draws the datagrams lost.
+func TestBrowserFastRunPlaysInFull(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 150*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "socket-udp", nil, "realtime")
+	waitFor(t, ctx, "the page saying it plays back what happened",
+		`document.querySelector('#behind').textContent.includes('the processes finished at')`, 20*time.Second)
+	mid := eval[string](t, ctx, `document.querySelector('#behind').textContent`)
+	snap := getSession(t, ts.URL, id)
+	shown := eval[int](t, ctx, shownSeqJS)
+	if shown >= snap.Events {
+		t.Fatalf("the page was already at seq %d of %d when it said %q", shown, snap.Events, mid)
+	}
+	if pos := eval[string](t, ctx, `document.querySelector('#t-pos').textContent`); !strings.HasSuffix(pos, fmt.Sprintf("/ %d", snap.Events)) {
+		t.Errorf("the transport bar says %q, not where it is of %d events", pos, snap.Events)
+	}
+	screenshot(t, ctx, "udp-playing-back.png")
+	if state := waitEnd(t, ctx, 120*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	if got := eval[int](t, ctx, eventsShownJS); got != snap.Events {
+		t.Errorf("the page counted %d events, the session logged %d", got, snap.Events)
+	}
+	facts := readFacts(t, ctx, ".cables > g")
+	facts.lostDatagrams(t, getSession(t, ts.URL, id))
+}
+
+// TestBrowserViewerWatches: a shared link opened without the presenter's
+// token watches: no form to start a session, until the viewer asks to try.
+func TestBrowserViewerWatches(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "6"}, "realtime")
+	viewer, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	watchErrors(t, viewer)
+	run(t, viewer, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(ts.URL+"/s/"+id))
+	waitFor(t, viewer, "the viewer's first events", `Number(document.querySelector('#timeline').dataset.count) > 0`, 20*time.Second)
+	if eval[bool](t, viewer, `!!document.querySelector('#setup').offsetParent || !!document.querySelector('#start').offsetParent`) {
+		t.Error("the viewer's page shows the Start form")
+	}
+	if !eval[bool](t, ctx, `!!document.querySelector('#setup').offsetParent`) {
+		t.Error("the presenter's page lost its form")
+	}
+	screenshot(t, viewer, "viewer-watches.png")
+	run(t, viewer, chromedp.Click(chromedp.CSS("#try")))
+	waitFor(t, viewer, "the form after Try it yourself", `!!document.querySelector('#start').offsetParent`, 5*time.Second)
+}
+
+// TestBrowserRunAgain: in projector view, once a run has been shown, Run
+// again starts another with the same parameters, on its own address.
+func TestBrowserRunAgain(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	first := startFromPage(t, ctx, ts.URL, "projector", "pipe", map[string]string{"messages": "5"}, "realtime")
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	waitFor(t, ctx, "Run again", `!!document.querySelector('#run-again').offsetParent && !!document.querySelector('#new-session').offsetParent`, 5*time.Second)
+	screenshot(t, ctx, "projector-run-again.png")
+	run(t, ctx, chromedp.Click(chromedp.CSS("#run-again")))
+	waitFor(t, ctx, "a new session's address", fmt.Sprintf(`location.pathname.startsWith('/s/') && location.pathname !== '/s/%s'`, first), 10*time.Second)
+	second := strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/s/")
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the second session %s", state)
+	}
+	a, b := getSession(t, ts.URL, first), getSession(t, ts.URL, second)
+	if len(a.Processes) != len(b.Processes) || eval[bool](t, ctx, `!document.body.classList.contains('projector')`) {
+		t.Errorf("Run again made another session: %d processes, then %d", len(a.Processes), len(b.Processes))
+	}
+}
+
+// evalAwait evaluates a JavaScript expression that gives a promise, and
+// decodes what it resolves to.
+func evalAwait[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
