@@ -129,6 +129,7 @@ const parts = [
 function afterRun() {
   const done = model.ended && presenter.active && player.at >= player.known;
   set($('#after-run'), { hidden: done ? null : true });
+  set(document.body, { 'data-after': done ? 'true' : null });
 }
 
 // changed is when the last event was applied: the kernel panel is drawn

@@ -191,3 +191,91 @@ func evalAwait[T any](t *testing.T, ctx context.Context, expr string) T {
 	}
 	return v
 }
+
+// TestBrowserLongRunSummarized: a run of thousands of events is shown in
+// detail at its start and end and summarized in between, counts rolling,
+// with Skip ahead; on a 1280x720 projector the timeline's Back to live
+// stays inside its panel and the scenario's Watch for text is shown whole.
+func TestBrowserLongRunSummarized(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 150*time.Second)
+	startFromPage(t, ctx, ts.URL, "projector", "pipe", map[string]string{"messages": "3000"}, "realtime")
+	waitFor(t, ctx, "a summary", `document.querySelector('#behind').textContent.includes('summarizing')`, 60*time.Second)
+	a := eval[int](t, ctx, shownSeqJS)
+	waitFor(t, ctx, "the counts rolling", fmt.Sprintf(`%s > %d + 50`, shownSeqJS, a), 10*time.Second)
+	if !eval[bool](t, ctx, `!!document.querySelector('#skip').offsetParent`) {
+		t.Error("no Skip ahead while the page summarizes")
+	}
+	if !eval[bool](t, ctx, `(() => { const s = document.querySelector('#summary'); return !!s.offsetParent && s.scrollHeight <= s.clientHeight + 1 && s.textContent.length > 20; })()`) {
+		t.Error("projector view does not show the scenario's Watch for text whole")
+	}
+	screenshot(t, ctx, "summary-projector-1280.png")
+	// Scrolled back, the timeline offers Back to live, inside its panel.
+	eval[chromedp.Void](t, ctx, `(() => { const r = document.querySelector('#timeline'); r.scrollLeft = 0; r.dispatchEvent(new Event('scroll')); })()`)
+	waitFor(t, ctx, "Back to live", `!!document.querySelector('#follow').offsetParent`, 5*time.Second)
+	if !eval[bool](t, ctx, insideJS("#follow", "#timeline-panel")) {
+		t.Errorf("Back to live is off its panel: %s", eval[string](t, ctx, `JSON.stringify([document.querySelector('#follow').getBoundingClientRect(), document.querySelector('#timeline-panel').getBoundingClientRect()])`))
+	}
+	for _, sel := range []string{"#transport", "#t-moments", "#t-stop"} {
+		if !eval[bool](t, ctx, insideJS(sel, "#stage-panel")) {
+			t.Errorf("%s is off the stage panel", sel)
+		}
+	}
+	run(t, ctx, chromedp.Click(chromedp.CSS("#follow")))
+	run(t, ctx, chromedp.Click(chromedp.CSS("#skip")))
+	if state := waitEnd(t, ctx, 90*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#result').textContent`); !strings.Contains(got, "3,000 of 3,000 messages received") {
+		t.Errorf("the result reads %q", got)
+	}
+}
+
+// TestBrowserSimpleNames: a POSIX queue's generated name is shown on the
+// stage by the name the code uses, not larger than the processes' names;
+// the kernel's name is a pointer away. Screenshots at 1920x1080 in
+// projector view and at 1280x720 in normal view.
+func TestBrowserSimpleNames(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 120*time.Second)
+	startFromPage(t, ctx, ts.URL, "projector", "mq-posix", map[string]string{"messages": "8"}, "realtime")
+	run(t, ctx, chromedp.EmulateViewport(1920, 1080))
+	waitFor(t, ctx, "the queue on the stage", `!!document.querySelector('#stage [data-real^="mq:"]')`, 30*time.Second)
+	type label struct {
+		Text, Real string
+		Px, Most   float64
+	}
+	l := eval[label](t, ctx, `(() => {
+		const el = document.querySelector('#stage [data-real^="mq:"]');
+		const px = (e) => e.getBoundingClientRect().height;
+		const names = [...document.querySelectorAll('#stage .proc .name')].map(px);
+		return { text: el.textContent, real: el.dataset.real, px: px(el), most: Math.max(...names) };
+	})()`)
+	if l.Text != "mq:/demo" || !strings.Contains(l.Real, "ipcpg.") {
+		t.Errorf("the queue is shown as %q (the kernel's name %q), not as the code names it", l.Text, l.Real)
+	}
+	if l.Px > l.Most {
+		t.Errorf("the queue's name is %.0f px tall, larger than the processes' names (%.0f px)", l.Px, l.Most)
+	}
+	eval[chromedp.Void](t, ctx, `document.querySelector('#stage [data-real^="mq:"]').dispatchEvent(new PointerEvent('pointerover', { bubbles: true }))`)
+	if title := eval[string](t, ctx, `document.querySelector('#stage').title`); !strings.Contains(title, l.Real) {
+		t.Errorf("the pointer on the name shows %q", title)
+	}
+	screenshot(t, ctx, "mq-projector-1920.png")
+	if state := waitEnd(t, ctx, 60*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	screenshot(t, ctx, "mq-projector-1920-end.png")
+	run(t, ctx, chromedp.EmulateViewport(1280, 720))
+	eval[chromedp.Void](t, ctx, `document.querySelector('#toggle-projector').click()`)
+	waitFor(t, ctx, "normal view", `!document.body.classList.contains('projector')`, 5*time.Second)
+	// The stage redraws at its new size within a few frames.
+	evalAwait[bool](t, ctx, `new Promise((r) => { let n = 0; const f = () => (++n > 5 ? r(true) : requestAnimationFrame(f)); requestAnimationFrame(f); })`)
+	screenshot(t, ctx, "mq-normal-1280-end.png")
+}
+
+// insideJS holds when the element sel lies within the element box.
+func insideJS(sel, box string) string {
+	return fmt.Sprintf(`(() => { const a = document.querySelector(%q).getBoundingClientRect(), b = document.querySelector(%q).getBoundingClientRect();
+		return a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5; })()`, sel, box)
+}

@@ -66,8 +66,8 @@ export class Transport {
   toggle() {
     const p = this.player;
     if (this.banner.hidden === false) { this.goOn(); return; }
-    // Played to the newest event of an ended session, play starts over.
-    if (p.paused && p.ended && p.at >= p.known) { p.seek(0); p.setPaused(false); return; }
+    // Played to the end of an ended session, play starts over.
+    if (p.ended && p.at >= p.known) { p.seek(0); p.setPaused(false); return; }
     p.setPaused(!p.paused);
   }
 
@@ -107,7 +107,8 @@ export class Transport {
     if (this.scrub.value !== String(p.at)) this.scrub.value = String(p.at);
     set(this.pos, { text: `${num(p.at)} / ${num(p.known)}` });
     const held = p.paused && !p.hurrying;
-    set(this.play, { text: held ? '▶ Play' : '❚❚ Hold', 'aria-pressed': String(held) });
+    const over = p.ended && p.at >= p.known;
+    set(this.play, { text: over ? '↺ Replay' : held ? '▶ Play' : '❚❚ Hold', 'aria-pressed': String(held && !over) });
     set(document.body, { 'data-held': held ? 'true' : 'false' });
     // A banner for a moment the page has since left goes away.
     if (!this.banner.hidden && Number(this.banner.dataset.seq) !== p.at) this.hideMoment();

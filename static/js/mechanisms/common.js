@@ -3,6 +3,7 @@
 
 import { s } from '../dom.js';
 import { FULL, COMPACT } from '../procs.js';
+import { simpleName } from '../names.js';
 
 // Words in a role or name that say which side of the object a process
 // stands on: writers on the left, readers on the right.
@@ -132,19 +133,6 @@ export const procLabel = (model, name) => {
 // names.real says whether the stage shows the kernel's real names of
 // objects instead of the simple ones; a click on a name turns it over.
 export const names = { real: false };
-
-// simpleName is the name the code panel uses for an object the server
-// named uniquely: "mq:/ipcpg.14603.f7b415f08f8b.queue" is the code's
-// "mq:/demo", "shm:/ipcpg.1.s1.counter" its "shm:/counter", a socket's
-// file its base name. Other labels are already simple.
-const CODE_NAME = { queue: 'demo' };
-export function simpleName(label) {
-  const m = /^([a-z-]+):\/ipcpg\.[^.]+\.[^.]+\.(.+)$/.exec(label || '');
-  if (m) return `${m[1]}:/${CODE_NAME[m[2]] || m[2]}`;
-  const u = /^unix:(?:.*\/)?([^/]+)$/.exec(label || '');
-  if (u) return `unix:${u[1]}`;
-  return label;
-}
 
 // shortLabel keeps an object label readable on the stage: its simple name
 // (the real one once asked for), and a long one cut in the middle

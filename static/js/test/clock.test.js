@@ -94,3 +94,18 @@ test('where says honestly where the page is', () => {
   ];
   for (const [args, text, jump] of cases) assert.deepEqual(where(args), { text, jump }, JSON.stringify(args));
 });
+
+test('simpleName gives the name the code uses', async () => {
+  const { simpleName } = await import('../names.js');
+  const cases = [
+    ['mq:/ipcpg.14603.f7b415f08f8b.queue', 'mq:/demo'],
+    ['shm:/ipcpg.1013.ab12.counter', 'shm:/counter'],
+    ['shm:/ipcpg.1.s1.ring', 'shm:/ring'],
+    ['unix:/tmp/ipcpg-1/demo.sock', 'unix:demo.sock'],
+    ['pipe:1', 'pipe:1'],
+    ['msg:0x0000abcd', 'msg:0x0000abcd'],
+    ['udp:127.0.0.1:51008', 'udp:127.0.0.1:51008'],
+    ['', ''],
+  ];
+  for (const [label, want] of cases) assert.equal(simpleName(label), want, label);
+});
