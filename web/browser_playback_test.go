@@ -113,9 +113,11 @@ func TestBrowserStepBack(t *testing.T) {
 func TestBrowserFastRunPlaysInFull(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t, 150*time.Second)
-	id := startFromPage(t, ctx, ts.URL, "normal", "socket-udp", nil, "realtime")
+	id := startFromPage(t, ctx, ts.URL, "normal", "socket-udp", fastLossyDatagrams, "realtime")
 	waitFor(t, ctx, "the page saying it plays back what happened",
 		`document.querySelector('#behind').textContent.includes('the processes finished at')`, 20*time.Second)
+	// Well into the run: the cables are up and datagrams travel.
+	waitFor(t, ctx, "datagrams on their way", fmt.Sprintf(`%s > 60`, shownSeqJS), 30*time.Second)
 	mid := eval[string](t, ctx, `document.querySelector('#behind').textContent`)
 	snap := getSession(t, ts.URL, id)
 	shown := eval[int](t, ctx, shownSeqJS)
@@ -132,9 +134,19 @@ func TestBrowserFastRunPlaysInFull(t *testing.T) {
 	if got := eval[int](t, ctx, eventsShownJS); got != snap.Events {
 		t.Errorf("the page counted %d events, the session logged %d", got, snap.Events)
 	}
+	screenshot(t, ctx, "udp-played-in-full.png")
 	facts := readFacts(t, ctx, ".cables > g")
-	facts.lostDatagrams(t, getSession(t, ts.URL, id))
+	snap = getSession(t, ts.URL, id)
+	facts.lostDatagrams(t, snap)
+	if lost, _ := snap.Result["lost"].(float64); lost == 0 {
+		t.Error("no datagram was lost: the run did not test that drops are drawn")
+	}
 }
+
+// fastLossyDatagrams is a UDP run the kernel drops datagrams in (a tiny
+// receive buffer, a slow server), over in a fraction of a second, short
+// enough to be shown event by event without moments.
+var fastLossyDatagrams = map[string]string{"clients": "2", "messages": "50", "size": "64", "buffer": "1024", "reader_delay_ms": "1"}
 
 // TestBrowserViewerWatches: a shared link opened without the presenter's
 // token watches: no form to start a session, until the viewer asks to try.
