@@ -64,7 +64,8 @@ export class Presenter {
   // page's playback, for anyone watching: a teacher can hold a moment of
   // a session that took the kernel a few milliseconds.
   togglePause() {
-    if (!this.live || !this.active) { this.hold(); return; }
+    // A page held (at a moment, or stepped back) goes on first.
+    if (!this.live || !this.active || this.player.paused) { this.hold(); return; }
     this.send(this.paused ? 'resume' : 'pause');
   }
 

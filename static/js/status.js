@@ -5,7 +5,7 @@ import { $, num, set } from './dom.js';
 import { sentence } from './words.js';
 
 const SHOWN = new Set(['write', 'read', 'send', 'recv', 'block', 'unblock', 'wait', 'post', 'signal', 'deliver',
-  'connect', 'accept', 'lost', 'error', 'deadlock', 'note', 'spawn', 'exit', 'open', 'close', 'unlink', 'ready']);
+  'connect', 'accept', 'lost', 'error', 'deadlock', 'note', 'spawn', 'exit', 'open', 'close', 'unlink', 'ready', 'moment']);
 
 export class Status {
   constructor() {
@@ -63,7 +63,9 @@ export class Status {
     this.count('lost', c.lost, c.lost > 0);
     this.count('blocks', c.blocks, c.blocks > 0);
     const e = model.last;
-    if (e && SHOWN.has(e.kind) && e.seq !== this.lastNote) {
+    // A moment the page stops at is said by its banner, once revealed.
+    const quiet = e && e.kind === 'moment' && player.stopAtMoments;
+    if (e && SHOWN.has(e.kind) && !quiet && e.seq !== this.lastNote) {
       this.lastNote = e.seq;
       this.note.textContent = sentence(e);
       this.note.dataset.kind = e.kind;
