@@ -223,8 +223,11 @@ func TestBrowserLongRunSummarized(t *testing.T) {
 	}
 	screenshot(t, ctx, "summary-projector-1280.png")
 	// Scrolled back, the timeline offers Back to live, inside its panel.
-	eval[chromedp.Void](t, ctx, `(() => { const r = document.querySelector('#timeline'); r.scrollLeft = 0; r.dispatchEvent(new Event('scroll')); })()`)
-	waitFor(t, ctx, "Back to live", `!!document.querySelector('#follow').offsetParent`, 5*time.Second)
+	// (A scroll of the page's own, to follow, may come between: scroll
+	// again until the timeline has let go.)
+	waitFor(t, ctx, "Back to live", `(() => { const r = document.querySelector('#timeline');
+		if (r.scrollLeft > 0) { r.scrollLeft = 0; r.dispatchEvent(new Event('scroll')); }
+		return !!document.querySelector('#follow').offsetParent; })()`, 5*time.Second)
 	if !eval[bool](t, ctx, insideJS("#follow", "#timeline-panel")) {
 		t.Errorf("Back to live is off its panel: %s", eval[string](t, ctx, `JSON.stringify([document.querySelector('#follow').getBoundingClientRect(), document.querySelector('#timeline-panel').getBoundingClientRect()])`))
 	}
@@ -290,4 +293,29 @@ func TestBrowserSimpleNames(t *testing.T) {
 func insideJS(sel, box string) string {
 	return fmt.Sprintf(`(() => { const a = document.querySelector(%q).getBoundingClientRect(), b = document.querySelector(%q).getBoundingClientRect();
 		return a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5; })()`, sel, box)
+}
+
+// TestBrowserPhoneSideways: a phone following a share link gets a larger
+// stage when turned sideways, in normal and in projector view.
+func TestBrowserPhoneSideways(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	c := ts.create(t, `{"scenario":"pipe","params":{"messages":4}}`)
+	stage := func(name string) (w, h float64) {
+		evalAwait[bool](t, ctx, `new Promise((r) => { let n = 0; const f = () => (++n > 5 ? r(true) : requestAnimationFrame(f)); requestAnimationFrame(f); })`)
+		screenshot(t, ctx, name)
+		r := eval[[]float64](t, ctx, `(() => { const r = document.querySelector('#stage').getBoundingClientRect(); return [r.width, r.height]; })()`)
+		return r[0], r[1]
+	}
+	for _, view := range []string{"normal", "projector"} {
+		run(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(ts.URL+"/s/"+c.ID+"?view="+view))
+		waitFor(t, ctx, "the stage", `!!document.querySelector('#stage svg')`, 10*time.Second)
+		pw, ph := stage("phone-portrait-" + view + ".png")
+		run(t, ctx, chromedp.EmulateViewport(844, 390, chromedp.EmulateMobile, chromedp.EmulateLandscape))
+		lw, lh := stage("phone-landscape-" + view + ".png")
+		t.Logf("%s view: portrait stage %.0fx%.0f, sideways %.0fx%.0f", view, pw, ph, lw, lh)
+		if lw*lh <= pw*ph || lh < 250 {
+			t.Errorf("%s view: sideways the stage is %.0fx%.0f, upright %.0fx%.0f", view, lw, lh, pw, ph)
+		}
+	}
 }
