@@ -319,3 +319,28 @@ func TestBrowserPhoneSideways(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserBackStops: Back in the middle of the presenter's session
+// stops it, so that none goes on unseen, and shows the start page.
+func TestBrowserBackStops(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 90*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "40"}, "slow")
+	waitFor(t, ctx, "the first events", `Number(document.querySelector('#timeline').dataset.count) > 0`, 20*time.Second)
+	if s := getSession(t, ts.URL, id); s.State != "running" {
+		t.Fatalf("the session is %s before Back; make it longer", s.State)
+	}
+	run(t, ctx, chromedp.NavigateBack())
+	waitFor(t, ctx, "the start page", `location.pathname === '/' && !!document.querySelector('#start').offsetParent`, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := getSession(t, ts.URL, id)
+		if s.State == "stopped" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Back the session is %s, not stopped", s.State)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
