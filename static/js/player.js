@@ -25,7 +25,7 @@ export class Player {
   // animate(e, ms) may start a travel animation and says whether the
   // event applies 'after' it; frame(now, hurry) draws and says whether
   // anything still moves; onMoment(e) hears of a moment the page stopped
-  // at.
+  // at: 'predict' before the event it is about, 'reveal' at the moment.
   constructor({ model, apply, rebuild, animate, frame, onMoment, parts = 1, timed }) {
     this.model = model;
     this.parts = parts;
@@ -55,6 +55,7 @@ export class Player {
     this.frontier = 0;
     this.summary = false;
     this.stoppedAt = 0;
+    this.askedAt = 0;
     // recorded: the session had ended before the page opened it.
     this.recorded = false;
   }
@@ -134,6 +135,7 @@ export class Player {
     const from = this.tape.rewind(this.model, n);
     for (let s = from + 1; s <= n; s++) this.model.apply(this.tape.event(s));
     this.stoppedAt = Math.min(this.stoppedAt, n);
+    this.askedAt = Math.min(this.askedAt, n);
     this.rebuild(n);
     this.wake();
   }
@@ -198,11 +200,20 @@ export class Player {
       }
       if (now < this.clock.nextAt) return;
       const e = this.tape.event(this.at + 1);
+      // Stopping at moments, the page first stops before the event a
+      // moment is about (predict), then at the moment itself (reveal).
+      const about = this.stopAtMoments && this.tape.about.get(e.seq);
+      if (about && about > this.askedAt) {
+        this.askedAt = about;
+        this.paused = true;
+        this.onMoment(this.tape.event(about), 'predict');
+        return;
+      }
       if (e.kind === 'moment' && this.stopAtMoments && e.seq > this.stoppedAt) {
         this.next();
         this.stoppedAt = e.seq;
         this.paused = true;
-        this.onMoment(e);
+        this.onMoment(e, 'reveal');
         return;
       }
       if (!WATCHED.has(e.kind)) { this.next(); continue; }

@@ -25,6 +25,8 @@ export class Tape {
   reset(model) {
     this.events = [];
     this.moments = [];
+    // about maps the seq of the event a moment is about to the moment's.
+    this.about = new Map();
     this.end = 0;
     this.every = this.first;
     this.snaps = model ? [{ seq: 0, state: model.snapshot() }] : [];
@@ -36,7 +38,11 @@ export class Tape {
   push(e) {
     if (e.seq !== this.events.length + 1) return false;
     this.events.push(e);
-    if (e.kind === 'moment') this.moments.push(e.seq);
+    if (e.kind === 'moment') {
+      this.moments.push(e.seq);
+      const about = e.attrs && e.attrs.about_seq;
+      if (about && !this.about.has(about)) this.about.set(about, e.seq);
+    }
     if (e.kind === 'session' && TERMINAL.includes(e.state)) this.end = e.seq;
     return true;
   }

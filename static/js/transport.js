@@ -65,25 +65,33 @@ export class Transport {
 
   toggle() {
     const p = this.player;
-    if (this.banner.hidden === false) { this.goOn(); return; }
+    // At a moment, space walks through it: predict, reveal, go on.
+    if (this.banner.hidden === false) { this.reveal(); return; }
     // Played to the end of an ended session, play starts over.
     if (p.ended && p.at >= p.known) { p.seek(0); p.setPaused(false); return; }
     p.setPaused(!p.paused);
   }
 
-  // stopped shows the moment the page stopped at, its sentence hidden:
-  // the class predicts, then it is revealed.
-  stopped(e) {
+  // stopped shows the moment the page stopped at. Before the event it is
+  // about (stage 'predict') it asks; Reveal plays on to the moment, where
+  // (stage 'reveal') its sentence shows, once Reveal is pressed if the page
+  // had not asked first.
+  stopped(e, stage = 'reveal') {
+    const asked = this.banner.dataset.stage === 'predict' && this.banner.dataset.seq === String(e.seq) && !this.banner.hidden;
     this.banner.hidden = false;
     this.banner.dataset.seq = String(e.seq);
-    this.banner.dataset.revealed = 'false';
+    this.banner.dataset.at = String(this.player.at);
+    this.banner.dataset.stage = stage;
+    this.banner.dataset.revealed = stage === 'reveal' && asked ? 'true' : 'false';
     $('#moment-name').textContent = `Moment: ${momentName(e.name)}.`;
     $('#moment-text').textContent = e.text || '';
-    $('#moment-ask').hidden = false;
+    $('#moment-ask').hidden = this.banner.dataset.revealed === 'true';
   }
 
   reveal() {
     if (this.banner.dataset.revealed === 'true') { this.goOn(); return; }
+    // Asked before the event: play on to the moment, which says it.
+    if (this.banner.dataset.stage === 'predict') { this.player.setPaused(false); return; }
     this.banner.dataset.revealed = 'true';
     $('#moment-ask').hidden = true;
   }
@@ -95,6 +103,7 @@ export class Transport {
 
   hideMoment() {
     this.banner.hidden = true;
+    this.banner.dataset.stage = '';
     this.banner.dataset.revealed = 'false';
   }
 
@@ -111,7 +120,10 @@ export class Transport {
     set(this.play, { text: over ? '↺ Replay' : held ? '▶ Play' : '❚❚ Hold', 'aria-pressed': String(held && !over) });
     set(document.body, { 'data-held': held ? 'true' : 'false' });
     // A banner for a moment the page has since left goes away.
-    if (!this.banner.hidden && Number(this.banner.dataset.seq) !== p.at) this.hideMoment();
+    // Asked before the event, it stays while the page plays on to the
+    // moment.
+    const asking = this.banner.dataset.stage === 'predict' && p.at <= Number(this.banner.dataset.seq);
+    if (!this.banner.hidden && Number(this.banner.dataset.at) !== p.at && !asking) this.hideMoment();
     const w = where({ at: p.at, known: p.known, ended: p.ended, endT: p.endT, recorded: p.recorded, held, summary: p.summary });
     set(this.where, { hidden: w.text ? null : true, 'data-jump': w.jump ? 'true' : 'false' });
     set(this.where.firstChild, { text: w.text });

@@ -101,3 +101,26 @@ test('a long stretch is summarized, skipped ahead, and never skips an event', ()
   frames(p, () => p.at === evs.length);
   assert.deepEqual(seen, evs.map((e) => e.seq));
 });
+
+test('a moment about an earlier event: the page asks before that event, then stops at the moment', () => {
+  const evs = run(100);
+  // The server marks a moment right after the event that completed it.
+  const lost = evs.find((e) => e.kind === 'lost' && e.seq > 30);
+  const withMoment = [...evs.slice(0, lost.seq), { kind: 'moment', name: 'datagram_dropped', text: 'dropped', attrs: { about_seq: lost.seq } },
+    ...evs.slice(lost.seq)].map((e, i) => ({ ...e, seq: i + 1 }));
+  const { p, model } = player(withMoment);
+  p.stopAtMoments = true;
+  const heard = [];
+  p.onMoment = (e, stage) => heard.push([e.seq, stage, p.at]);
+  frames(p, () => p.paused);
+  assert.deepEqual(heard, [[lost.seq + 1, 'predict', lost.seq - 1]]);
+  assert.equal(model.count.lost, withMoment.slice(0, lost.seq - 1).filter((e) => e.kind === 'lost').length);
+  p.setPaused(false);
+  frames(p, () => p.paused);
+  assert.deepEqual(heard[1], [lost.seq + 1, 'reveal', lost.seq + 1]);
+  // Stepped back before the event, the page asks again.
+  p.seek(lost.seq - 5);
+  p.setPaused(false);
+  frames(p, () => p.paused);
+  assert.equal(heard[2][1], 'predict');
+});
