@@ -60,7 +60,7 @@ const player = new Player({
   },
   rebuild: (seq) => rebuild(seq),
   animate: (e, ms) => stage.animate(e, ms),
-  onMoment: (e) => moments.stopped(e),
+  onMoment: (e, stage) => moments.stopped(e, stage),
   // frame draws the stage and the status line every frame (they move),
   // and besides them at most one of the slower parts that is due: the
   // timeline ten times a second and the side panels four times, so no
