@@ -17,6 +17,7 @@ export class Status {
   }
 
   reset() {
+    delete this.result.closest('.foot').dataset.result;
     this.result.hidden = true;
     this.result.textContent = '';
     this.result.removeAttribute('title');
@@ -77,12 +78,15 @@ export class Status {
   // rewound forgets what was shown after the seq the page went back to:
   // the result of an end not reached yet, the sentence of a later event.
   rewound(model) {
-    if (!model.ended) { this.result.hidden = true; this.result.textContent = ''; }
+    if (!model.ended) { this.result.hidden = true; this.result.textContent = ''; delete this.result.closest('.foot').dataset.result; }
     this.lastNote = 0;
     this.note.textContent = '';
   }
 
   showResult(model) {
+    // The result takes the line's room: the transport bar beside it keeps
+    // only its buttons.
+    this.result.closest('.foot').dataset.result = 'true';
     this.result.hidden = false;
     this.result.dataset.state = model.session.state;
     this.result.textContent = resultText(model);
