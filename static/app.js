@@ -192,6 +192,8 @@ async function open(id, started = false) {
   // In projector view the page stops at each moment, for the class to
   // predict what comes.
   transport.setStop(document.body.classList.contains('projector'));
+  // A presenter link (#presenter=TOKEN) hands this page the controls.
+  api.adoptToken(id);
   setRole(api.tokenFor(id) ? 'presenter' : 'viewer');
   stage.begin(mech, model);
   // The stream opens in a task of its own: one task for all of the
@@ -209,6 +211,8 @@ async function open(id, started = false) {
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   controls.setValues(snap.scenario, snap.params, snap.pace);
   set($('#log-all'), { href: `/api/sessions/${encodeURIComponent(id)}/events.jsonl`, hidden: null });
+  set($('#log-trace'), { href: `/api/sessions/${encodeURIComponent(id)}/trace.json`, hidden: null });
+  set($('#log-svg'), { href: `/api/sessions/${encodeURIComponent(id)}/timeline.svg`, hidden: null });
   code.load(mech, snap.params || {});
 }
 

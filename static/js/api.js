@@ -39,6 +39,19 @@ const tokenKey = (id) => `ipcpg.token.${id}`;
 export const tokenFor = (id) => localStorage.getItem(tokenKey(id)) || '';
 export const keepToken = (id, token) => localStorage.setItem(tokenKey(id), token);
 
+// presenterLink is the link that hands a session's controls to another
+// computer: the token travels in the fragment, which no request carries.
+export const presenterLink = (id, token) => `${location.origin}/s/${encodeURIComponent(id)}#presenter=${encodeURIComponent(token)}`;
+
+// adoptToken keeps the token a presenter link brought, and takes it out of
+// the address bar, so it is neither bookmarked nor shown on a projector.
+export function adoptToken(id) {
+  const m = /^#presenter=([0-9a-f]{16,128})$/.exec(location.hash);
+  if (!m) return;
+  keepToken(id, m[1]);
+  history.replaceState(history.state, '', location.pathname + location.search);
+}
+
 // stream follows a session's events. Each batch goes to onEvents in seq
 // order, with no gap and no repeat: after a dropped connection it
 // reconnects with ?from= the next seq it needs. onStatus hears

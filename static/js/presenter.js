@@ -21,7 +21,8 @@ export class Presenter {
     $('#pause').addEventListener('click', () => this.togglePause());
     $('#step').addEventListener('click', () => this.step(this.pick.value || null));
     $('#speed').addEventListener('input', (ev) => this.setSpeed(Number(ev.target.value)));
-    $('#share').addEventListener('click', () => openShare(`${location.origin}/s/${this.id}`));
+    $('#share').addEventListener('click', () => openShare(`${location.origin}/s/${this.id}`,
+      this.token ? api.presenterLink(this.id, this.token) : ''));
     this.procs = '';
   }
 

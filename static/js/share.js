@@ -4,7 +4,7 @@
 
 import { $ } from './dom.js';
 
-export async function openShare(url) {
+export async function openShare(url, presenterLink = '') {
   const dialog = $('#share-dialog');
   const link = $('#share-link');
   link.href = url;
@@ -24,6 +24,11 @@ export async function openShare(url) {
     qr.textContent = 'the QR code could not be drawn; use the link';
   }
   showJoinCode(url);
+  // Only the presenter's page has the link that hands over the controls.
+  const hand = $('#share-presenter');
+  hand.hidden = !presenterLink;
+  hand.open = false;
+  $('#presenter-link').value = presenterLink;
   if (!dialog.open) dialog.showModal();
 }
 
