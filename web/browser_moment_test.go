@@ -2,74 +2,142 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
 )
 
-// momentStreamJS makes the page's event stream carry a moment after the
-// first datagram lost, as the server marks one (kind moment, about_seq the
-// lost event), and numbers the events after it one higher. The page is
-// what is tested here: the server's moments are tested with the server.
-const momentStreamJS = `(() => {
-	const Real = window.WebSocket;
-	let shift = 0;
-	const inject = (batch) => {
-		const out = [];
-		for (const e of (Array.isArray(batch) ? batch : [batch])) {
-			e.seq += shift;
-			out.push(e);
-			if (e.kind === 'lost' && !shift) {
-				out.push({ seq: e.seq + 1, t: e.t, kind: 'moment', name: 'datagram_dropped', obj: e.obj,
-					text: 'the kernel dropped datagram ' + e.msg + ': the receive buffer was full', attrs: { about_seq: e.seq } });
-				shift = 1;
-			}
-		}
-		return out;
-	};
-	window.WebSocket = class extends Real {
-		set onmessage(fn) { super.onmessage = (m) => fn({ data: JSON.stringify(inject(JSON.parse(m.data))) }); }
-	};
-})()`
+// seenMoment is what the page showed of one moment: the question, then the
+// sentence.
+type seenMoment struct {
+	name     string
+	asked    bool
+	revealed string
+}
 
-// TestBrowserMomentPredictReveal: in projector view the page stops before
-// the event a moment is about and asks; space plays on to the moment and
-// says it; space again goes on. The moment is flagged on the timeline and
-// listed.
+// followMoments plays a session in projector view, where the page stops at
+// each moment: it notes what each stop shows, and lets the page go on with
+// space, until the session has ended. stopAt, when it returns true for a
+// revealed moment, ends the loop there, the page held at that moment.
+func followMoments(t *testing.T, ctx context.Context, limit time.Duration, stopAt func(seenMoment) bool) []seenMoment {
+	t.Helper()
+	var seen []seenMoment
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		type view struct {
+			Shown bool   `json:"shown"`
+			Stage string `json:"stage"`
+			Name  string `json:"name"`
+			Text  string `json:"text"`
+			Ended bool   `json:"ended"`
+		}
+		v := eval[view](t, ctx, `(() => { const m = document.querySelector('#moment');
+			return { shown: !m.hidden, stage: m.dataset.stage || '', name: document.querySelector('#moment-name').textContent,
+				text: document.querySelector('#moment-text').offsetParent ? document.querySelector('#moment-text').textContent : '',
+				ended: `+sessionEndedJS+` }; })()`)
+		switch {
+		case v.Shown && v.Stage == "predict":
+			seen = append(seen, seenMoment{name: v.Name, asked: true})
+			run(t, ctx, chromedp.KeyEvent(" "))
+		case v.Shown && v.Stage == "reveal":
+			if n := len(seen); n > 0 && seen[n-1].revealed == "" && seen[n-1].name == v.Name {
+				seen[n-1].revealed = v.Text
+			} else {
+				seen = append(seen, seenMoment{name: v.Name, revealed: v.Text})
+			}
+			if stopAt != nil && stopAt(seen[len(seen)-1]) {
+				return seen
+			}
+			run(t, ctx, chromedp.KeyEvent(" "))
+		case v.Ended && !v.Shown:
+			return seen
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the session did not end within %v; moments seen: %+v", limit, seen)
+	return nil
+}
+
+// loggedMoments reads the moments the server logged for a session.
+func loggedMoments(t *testing.T, ts *testServer, id string) []event.Event {
+	t.Helper()
+	_, body := ts.do(t, "GET", "/api/sessions/"+id+"/events.jsonl", "")
+	var out []event.Event
+	for _, e := range decodeJSONL(t, body) {
+		if e.Kind == event.KindMoment {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestBrowserMomentPredictReveal: in projector view the page stops at the
+// server's moments, first asking what the class expects, then saying what
+// happened; the dropped datagram is one of them, flagged and listed.
 func TestBrowserMomentPredictReveal(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 120*time.Second)
-	run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: momentStreamJS})
-		return err
-	}))
-	startFromPage(t, ctx, ts.URL, "projector", "socket-udp", fastLossyDatagrams, "realtime")
-	waitFor(t, ctx, "the question before the datagram is lost",
-		`!document.querySelector('#moment').hidden && document.querySelector('#moment').dataset.stage === 'predict'`, 60*time.Second)
-	if lost := eval[int](t, ctx, `Number(document.querySelector('#count-lost')?.textContent || 0)`); lost != 0 {
-		t.Errorf("asked to predict, the page already counts %d lost", lost)
+	ctx := newBrowser(t, 150*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "projector", "socket-udp", fastLossyDatagrams, "realtime")
+	seen := followMoments(t, ctx, 120*time.Second, nil)
+	var dropped *seenMoment
+	for i := range seen {
+		if strings.Contains(strings.ToLower(seen[i].revealed), "dropped") {
+			dropped = &seen[i]
+		}
 	}
-	if eval[bool](t, ctx, `!!document.querySelector('#moment-text').offsetParent`) {
-		t.Error("the moment's sentence shows before it is revealed")
+	if dropped == nil || !dropped.asked {
+		t.Fatalf("no dropped datagram asked about, then revealed: %+v", seen)
 	}
-	screenshot(t, ctx, "moment-predict.png")
-	run(t, ctx, chromedp.KeyEvent(" "))
-	waitFor(t, ctx, "the moment revealed", `document.querySelector('#moment').dataset.stage === 'reveal' && !!document.querySelector('#moment-text').offsetParent`, 10*time.Second)
-	if text := eval[string](t, ctx, `document.querySelector('#moment-text').textContent`); !strings.Contains(text, "dropped datagram") {
-		t.Errorf("the moment says %q", text)
+	logged := loggedMoments(t, ts, id)
+	if len(logged) == 0 || len(seen) < len(logged) {
+		t.Fatalf("the page stopped at %d moments, the server logged %d", len(seen), len(logged))
 	}
-	if lost := eval[int](t, ctx, `Number(document.querySelector('#count-lost')?.textContent || 0)`); lost != 1 {
-		t.Errorf("at the moment the page counts %d lost, want 1", lost)
+	if got := eval[string](t, ctx, `document.querySelector('#t-mcount').textContent`); got != fmt.Sprintf("(%d)", len(logged)) {
+		t.Errorf("the list of moments counts %s, the server logged %d", got, len(logged))
 	}
-	waitFor(t, ctx, "the moment flagged and listed", `!!document.querySelector('#timeline .tl-mark.k-moment') && document.querySelector('#t-mcount').textContent === '(1)'`, 5*time.Second)
-	screenshot(t, ctx, "moment-reveal.png")
-	run(t, ctx, chromedp.KeyEvent(" "))
-	waitFor(t, ctx, "the page going on", `document.querySelector('#moment').hidden`, 5*time.Second)
-	if state := waitEnd(t, ctx, 90*time.Second); state != "finished" {
-		t.Fatalf("the session %s", state)
+}
+
+// TestBrowserRaceLostUpdate runs the race in realtime and projector view:
+// the page holds at the first lost update, and the stage says which store
+// overwrote which, with both values the server logged.
+func TestBrowserRaceLostUpdate(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 150*time.Second)
+	for try := 1; try <= 3; try++ {
+		id := startFromPage(t, ctx, ts.URL, "projector", "race",
+			map[string]string{"workers": "2", "increments": "100", "sync": "none"}, "realtime")
+		seen := followMoments(t, ctx, 120*time.Second, func(m seenMoment) bool {
+			return strings.Contains(strings.ToLower(m.revealed), "lost") || strings.Contains(m.revealed, "overwr")
+		})
+		var lost *event.Event
+		for _, m := range loggedMoments(t, ts, id) {
+			if m.Name == "lost_update" {
+				lost = &m
+				break
+			}
+		}
+		if lost == nil {
+			t.Logf("run %d lost no update; again", try)
+			waitFor(t, ctx, "the end of the session", sessionEndedJS, 60*time.Second)
+			continue
+		}
+		last := seen[len(seen)-1]
+		stored, over := fmt.Sprint(lost.Attrs["stored"]), fmt.Sprint(lost.Attrs["overwrote"])
+		if !strings.Contains(last.revealed, stored) || !strings.Contains(last.revealed, over) {
+			b, _ := json.Marshal(lost)
+			t.Fatalf("held at %+v; the server's moment %s", last, b)
+		}
+		if !eval[bool](t, ctx, `!document.querySelector('#moment').hidden`) {
+			t.Fatal("the page did not hold at the lost update")
+		}
+		screenshot(t, ctx, "race-lost-update.png")
+		return
 	}
+	t.Fatal("three races lost no update")
 }
