@@ -82,29 +82,25 @@ func watchClass(ctx context.Context, url string, ready *sync.WaitGroup, live *at
 				start, _ = leadingInt(b[i+len(`"clock_start":`):])
 			}
 		}
-		for rest := b; ; {
-			i := bytes.Index(rest, []byte(`{"seq":`))
-			if i < 0 {
-				break
+		err = scanEvents(b, func(seq uint64, t int64, _ string, _ []byte) {
+			if r.err != nil {
+				return
 			}
-			rest = rest[i+len(`{"seq":`):]
-			seq, n := leadingInt(rest)
-			rest = rest[n:]
-			if !bytes.HasPrefix(rest, []byte(`,"t":`)) {
-				r.err = fmt.Errorf("an event without t after seq %d", seq)
-				return r
-			}
-			t, n := leadingInt(rest[len(`,"t":`):])
-			rest = rest[len(`,"t":`)+n:]
-			if uint64(seq) != want {
+			if seq != want {
 				r.err = fmt.Errorf("seq %d where %d was due", seq, want)
-				return r
+				return
 			}
 			want++
 			r.events++
 			if l := live.Load(); start >= 0 && l > 0 && t > l-start {
 				r.delays = append(r.delays, time.Duration(now-(start+t)))
 			}
+		})
+		if err != nil && r.err == nil {
+			r.err = err
+		}
+		if r.err != nil {
+			return r
 		}
 	}
 }
