@@ -49,10 +49,11 @@ func goTool(t *testing.T, args ...string) []byte {
 // may import. Imports point one way: cmd/server → web → runner → scenario →
 // ipc, with event, templates and static below web.
 var allowed = map[string][]string{
-	"cmd/server":        {"web", "internal/runner", "internal/scenario"},
+	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/bench"},
 	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "templates", "static"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
-	"internal/scenario": {"internal/ipc", "internal/event"},
+	"internal/scenario": {"internal/ipc", "internal/event", "internal/bench"},
+	"internal/bench":    {"internal/ipc"},
 	"internal/ipc":      {},
 	"internal/event":    {},
 	"templates":         {},
