@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -104,9 +105,54 @@ func checkGone(t *testing.T, removed []string) {
 		case "dir":
 			_, serr := os.Stat(name)
 			listed = serr == nil
+		case "echo":
+			listed = !ended(t, id)
 		}
 		if err != nil || listed {
 			t.Errorf("%s still there after the cell (%v)", o, err)
 		}
 	}
+}
+
+// TestBenchKilledAtDeadline stops cells midway, by the cell's timeout and
+// by the caller's context, and checks that both processes end and that
+// the objects of the cell are gone all the same.
+func TestBenchKilledAtDeadline(t *testing.T) {
+	for _, mech := range []string{"smq", "shmsem", "pmq", "fifo", "signal"} {
+		t.Run(mech, func(t *testing.T) {
+			o := testOptions(t)
+			o.Timeout = 300 * time.Millisecond
+			c := Cell{Mechanism: mech, Mode: RoundTrip, Size: 64, Count: 5_000_000}
+			_, removed, err := run(context.Background(), o, c)
+			if err == nil || !strings.Contains(err.Error(), "not done in") {
+				t.Fatalf("a cell of five million round trips in 300 ms: %v", err)
+			}
+			checkGone(t, removed)
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, removed, err := run(ctx, testOptions(t), Cell{Mechanism: "pipe", Mode: Stream, Size: 64, Count: 50_000_000})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cell stopped by its context: %v", err)
+	}
+	checkGone(t, removed)
+}
+
+// ended waits up to ten seconds for process pid to be gone or a zombie
+// (its parent gone, it waits for the reaper it was given).
+func ended(t *testing.T, pid int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true
+		}
+		// The state follows the command's closing parenthesis.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && len(b) > i+2 && (b[i+2] == 'Z' || b[i+2] == 'X') {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }

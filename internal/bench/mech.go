@@ -102,6 +102,8 @@ func (m Mechanism) Skip(mode string, size int) string {
 	switch {
 	case mode == Stream && m.NoStream != "":
 		return m.NoStream
+	case m.SignalsBlocked && size > 64:
+		return "a signal carries a 4-byte value, not a message: it is measured at 64 B and below"
 	case size > m.MaxSize:
 		return fmt.Sprintf("messages of at most %d bytes here", m.MaxSize)
 	}

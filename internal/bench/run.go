@@ -122,6 +122,7 @@ func run(ctx context.Context, o Options, c Cell) (Result, []string, error) {
 type driverRun struct {
 	mu      sync.Mutex // guards the fields below, filled from the report
 	objects []string
+	echo    int // the echo's pid
 	rep     *report
 }
 
@@ -199,6 +200,8 @@ func (d *driverRun) read(r io.Reader) error {
 		switch word {
 		case "object":
 			d.objects = append(d.objects, rest)
+		case "pid":
+			d.echo, _ = strconv.Atoi(rest)
 		case "result":
 			var rep report
 			if err := json.Unmarshal([]byte(rest), &rep); err == nil {
@@ -245,7 +248,11 @@ func (d *driverRun) cleanUp(s spec) []string {
 	}
 	_ = ipc.ShmUnlink(s.Prefix + ".shm")
 	_ = os.RemoveAll(s.Dir)
-	return append(done, "shm-posix "+s.Prefix+".shm", "dir "+s.Dir)
+	done = append(done, "shm-posix "+s.Prefix+".shm", "dir "+s.Dir)
+	if d.echo > 0 {
+		done = append(done, fmt.Sprintf("echo %d", d.echo))
+	}
+	return done
 }
 
 // result folds the repetitions into one Result: medians.
