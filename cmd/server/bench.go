@@ -119,7 +119,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	mode := fs.String("mode", "both", "rtt (round trip), stream (one way) or both")
 	fs.IntVar(&cfg.count, "count", 0, "messages per repetition (default: by mode and size, about a tenth of a second each)")
 	fs.IntVar(&cfg.reps, "reps", 3, "timed repetitions per cell, after one warm-up; the median is shown")
-	fs.IntVar(&cfg.cpu, "cpu", firstCPU(), "the CPU both processes of a cell are pinned to; -1 to not pin")
+	fs.IntVar(&cfg.cpu, "cpu", bench.FirstCPU(), "the CPU both processes of a cell are pinned to; -1 to not pin")
 	fs.BoolVar(&cfg.json, "json", false, "print JSON instead of a table")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "the longest a cell may take before its processes are killed")
 	fs.Usage = func() {
@@ -183,19 +183,6 @@ func checkCPU(cpu int) error {
 		return fmt.Errorf("-cpu %d is not a CPU this process may run on (-1 to not pin)", cpu)
 	}
 	return nil
-}
-
-// firstCPU is the lowest CPU this process may run on.
-func firstCPU() int {
-	var set unix.CPUSet
-	if unix.SchedGetaffinity(0, &set) == nil {
-		for i := range 1024 {
-			if set.IsSet(i) {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 func joinNames() string {

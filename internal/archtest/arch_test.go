@@ -50,7 +50,7 @@ func goTool(t *testing.T, args ...string) []byte {
 // ipc, with event, templates and static below web.
 var allowed = map[string][]string{
 	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/bench"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "templates", "static"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "internal/bench", "templates", "static"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
 	"internal/scenario": {"internal/ipc", "internal/event", "internal/bench"},
 	"internal/bench":    {"internal/ipc"},

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Modes of a cell.
@@ -57,10 +59,10 @@ var mechs = []Mechanism{
 	{Name: "smq", Title: "System V queue", MaxSize: 8192, Copies: 2,
 		CopiesWhy: "msgsnd copies into a kernel message, msgrcv copies it out"},
 	{Name: "shmfutex", Title: "shared memory + futex", MaxSize: 1 << 20, Copies: 0,
-		CopiesWhy: "the sender writes into memory both processes map and the receiver reads it there; the kernel only puts a waiter to sleep and wakes it"},
+		CopiesWhy: "the sender copies into memory both processes map and the receiver copies out of it; the kernel copies nothing, it only puts a waiter to sleep and wakes it"},
 	{Name: "shmsem", Title: "shared memory + System V semaphore", MaxSize: 1 << 20, Copies: 0,
 		NoStream:  "one buffer per direction: a message must be taken before the next is written",
-		CopiesWhy: "the bytes go through memory both processes map; semop only counts and wakes"},
+		CopiesWhy: "the bytes go through memory both processes map, copied in and out by the processes; semop only counts and wakes"},
 	{Name: "unix", Title: "Unix stream socket", MaxSize: 1 << 20, Copies: 2,
 		CopiesWhy: "send copies into a socket buffer queued on the peer, recv copies out"},
 	{Name: "unixdgram", Title: "Unix datagram socket", MaxSize: 65536, Copies: 2,
@@ -136,4 +138,18 @@ func ParseList(s string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// FirstCPU is the lowest-numbered CPU this process may run on, where a
+// cell's two processes are pinned by default; -1 if it cannot tell.
+func FirstCPU() int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for i := range 1024 {
+			if set.IsSet(i) {
+				return i
+			}
+		}
+	}
+	return -1
 }
