@@ -179,10 +179,16 @@ func (d *driverRun) run(ctx context.Context, o Options, s spec) error {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-exited
 	}
-	// The driver is gone, and so is its end of the report pipe, unless
-	// the echo was killed before it could close its own copy: close it.
-	repR.Close()
-	rerr := <-read
+	// The driver is gone, and with it the only writer of the report
+	// pipe: what it wrote is read to the end of file. Should a writer
+	// linger anyway, the read is cut short after a while.
+	var rerr error
+	select {
+	case rerr = <-read:
+	case <-time.After(5 * time.Second):
+		repR.Close()
+		rerr = <-read
+	}
 	if cause != nil {
 		return cause
 	}

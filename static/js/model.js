@@ -22,6 +22,10 @@ export class Model {
     this.deadlock = null;
     this.note = null;
     this.last = null;
+    // The compare scenarios' figures: each finished cell's attrs, and the
+    // cell running now.
+    this.measures = [];
+    this.progress = null;
   }
 
   get ended() { return TERMINAL.includes(this.session.state); }
@@ -229,6 +233,8 @@ const handlers = {
     // A parent that waits for a child to end sleeps until the child's exit.
     if (p && a.waits_for && p.state !== 'exited') startWaiting.call(this, p, a.waits_for, e.t);
   },
+  measure(e) { this.measures.push(e.attrs || {}); this.progress = null; },
+  progress(e) { this.progress = e.attrs || {}; },
   pace(e) {
     const a = e.attrs || {};
     if (a.paused !== undefined) this.session.paused = a.paused;

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipc-playground/ipc-playground/internal/bench"
+)
+
+// The compare view in the browsers: a bar per mechanism, filled in from
+// the measure events, the same numbers in a table, and the sentences that
+// say what the chart shows and how it was measured.
+
+func init() {
+	scenarioCases["compare"] = scenarioCase{compareParams, ".cmp-chart", stageFacts.noResultCheck}
+	scenarioCases["copy-cost"] = scenarioCase{map[string]string{"count": "200", "reps": "1"}, ".cmp-chart", stageFacts.noResultCheck}
+}
+
+// compareParams is a quick compare: every mechanism's round trip at 64 B.
+var compareParams = map[string]string{"mode": "rtt", "sizes": "64", "count": "100", "reps": "1"}
+
+// noResultCheck: the compare scenarios count no messages; the chart's
+// own checks are in compareFacts.
+func (f stageFacts) noResultCheck(*testing.T, sessionSnapshot) {}
+
+// compareFacts is what the compare view shows.
+type compareFacts struct {
+	Bars   []compareBar `json:"bars"`
+	Rows   int          `json:"rows"`
+	Says   string       `json:"says"`
+	Now    string       `json:"now"`
+	Method string       `json:"method"`
+	Mode   string       `json:"mode"`
+}
+
+type compareBar struct {
+	Mech  string  `json:"mech"`
+	Value float64 `json:"value"`
+	Width float64 `json:"width"`
+}
+
+const compareFactsJS = `(() => {
+	const q = (sel) => document.querySelector('#stage ' + sel);
+	return {
+		bars: [...document.querySelectorAll('#stage .cmp-bar')].map((b) => ({
+			mech: b.dataset.mech, value: Number(b.dataset.value), width: b.getBoundingClientRect().width })),
+		rows: document.querySelectorAll('#stage .cmp-table tbody tr').length,
+		says: q('.cmp-says').textContent,
+		now: q('.cmp-now').textContent,
+		method: q('.cmp-method').textContent,
+		mode: q('.cmp-mode').value,
+	};
+})()`
+
+// rttMechanisms lists the mechanisms with a round trip at 64 B: all.
+func rttMechanisms() []string {
+	var out []string
+	for _, m := range bench.Mechanisms() {
+		if m.Skip(bench.RoundTrip, 64) == "" {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// check holds the view to a bar per mechanism in want, each drawn and
+// with its value, a table row for each, and its sentences.
+func (f compareFacts) check(t *testing.T, want []string) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, b := range f.Bars {
+		got[b.Mech] = true
+		if b.Value <= 0 || b.Width < 1 {
+			t.Errorf("bar of %s: value %v, %v pixels wide", b.Mech, b.Value, b.Width)
+		}
+	}
+	if len(f.Bars) != len(want) || f.Rows != len(want) {
+		t.Errorf("%d bars and %d table rows for %d mechanisms: %+v", len(f.Bars), f.Rows, len(want), f.Bars)
+	}
+	for _, m := range want {
+		if !got[m] {
+			t.Errorf("no bar for %s", m)
+		}
+	}
+	if f.Says == "" || !strings.Contains(f.Method, "repetitions") || !strings.Contains(f.Now, "Every cell is done") {
+		t.Errorf("the view says %q, %q, %q", f.Says, f.Now, f.Method)
+	}
+}
+
+// TestBrowserCompare runs the compare scenario from the page in Chromium
+// and the copy-cost lesson after it.
+func TestBrowserCompare(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 150*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "compare", compareParams, "")
+	if state := waitEnd(t, ctx, 90*time.Second); state != "finished" {
+		t.Fatalf("the page says the session %s", state)
+	}
+	f := eval[compareFacts](t, ctx, compareFactsJS)
+	f.check(t, rttMechanisms())
+	if f.Mode != bench.RoundTrip || !strings.Contains(f.Says, "Round trips of 64 B") {
+		t.Errorf("mode %q, sentence %q", f.Mode, f.Says)
+	}
+	checkCommonCompare(t, ctx, ts, id)
+	screenshot(t, ctx, "compare-normal.png")
+
+	startFromPage(t, ctx, ts.URL, "normal", "copy-cost", map[string]string{"count": "300"}, "")
+	waitEnd(t, ctx, 90*time.Second)
+	f = eval[compareFacts](t, ctx, compareFactsJS)
+	f.check(t, []string{"pipe", "shmfutex"})
+	checkCopyCost(t, f)
+	screenshot(t, ctx, "copy-cost-normal.png")
+}
+
+func checkCommonCompare(t *testing.T, ctx context.Context, ts *testServer, id string) {
+	t.Helper()
+	readFacts(t, ctx, ".cmp-chart").checkCommon(t, ts.URL, id, getSession(t, ts.URL, id))
+	checkSentences(t, ctx, id)
+}
+
+// checkCopyCost: the shared memory's bar is the longer one, by its value
+// and on the screen.
+func checkCopyCost(t *testing.T, f compareFacts) {
+	t.Helper()
+	by := map[string]compareBar{}
+	for _, b := range f.Bars {
+		by[b.Mech] = b
+	}
+	if shm, pipe := by["shmfutex"], by["pipe"]; shm.Value <= pipe.Value || shm.Width <= pipe.Width {
+		t.Errorf("64 KiB one way: shared memory %v MB/s (%v px), pipe %v MB/s (%v px)", shm.Value, shm.Width, pipe.Value, pipe.Width)
+	}
+	if !strings.Contains(f.Says, "moves the most") {
+		t.Errorf("the sentence reads %q", f.Says)
+	}
+}
+
+// TestFirefoxCompare runs the same two in Firefox.
+func TestFirefoxCompare(t *testing.T) {
+	path := firefoxPath(t)
+	ts := newTestServer(t)
+	ff := newFirefox(t, path, 3*time.Minute)
+	ff.fillForm(t, ts.URL, "normal", "compare", compareParams)
+	id := ff.pressStart(t)
+	ff.waitEnd(t, 90*time.Second)
+	f := ffEval[compareFacts](t, ff, compareFactsJS)
+	f.check(t, rttMechanisms())
+	ff.readFacts(t, ".cmp-chart").checkCommon(t, ts.URL, id, getSession(t, ts.URL, id))
+	ff.screenshot(t, "firefox-compare.png")
+	ff.checkErrors(t)
+
+	ff.fillForm(t, ts.URL, "normal", "copy-cost", map[string]string{"count": "300"})
+	ff.pressStart(t)
+	ff.waitEnd(t, 90*time.Second)
+	f = ffEval[compareFacts](t, ff, compareFactsJS)
+	f.check(t, []string{"pipe", "shmfutex"})
+	checkCopyCost(t, f)
+	ff.screenshot(t, "firefox-copy-cost.png")
+	ff.checkErrors(t)
+}
