@@ -266,6 +266,7 @@ func (s *Session) finish(failed string) {
 	s.killGroup()
 	s.cancel()
 	lost := s.reapOrphans()
+	s.reapGroupLeft()
 	select {
 	case <-s.events:
 	case <-time.After(3 * time.Second):
