@@ -1,11 +1,14 @@
 package web
 
 import (
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -121,4 +124,73 @@ func TestCompareRefusesBadParams(t *testing.T) {
 			t.Errorf("%s: %d %s", body, status, b)
 		}
 	}
+}
+
+// TestCompareStopped stops a compare session while a cell that keeps a
+// System V object by key runs, and checks that its processes, the
+// measuring pair included, are gone and reaped, and its objects removed.
+func TestCompareStopped(t *testing.T) {
+	for _, mech := range []string{"smq", "shmsem"} {
+		t.Run(mech, func(t *testing.T) {
+			ts := newTestServer(t)
+			before := children(t)
+			c := ts.create(t, `{"scenario": "compare", "params": {"mechanisms": "`+mech+`", "mode": "rtt", "count": 5000, "reps": 5}}`)
+			got := make(chan []event.Event, 1)
+			go func() {
+				evs, err := readStreamErr(c.EventsURL, 2*time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- evs
+			}()
+			key := plannedKey(t, ts, c.ID)
+			exists := func() (bool, error) {
+				if mech == "smq" {
+					return ipc.MsgKeyExists(key)
+				}
+				return ipc.SemKeyExists(key)
+			}
+			deadline := time.Now().Add(time.Minute)
+			for ok, err := exists(); !ok; ok, err = exists() {
+				if err != nil || time.Now().After(deadline) {
+					t.Fatalf("the cell's object (key %#x) never appeared: %v", key, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if status, body := ts.do(t, "DELETE", "/api/sessions/"+c.ID, "", "Authorization", "Bearer "+c.PresenterToken); status != http.StatusNoContent {
+				t.Fatalf("stop: %d %s", status, body)
+			}
+			evs := <-got
+			if len(evs) == 0 || evs[len(evs)-1].State != event.StateStopped {
+				t.Fatalf("the session did not end stopped: %d events", len(evs))
+			}
+			assertObjectsGone(t, evs)
+			assertGone(t, pidsOf(evs))
+			if after := children(t); !slices.Equal(before, after) {
+				t.Errorf("children of the server before the session %v, after %v", before, after)
+			}
+		})
+	}
+}
+
+// plannedKey is the key of the one System V object a session's plan lists,
+// as its first event gives it.
+func plannedKey(t *testing.T, ts *testServer, id string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		_, b := ts.do(t, "GET", "/api/sessions/"+id+"/events.jsonl", "")
+		evs := decodeJSONL(t, b)
+		if len(evs) > 0 {
+			objs, _ := evs[0].Attrs["objects"].([]any)
+			if len(objs) != 1 {
+				t.Fatalf("the plan lists %v", objs)
+			}
+			key, _ := objs[0].(map[string]any)["key"].(float64)
+			return int(key)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no first event")
+	return 0
 }

@@ -33,6 +33,8 @@ type spec struct {
 	CPU    int      `json:"cpu"`
 	Prefix string   `json:"prefix"` // POSIX names start with it
 	Dir    string   `json:"dir"`    // for FIFOs
+	MsgKey int      `json:"msg_key,omitempty"`
+	SemKey int      `json:"sem_key,omitempty"`
 	Args   []string `json:"args,omitempty"`
 }
 
@@ -149,7 +151,7 @@ func drive(s spec) error {
 	runtime.LockOSThread()
 	out := os.NewFile(fdReport, "report")
 	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
-	mk, err := setup(s.Mech, s.Size, s.Prefix, s.Dir)
+	mk, err := setup(s)
 	if err != nil {
 		return fmt.Errorf("set up: %w", err)
 	}

@@ -36,10 +36,12 @@ type made struct {
 	done func()
 }
 
-// setup creates the objects of mechanism name for size-byte messages.
-// prefix is the POSIX name and dir the directory its objects may use.
-func setup(name string, size int, prefix, dir string) (made, error) {
-	switch name {
+// setup creates the objects of the cell's mechanism for its size: POSIX
+// names start with its prefix, files go in its directory, System V objects
+// take its keys.
+func setup(s spec) (made, error) {
+	size, prefix, dir := s.Size, s.Prefix, s.Dir
+	switch s.Mech {
 	case "pipe":
 		return setupPipe()
 	case "fifo":
@@ -47,11 +49,11 @@ func setup(name string, size int, prefix, dir string) (made, error) {
 	case "pmq":
 		return setupPmq(prefix, size)
 	case "smq":
-		return setupSmq()
+		return setupSmq(s.MsgKey)
 	case "shmfutex":
 		return setupShmFutex(prefix, size)
 	case "shmsem":
-		return setupShmSem(size)
+		return setupShmSem(size, s.SemKey)
 	case "unix":
 		return setupPair(unix.SOCK_STREAM)
 	case "unixdgram":
@@ -63,7 +65,15 @@ func setup(name string, size int, prefix, dir string) (made, error) {
 	case "signal":
 		return setupSignal()
 	}
-	return made{}, fmt.Errorf("no mechanism %q", name)
+	return made{}, fmt.Errorf("no mechanism %q", s.Mech)
+}
+
+// orPrivate is key, or IPC_PRIVATE when key is 0.
+func orPrivate(key int) int {
+	if key == 0 {
+		return unix.IPC_PRIVATE
+	}
+	return key
 }
 
 // open makes the echo's end of mechanism name from descriptors 5, 6, ...
@@ -214,8 +224,8 @@ func (e smqEnd) recv(b []byte) error {
 	return whole(n, len(b), err)
 }
 
-func setupSmq() (made, error) {
-	id, err := ipc.Msgget(unix.IPC_PRIVATE, unix.IPC_CREAT|0o600)
+func setupSmq(key int) (made, error) {
+	id, err := ipc.Msgget(orPrivate(key), unix.IPC_CREAT|unix.IPC_EXCL|0o600)
 	if err != nil {
 		return made{}, err
 	}

@@ -173,7 +173,7 @@ func semBuffers(mem []byte, size int) (toEcho, toDriver []byte) {
 // echo has attached it, and lives on until both detach; the set cannot
 // outlive its removal, so the driver removes it at the end, and the caller
 // if the driver died first.
-func setupShmSem(size int) (made, error) {
+func setupShmSem(size, semKey int) (made, error) {
 	_, region := ringLayout(size)
 	shmID, err := ipc.Shmget(unix.IPC_PRIVATE, 2*region, unix.IPC_CREAT|0o600)
 	if err != nil {
@@ -184,7 +184,7 @@ func setupShmSem(size int) (made, error) {
 		_ = ipc.ShmRemove(shmID)
 		return made{}, err
 	}
-	semID, err := ipc.Semget(unix.IPC_PRIVATE, 2, unix.IPC_CREAT|0o600)
+	semID, err := ipc.Semget(orPrivate(semKey), 2, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
 	if err != nil {
 		seg.Close()
 		_ = ipc.ShmRemove(shmID)

@@ -48,6 +48,11 @@ type Options struct {
 	Timeout time.Duration
 	// Stderr gets the children's own complaints; discarded when nil.
 	Stderr io.Writer
+	// MsgKey and SemKey, when not 0, are the System V keys the System V
+	// queue and the semaphore set are made with, one cell at a time, so
+	// that a session can list them for removal should every process of
+	// a cell be killed before it removed them; 0 makes them private.
+	MsgKey, SemKey int
 }
 
 // Result is one cell's figures.
@@ -107,7 +112,7 @@ func run(ctx context.Context, o Options, c Cell) (Result, []string, error) {
 		return Result{}, nil, err
 	}
 	s := spec{Mech: c.Mechanism, Mode: c.Mode, Size: c.Size, Count: c.Count, Warm: Warmup(c.Count),
-		Reps: max(o.Reps, 1), CPU: o.CPU, Dir: dir,
+		Reps: max(o.Reps, 1), CPU: o.CPU, Dir: dir, MsgKey: o.MsgKey, SemKey: o.SemKey,
 		Prefix: fmt.Sprintf("/ipcpg-bench.%d.%d", os.Getpid(), cellSeq.Add(1))}
 	d := &driverRun{}
 	err = d.run(ctx, o, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,6 +38,8 @@ type compareArgs struct {
 	Count      int      `json:"count"`
 	Reps       int      `json:"reps"`
 	Dir        string   `json:"dir"`
+	MsgKey     int      `json:"msg_key"`
+	SemKey     int      `json:"sem_key"`
 }
 
 func init() {
@@ -59,13 +62,14 @@ func init() {
 				"rtt: each message goes there and back, timed one by one; stream: one way, as fast as the receiver takes them; both: each in turn."),
 			choiceParam("sizes", "all", []string{"all", "64", "4096", "65536"},
 				"Message size in bytes; all is 64 B, 4 KiB and 64 KiB."),
+			choiceParam("mechanisms", "all", append([]string{"all"}, bench.Names()...),
+				"Which mechanisms to measure: all of them, or one alone."),
 			intParam("count", 1000, 100, 5000, "messages", "Messages in each timed repetition of a cell."),
 			intParam("reps", 3, 1, 5, "", "Timed repetitions of each cell, after one untimed warm-up; the figures are their medians."),
 		},
 		Plan: func(v Values, env Env) (Plan, error) {
-			a := compareArgs{Mechanisms: bench.Names(), Modes: modesOf(v.Str("mode")), Sizes: sizesOf(v.Str("sizes")),
-				Count: v.Int("count"), Reps: v.Int("reps"), Dir: env.Path("")}
-			return Plan{Procs: []ProcSpec{{Name: "bench", Role: "compare", Args: a}}}, nil
+			return comparePlan(compareArgs{Mechanisms: mechanismsOf(v.Str("mechanisms")), Modes: modesOf(v.Str("mode")),
+				Sizes: sizesOf(v.Str("sizes")), Count: v.Int("count"), Reps: v.Int("reps")}, env), nil
 		},
 	})
 	register(&Scenario{
@@ -84,12 +88,38 @@ func init() {
 			intParam("reps", 3, 1, 5, "", "Timed repetitions of each, after one untimed warm-up; the figures are their medians."),
 		},
 		Plan: func(v Values, env Env) (Plan, error) {
-			a := compareArgs{Mechanisms: []string{"pipe", "shmfutex"}, Modes: []string{bench.Stream},
-				Sizes: []int{65536}, Count: v.Int("count"), Reps: v.Int("reps"), Dir: env.Path("")}
-			return Plan{Procs: []ProcSpec{{Name: "bench", Role: "compare", Args: a}}}, nil
+			return comparePlan(compareArgs{Mechanisms: []string{"pipe", "shmfutex"}, Modes: []string{bench.Stream},
+				Sizes: []int{65536}, Count: v.Int("count"), Reps: v.Int("reps")}, env), nil
 		},
 	})
 	registerRole("compare", compareRole)
+}
+
+// comparePlan is one measuring process. The cells that use System V
+// objects without a descriptor to keep them (the System V queue, the
+// semaphore set) make them with the plan's keys, one cell at a time, so
+// that the server removes them should the session be stopped while such a
+// cell runs. Every other object of a cell lives only as long as the
+// descriptors and mappings of its processes.
+func comparePlan(a compareArgs, env Env) Plan {
+	a.Dir = env.Path("")
+	var objs []Object
+	if slices.Contains(a.Mechanisms, "smq") {
+		a.MsgKey = env.Key()
+		objs = append(objs, Object{Kind: ObjMsgSysV, Label: fmt.Sprintf("msg:0x%x", a.MsgKey), Key: a.MsgKey})
+	}
+	if slices.Contains(a.Mechanisms, "shmsem") {
+		a.SemKey = env.Key()
+		objs = append(objs, Object{Kind: ObjSemSysV, Label: fmt.Sprintf("sem:0x%x", a.SemKey), Key: a.SemKey, Size: 2})
+	}
+	return Plan{Procs: []ProcSpec{{Name: "bench", Role: "compare", Args: a}}, Objects: objs}
+}
+
+func mechanismsOf(name string) []string {
+	if name == "all" {
+		return bench.Names()
+	}
+	return []string{name}
 }
 
 func modesOf(mode string) []string {
@@ -119,7 +149,7 @@ func compareRole(p *Proc, raw json.RawMessage) error {
 			"mechanism": s.Mechanism, "title": titleOf(s.Mechanism), "mode": s.Mode, "size": s.Size, "skipped": s.Why}})
 	}
 	cpu := bench.FirstCPU()
-	o := bench.Options{Dir: a.Dir, CPU: cpu, Reps: a.Reps, Timeout: time.Minute, Stderr: nil}
+	o := bench.Options{Dir: a.Dir, CPU: cpu, Reps: a.Reps, Timeout: time.Minute, MsgKey: a.MsgKey, SemKey: a.SemKey}
 	for i, c := range cells {
 		if err := p.Gate("measure", ""); err != nil {
 			return err
