@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,9 @@ func TestBrowserCompare(t *testing.T) {
 	}
 	checkCommonCompare(t, ctx, ts, id)
 	screenshot(t, ctx, "compare-normal.png")
+	eval[bool](t, ctx, `(window.compareRules = null, `+compareRulesJS+`.then((r) => { window.compareRules = r; }), true)`)
+	waitFor(t, ctx, "the compare view's rules", `window.compareRules !== null`, 10*time.Second)
+	eval[compareRules](t, ctx, `window.compareRules`).check(t)
 
 	startFromPage(t, ctx, ts.URL, "normal", "copy-cost", map[string]string{"count": "300"}, "")
 	waitEnd(t, ctx, 90*time.Second)
@@ -148,6 +152,7 @@ func TestFirefoxCompare(t *testing.T) {
 	f.check(t, rttMechanisms())
 	ff.readFacts(t, ".cmp-chart").checkCommon(t, ts.URL, id, getSession(t, ts.URL, id))
 	ff.screenshot(t, "firefox-compare.png")
+	ffEval[compareRules](t, ff, compareRulesJS).check(t)
 	ff.checkErrors(t)
 
 	ff.fillForm(t, ts.URL, "normal", "copy-cost", map[string]string{"count": "300"})
@@ -158,4 +163,55 @@ func TestFirefoxCompare(t *testing.T) {
 	checkCopyCost(t, f)
 	ff.screenshot(t, "firefox-copy-cost.png")
 	ff.checkErrors(t)
+}
+
+// compareRulesJS runs the compare view's pure rules in the page: when the
+// chart turns logarithmic, how values are written, and what the sentence
+// says of the best and the worst.
+const compareRulesJS = `(async () => {
+	const m = await import('/static/js/mechanisms/compare.js');
+	const rtt = (mechanism, title, p50) => ({ mechanism, title, mode: 'rtt', size: 64, rtt_p50_ns: p50, mb_per_s: 1 });
+	const stream = (mechanism, title, mb) => ({ mechanism, title, mode: 'stream', size: 65536, mb_per_s: mb });
+	const lin = m.scaleFor([5000, 10000, 20000]);
+	const log = m.scaleFor([1, 100, 1000]);
+	return {
+		linear: [lin.log, lin.len(20000), lin.len(10000), lin.len(0)],
+		log: [log.log, log.len(1000), log.len(1) > 0.2, log.len(100) > log.len(1)],
+		values: [m.fmtValue(4500, 'rtt'), m.fmtValue(39000, 'rtt'), m.fmtValue(2500000, 'rtt'), m.fmtValue(6534, 'stream'), m.fmtValue(42.5, 'stream')],
+		rttSays: m.sentenceFor([rtt('pipe', 'pipe', 7000), rtt('tcp', 'TCP loopback', 21000), rtt('shmfutex', 'shared memory', 3500)], 'rtt', 64),
+		streamSays: m.sentenceFor([stream('pipe', 'pipe', 1200), stream('shmfutex', 'shared memory', 6000)], 'stream', 65536),
+		skippedOnly: m.sentenceFor([{ mechanism: 'udp', mode: 'stream', size: 64, skipped: 'drops' }], 'stream', 64),
+	};
+})()`
+
+type compareRules struct {
+	Linear      []any    `json:"linear"`
+	Log         []any    `json:"log"`
+	Values      []string `json:"values"`
+	RttSays     string   `json:"rttSays"`
+	StreamSays  string   `json:"streamSays"`
+	SkippedOnly string   `json:"skippedOnly"`
+}
+
+// check holds the rules to what the view promises.
+func (r compareRules) check(t *testing.T) {
+	t.Helper()
+	if fmt.Sprint(r.Linear) != "[false 1 0.5 0]" {
+		t.Errorf("values within 20 times of each other: scale %v, want linear", r.Linear)
+	}
+	if fmt.Sprint(r.Log) != "[true 1 true true]" {
+		t.Errorf("values 1000 times apart: scale %v, want logarithmic with the smallest still seen", r.Log)
+	}
+	if want := "[4.5 µs 39 µs 2.50 ms 6.53 GB/s 43 MB/s]"; fmt.Sprint(r.Values) != want {
+		t.Errorf("values written %v, want %s", r.Values, want)
+	}
+	if want := "Round trips of 64 B: shared memory is quickest at 3.5 µs; TCP loopback takes 6.0× as long (21 µs)."; !strings.HasPrefix(r.RttSays, want) {
+		t.Errorf("round-trip sentence %q, want it to start %q", r.RttSays, want)
+	}
+	if want := "Messages of 64 KiB one way: shared memory moves the most, 6.00 GB/s; pipe moves 5.0× less (1.20 GB/s)."; !strings.HasPrefix(r.StreamSays, want) {
+		t.Errorf("stream sentence %q, want it to start %q", r.StreamSays, want)
+	}
+	if r.SkippedOnly != "" {
+		t.Errorf("with no cell measured the sentence reads %q", r.SkippedOnly)
+	}
 }

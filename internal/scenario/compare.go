@@ -145,7 +145,8 @@ func compareRole(p *Proc, raw json.RawMessage) error {
 	}
 	cells, skipped := bench.Cells(a.Mechanisms, a.Modes, a.Sizes, a.Count)
 	for _, s := range skipped {
-		p.Emit(event.Event{Kind: KindMeasure, Text: s.Why, Attrs: map[string]any{
+		text := fmt.Sprintf("%s, %s of %s: not run: %s", titleOf(s.Mechanism), s.Mode, bench.Bytes(s.Size), s.Why)
+		p.Emit(event.Event{Kind: KindMeasure, Text: text, Attrs: map[string]any{
 			"mechanism": s.Mechanism, "title": titleOf(s.Mechanism), "mode": s.Mode, "size": s.Size, "skipped": s.Why}})
 	}
 	cpu := bench.FirstCPU()
@@ -181,7 +182,8 @@ func measure(p *Proc, o bench.Options, c bench.Cell, done, total int) (bench.Res
 	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	for {
-		p.Emit(event.Event{Kind: KindProgress, Attrs: map[string]any{"mechanism": c.Mechanism, "mode": c.Mode,
+		text := fmt.Sprintf("measuring %s, %s of %s (%d of %d cells done)", titleOf(c.Mechanism), c.Mode, bench.Bytes(c.Size), done, total)
+		p.Emit(event.Event{Kind: KindProgress, Text: text, Attrs: map[string]any{"mechanism": c.Mechanism, "mode": c.Mode,
 			"size": c.Size, "count": c.Count, "done": done, "total": total, "running_ns": time.Since(start).Nanoseconds()}})
 		select {
 		case a := <-ch:
@@ -198,7 +200,7 @@ func measureEvent(r bench.Result, done, total int) event.Event {
 		"warmup": r.Warmup, "reps": r.Reps, "cpu": r.CPU,
 		"msgs_per_s": round(r.MsgsPerS), "mb_per_s": round(r.MBPerS),
 		"ctxsw_per_msg": round(r.CtxswPerMsg), "copies": r.Copies, "copies_why": r.CopiesWhy,
-		"done": done, "total": total,
+		"done": done, "total": total, "rep_msgs_per_s": roundAll(r.RepRates),
 	}
 	if r.Mode == bench.RoundTrip {
 		attrs["rtt_p50_ns"], attrs["rtt_p99_ns"] = r.RTTP50NS, r.RTTP99NS
@@ -210,6 +212,14 @@ func measureEvent(r bench.Result, done, total int) event.Event {
 func titleOf(name string) string {
 	m, _ := bench.Lookup(name)
 	return m.Title
+}
+
+func roundAll(vs []float64) []float64 {
+	out := make([]float64, len(vs))
+	for i, v := range vs {
+		out[i] = round(v)
+	}
+	return out
 }
 
 // round keeps three significant figures or so: the run-to-run spread is
