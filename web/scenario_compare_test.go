@@ -86,10 +86,12 @@ func checkMeasure(t *testing.T, key string, a map[string]any) {
 }
 
 // TestCompareCopyCost runs the lesson beside the chart: 64 KiB through a
-// pipe and through shared memory; the shared memory must move more.
+// pipe and through shared memory. Shared memory must move more. Other work
+// on the machine can only slow a repetition down, so each side is judged
+// by its best repetition: one slow spell cannot decide it.
 func TestCompareCopyCost(t *testing.T) {
 	ts := newTestServer(t)
-	c := ts.create(t, `{"scenario": "copy-cost", "params": {"count": 300}}`)
+	c := ts.create(t, `{"scenario": "copy-cost", "params": {"count": 1000, "reps": 5}}`)
 	evs := readStream(t, c.EventsURL, 2*time.Minute)
 	checkStream(t, evs)
 	done, _ := measures(t, evs)
@@ -97,15 +99,25 @@ func TestCompareCopyCost(t *testing.T) {
 	if pipe == nil || shm == nil {
 		t.Fatalf("cells measured: %v", done)
 	}
-	if pipe["mb_per_s"].(float64) <= 0 || pipe["count"].(float64) != 300 {
+	if pipe["mb_per_s"].(float64) <= 0 || pipe["count"].(float64) != 1000 {
 		t.Errorf("pipe: %v", pipe)
 	}
-	if shm["mb_per_s"].(float64) <= pipe["mb_per_s"].(float64) {
-		t.Errorf("64 KiB one way: shared memory %v MB/s, not above the pipe's %v", shm["mb_per_s"], pipe["mb_per_s"])
+	if best(shm) <= best(pipe) {
+		t.Errorf("64 KiB one way, best of 5: shared memory %v msg/s, not above the pipe's %v", shm["rep_msgs_per_s"], pipe["rep_msgs_per_s"])
 	}
 	if pipe["copies"].(float64) != 2 || shm["copies"].(float64) != 0 {
 		t.Errorf("copies: pipe %v, shared memory %v", pipe["copies"], shm["copies"])
 	}
+}
+
+// best is the highest rate of a cell's repetitions.
+func best(a map[string]any) float64 {
+	reps, _ := a["rep_msgs_per_s"].([]any)
+	m := 0.0
+	for _, r := range reps {
+		m = max(m, r.(float64))
+	}
+	return m
 }
 
 // TestCompareRefusesBadParams checks the bounds of the compare scenario's

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func TestBenchJSON(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	args := []string{"-json", "-sizes", "64,64K", "-count", "300", "-reps", "3"}
+	args := []string{"-json", "-sizes", "64,64K", "-count", "300", "-reps", "5"}
 	if err := runBench(ctx, args, &out, &errOut); err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
@@ -31,12 +32,12 @@ func TestBenchJSON(t *testing.T) {
 		t.Errorf("no progress line on stderr: %q", errOut.String())
 	}
 	seen := map[string]bool{}
-	rate := map[string]float64{}
+	best := map[string]float64{}
 	for _, r := range got.Results {
 		seen[r.Mechanism] = true
 		key := r.Mechanism + "/" + r.Mode + "/" + bench.Bytes(r.Size)
-		rate[key] = r.MsgsPerS
-		if r.MsgsPerS <= 0 || r.MBPerS <= 0 || r.CtxswPerMsg <= 0 || r.Count != 300 || r.Reps != 3 {
+		best[key] = slices.Max(r.RepRates)
+		if r.MsgsPerS <= 0 || r.MBPerS <= 0 || r.CtxswPerMsg <= 0 || r.Count != 300 || r.Reps != 5 || len(r.RepRates) != 5 {
 			t.Errorf("%s: %+v", key, r)
 		}
 		if r.Mode == bench.RoundTrip && (r.RTTP50NS <= 0 || r.RTTP99NS <= 0) {
@@ -50,9 +51,10 @@ func TestBenchJSON(t *testing.T) {
 	}
 	// The lesson of the compare view, by a margin of about three here:
 	// 64 KiB through shared memory is copied by no kernel, through a
-	// pipe twice.
+	// pipe twice. Other work on the machine can only slow a repetition
+	// down, so each is judged by its best.
 	for _, mode := range []string{bench.Stream, bench.RoundTrip} {
-		shm, pipe := rate["shmfutex/"+mode+"/64 KiB"], rate["pipe/"+mode+"/64 KiB"]
+		shm, pipe := best["shmfutex/"+mode+"/64 KiB"], best["pipe/"+mode+"/64 KiB"]
 		if shm <= pipe {
 			t.Errorf("%s of 64 KiB: shared memory %.0f msg/s, not above the pipe's %.0f", mode, shm, pipe)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -150,7 +151,10 @@ func compareRole(p *Proc, raw json.RawMessage) error {
 			"mechanism": s.Mechanism, "title": titleOf(s.Mechanism), "mode": s.Mode, "size": s.Size, "skipped": s.Why}})
 	}
 	cpu := bench.FirstCPU()
-	o := bench.Options{Dir: a.Dir, CPU: cpu, Reps: a.Reps, Timeout: time.Minute, MsgKey: a.MsgKey, SemKey: a.SemKey}
+	// A measuring process's complaints go where the worker's own go: to
+	// the server's standard error.
+	o := bench.Options{Dir: a.Dir, CPU: cpu, Reps: a.Reps, Timeout: time.Minute, MsgKey: a.MsgKey, SemKey: a.SemKey,
+		Stderr: os.Stderr}
 	for i, c := range cells {
 		if err := p.Gate("measure", ""); err != nil {
 			return err
