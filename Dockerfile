@@ -3,7 +3,7 @@
 # ordinary user.
 #
 #   docker build -t ipc-playground .
-#   docker run --rm -p 8080:8080 ipc-playground
+#   docker run --rm -p 8080:8080 -v ipc-playground-data:/data ipc-playground
 #
 # then open http://127.0.0.1:8080.
 
@@ -13,11 +13,18 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ipc-playground ./cmd/server
+# The recordings' directory, owned by the image's user (65532), so that a
+# volume mounted there starts with the right owner.
+RUN mkdir -p /out/data && chown 65532:65532 /out/data && chmod 700 /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ipc-playground /usr/local/bin/ipc-playground
+COPY --from=build --chown=65532:65532 /out/data /data
 USER nonroot:nonroot
-ENV ADDR=0.0.0.0:8080
+ENV ADDR=0.0.0.0:8080 DATA_DIR=/data
+# Every session's recording, kept across restarts of the container when a
+# volume is mounted: docker run -v ipc-playground-data:/data ...
+VOLUME /data
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
 	CMD ["/usr/local/bin/ipc-playground", "healthcheck"]

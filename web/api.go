@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
@@ -48,6 +46,8 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 		ViewerURL      string `json:"viewer_url"`
 		EventsURL      string `json:"events_url"`
 		PresenterToken string `json:"presenter_token"`
+		JoinCode       string `json:"join_code"`
+		JoinURL        string `json:"join_url"`
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -103,6 +103,8 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 			ViewerURL:      base + "/s/" + sess.ID,
 			EventsURL:      "ws" + strings.TrimPrefix(base, "http") + "/api/sessions/" + sess.ID + "/events",
 			PresenterToken: sess.Token,
+			JoinCode:       sess.Code,
+			JoinURL:        base + "/j/" + sess.Code,
 		})
 	}
 }
@@ -261,29 +263,60 @@ func (s *Server) handleControl() http.HandlerFunc {
 	}
 }
 
-// handleEventsJSONL writes the recorded events, one object a line. For a
-// session still running it writes what is recorded so far.
+// handleEventsJSONL writes the recorded events, one object a line: the
+// bytes recorded, as they are on disk. For a session still running it
+// writes what is recorded so far.
 func (s *Server) handleEventsJSONL() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, ok := s.session(w, r)
 		if !ok {
 			return
 		}
-		evs, _, _ := sess.Events(1)
 		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.jsonl"`, sess.Scenario, sess.ID))
-		bw := bufio.NewWriter(w)
-		enc := json.NewEncoder(bw)
-		for i := range evs {
-			if err := enc.Encode(&evs[i]); err != nil {
-				return
-			}
+		if _, err := sess.Log().WriteTo(w); err != nil {
+			s.log.Info("write events.jsonl", "session", sess.ID, "err", err)
 		}
-		_ = bw.Flush()
 	}
 }
 
-// terminal reports whether the last of evs ends the stream.
-func terminal(evs []event.Event) bool {
-	return len(evs) > 0 && evs[len(evs)-1].Terminal()
+// handleListSessions lists the recordings, newest first, a page at a time:
+// ?page=N (from 1) and ?per_page=M (1 to 200, 50 by default). The body is
+// a JSON array; X-Total-Count says how many there are in all, and a Link
+// header points to the next page while there is one.
+func (s *Server) handleListSessions() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, ok := pageParam(w, r, "page", 1, 1, 1<<20)
+		if !ok {
+			return
+		}
+		per, ok := pageParam(w, r, "per_page", 50, 1, 200)
+		if !ok {
+			return
+		}
+		list, total := s.cfg.Runner.Recordings((page-1)*per, per)
+		if list == nil {
+			list = []runner.Recording{}
+		}
+		w.Header().Set("X-Total-Count", strconv.Itoa(total))
+		if page*per < total {
+			w.Header().Set("Link", fmt.Sprintf(`</api/sessions?page=%d&per_page=%d>; rel="next"`, page+1, per))
+		}
+		writeJSON(w, http.StatusOK, list)
+	}
+}
+
+// pageParam reads a whole-number query parameter between lo and hi, or
+// answers 400 and reports false.
+func pageParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		writeError(w, http.StatusBadRequest, name, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
+		return 0, false
+	}
+	return n, true
 }

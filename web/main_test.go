@@ -10,13 +10,14 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 // The test binary is also the worker: the runner starts /proc/self/exe with
-// runner.WorkerArg, and TestMain hands that process to WorkerMain.
+// worker.Arg, and TestMain hands that process to worker.Main.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.

@@ -27,17 +27,22 @@ func (s *Server) routes() chi.Router {
 
 	r.Get("/", s.handlePage())
 	r.Get("/s/{id}", s.handleSessionPage())
+	r.Get("/j", s.handleJoinForm())
+	r.Get("/j/{code}", s.handleJoin())
 	r.Get("/healthz", s.handleHealth())
 	r.Get("/static/*", staticFiles(static.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/scenarios", s.handleScenarios())
+		r.Get("/sessions", s.handleListSessions())
 		r.Post("/sessions", s.handleCreateSession())
 		r.Get("/sessions/{id}", s.handleGetSession())
 		r.Delete("/sessions/{id}", s.presenter(s.handleDeleteSession()))
 		r.Post("/sessions/{id}/control", s.presenter(s.handleControl()))
 		r.Get("/sessions/{id}/events", s.handleEvents())
 		r.Get("/sessions/{id}/events.jsonl", s.handleEventsJSONL())
+		r.Get("/sessions/{id}/trace.json", s.handleTrace())
+		r.Get("/sessions/{id}/timeline.svg", s.handleTimeline())
 	})
 	return r
 }

@@ -462,6 +462,25 @@ func syncCheckDeadlock(t *testing.T, evs []event.Event, res map[string]any, objs
 			t.Fatalf("the survivor %s ended with %+v", survivor, e)
 		}
 	}
+	// Causal order: the kill first, then the victim's exit, then anything
+	// the survivor does, since the kill is what let it go on.
+	kill, exit, exits := 0, 0, 0
+	for i, e := range evs {
+		switch {
+		case e.Kind == event.KindNote && e.Proc == "" && strings.Contains(e.Text, "SIGKILL to "+victim):
+			kill = i
+		case e.Kind == event.KindExit && e.Proc == victim:
+			exit = i
+			exits++
+		case e.Proc == survivor && kill > 0 && exit == 0 && e.Kind != event.KindSample:
+			syncDump(t, evs)
+			t.Fatalf("the survivor's %s (seq %d) was logged after the kill and before the victim's exit", e.Kind, e.Seq)
+		}
+	}
+	if kill == 0 || exit < kill || exits != 1 {
+		syncDump(t, evs)
+		t.Fatalf("the kill at %d, the victim's exit at %d, %d exits", kill, exit, exits)
+	}
 }
 
 func TestDeadlockSameOrder(t *testing.T) {

@@ -1,8 +1,8 @@
 package web
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 )
 
 const (
@@ -64,31 +64,39 @@ func (s *Server) handleEvents() http.HandlerFunc {
 			return
 		}
 		defer s.untrack(c)
+		defer sess.Viewing()()
 		// The reader must always run for control frames; CloseRead does
 		// that and cancels ctx when the viewer goes away.
 		ctx := c.CloseRead(r.Context())
-		s.stream(ctx, c, sess, from)
+		s.stream(ctx, c, sess.Log(), from)
 	}
 }
 
-// sessionLog is the part of a session a stream reads.
-type sessionLog interface {
-	Events(from uint64) ([]event.Event, <-chan struct{}, bool)
+// eventLog is the part of a session a stream reads.
+type eventLog interface {
+	Read(from uint64, most, maxBytes int) (eventlog.Batch, error)
 }
 
+// maxMessage bounds the bytes of events in one WebSocket message (one
+// event is always sent, whatever its size).
+const maxMessage = 256 << 10
+
 // stream writes the session's log to c from seq next on until the log ends.
-func (s *Server) stream(ctx context.Context, c *websocket.Conn, sess sessionLog, next uint64) {
+// The events are the bytes recorded when each was logged: nothing is
+// encoded again for a viewer, only framed as a JSON array.
+func (s *Server) stream(ctx context.Context, c *websocket.Conn, log eventLog, next uint64) {
+	var msg []byte
 	for {
-		evs, notify, done := sess.Events(next)
-		if len(evs) > 0 {
-			batch := evs[:min(len(evs), maxBatch)]
-			b, err := json.Marshal(batch)
-			if err != nil {
-				c.Close(websocket.StatusInternalError, "could not encode events")
-				return
-			}
+		b, err := log.Read(next, maxBatch, maxMessage)
+		if err != nil {
+			s.log.Warn("read events", "err", err)
+			c.Close(websocket.StatusInternalError, "could not read the recorded events")
+			return
+		}
+		if b.Count > 0 {
+			msg = asArray(msg[:0], b.Lines)
 			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err = c.Write(wctx, websocket.MessageText, b)
+			err = c.Write(wctx, websocket.MessageText, msg)
 			cancel()
 			if err != nil {
 				if errors.Is(err, context.DeadlineExceeded) {
@@ -96,15 +104,15 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, sess sessionLog,
 				}
 				return
 			}
-			next += uint64(len(batch))
+			next = b.Next
 			continue
 		}
-		if done {
+		if b.Done {
 			c.Close(websocket.StatusNormalClosure, "the session has ended")
 			return
 		}
 		select {
-		case <-notify:
+		case <-b.Notify:
 		case <-ctx.Done():
 			return
 		}
@@ -114,4 +122,18 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, sess sessionLog,
 			return
 		}
 	}
+}
+
+// asArray frames JSON lines as one JSON array: each newline but the last
+// becomes a comma. A newline never occurs inside an encoded event.
+func asArray(dst, lines []byte) []byte {
+	dst = append(dst, '[')
+	start := len(dst)
+	dst = append(dst, bytes.TrimSuffix(lines, []byte{'\n'})...)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '\n' {
+			dst[i] = ','
+		}
+	}
+	return append(dst, ']')
 }

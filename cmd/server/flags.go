@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // defaultAddr is where the server listens when neither -addr nor ADDR
@@ -21,6 +23,15 @@ type config struct {
 	addr        string
 	maxSessions int
 	stateDir    string
+	dataDir     string
+	keep        keepFlags
+}
+
+// keepFlags bound the recordings kept in the data directory.
+type keepFlags struct {
+	count int
+	mib   int64
+	age   time.Duration
 }
 
 // usageError is a command line the server cannot run with. It has been
@@ -47,6 +58,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.addr, "addr", def, "address to listen on, HOST:PORT (also the ADDR environment variable)")
 	fs.IntVar(&cfg.maxSessions, "max-sessions", 8, "sessions that may run at once (1 or more)")
 	fs.StringVar(&cfg.stateDir, "state-dir", "", "directory for sessions' FIFOs and sockets (default: a private one under the temporary directory)")
+	fs.StringVar(&cfg.dataDir, "data-dir", defaultDataDir(getenv), "directory of the recordings, kept across restarts (also DATA_DIR)")
+	fs.IntVar(&cfg.keep.count, "keep-sessions", envInt(getenv, "KEEP_SESSIONS", 1000), "recordings kept at most; the oldest go first (also KEEP_SESSIONS)")
+	fs.Int64Var(&cfg.keep.mib, "keep-mib", int64(envInt(getenv, "KEEP_MIB", 2048)), "MiB the recordings may take in all (also KEEP_MIB)")
+	fs.DurationVar(&cfg.keep.age, "keep-age", envDuration(getenv, "KEEP_AGE", 30*24*time.Hour), "how long a recording is kept (also KEEP_AGE)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -76,12 +91,64 @@ func (c config) check(fs *flag.FlagSet, addrFromEnv string) error {
 	if c.maxSessions < 1 {
 		return fmt.Errorf("-max-sessions must be 1 or more, not %d: it is how many sessions may run at once", c.maxSessions)
 	}
+	if c.keep.count < 1 || c.keep.mib < 1 || c.keep.age < time.Minute {
+		return fmt.Errorf("-keep-sessions and -keep-mib must be 1 or more and -keep-age a minute or more: they bound the recordings kept")
+	}
+	if c.dataDir != "" {
+		if fi, err := os.Stat(c.dataDir); err == nil && !fi.IsDir() {
+			return fmt.Errorf("-data-dir %s is a file, not a directory", c.dataDir)
+		}
+	}
 	if c.stateDir != "" {
 		if fi, err := os.Stat(c.stateDir); err == nil && !fi.IsDir() {
 			return fmt.Errorf("-state-dir %s is a file, not a directory", c.stateDir)
 		}
 	}
 	return nil
+}
+
+// defaultDataDir is where recordings live unless -data-dir says otherwise:
+// DATA_DIR, else the user's state directory ($XDG_STATE_HOME, or
+// ~/.local/state), so they survive restarts. With neither, the runner
+// keeps them beside its state directory.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("DATA_DIR"); d != "" {
+		return d
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ipc-playground")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "ipc-playground")
+	}
+	return ""
+}
+
+// envInt reads a whole number from the environment, or def. A malformed
+// one is left to the flag's own check by returning an impossible value.
+func envInt(getenv func(string) string, name string, def int) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// envDuration reads a duration from the environment, or def.
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

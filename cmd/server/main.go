@@ -14,15 +14,15 @@ import (
 	"syscall"
 
 	"github.com/ipc-playground/ipc-playground/internal/bench"
-	"github.com/ipc-playground/ipc-playground/internal/runner"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 func main() {
 	// A worker is this binary started again by the server to play one
 	// process of a session. It is picked before anything else, signal
 	// handling included, because a scenario's role sets up its own.
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	// So is one process of a measurement started by the bench command or
 	// the compare scenario.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 	"github.com/ipc-playground/ipc-playground/web"
@@ -37,6 +38,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions,
+		DataDir: cfg.dataDir, Recordings: eventlog.Limits{MaxCount: cfg.keep.count, MaxBytes: cfg.keep.mib << 20, MaxAge: cfg.keep.age},
 		Limits: scenario.ReadLimits()})
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,13 +21,13 @@ import (
 
 	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
-	"github.com/ipc-playground/ipc-playground/internal/runner"
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
 // The test binary is also the worker, as the real binary is.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.WorkerArg {
-		os.Exit(runner.WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
 	}
 	// TestCrashSweep runs a whole server in a process of its own, so that it
 	// can kill it without a chance to clean up.
@@ -94,7 +96,10 @@ func TestShutdownMidSession(t *testing.T) {
 			t.Errorf("process %d outlived the server (kill 0: %v)", pid, err)
 		}
 	}
+	// The recordings stay (they are kept across restarts); nothing else
+	// may.
 	left, _ := os.ReadDir(stateDir)
+	left = slices.DeleteFunc(left, func(e os.DirEntry) bool { return e.Name() == "recordings" })
 	if len(left) != 0 {
 		t.Errorf("state directory not empty after shutdown: %v", left)
 	}
@@ -262,10 +267,10 @@ const serveEnv = "IPCPG_TEST_SERVE"
 
 // startServerProcess runs a server in a process of its own and returns its
 // URL and the process.
-func startServerProcess(t *testing.T, stateDir string) (string, *exec.Cmd) {
+func startServerProcess(t testing.TB, stateDir string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir)
+	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir+" -data-dir "+filepath.Join(stateDir, "data"))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -322,9 +327,41 @@ func TestCrashSweep(t *testing.T) {
 		t.Fatalf("the queue should still exist after the crash (exists %v, %v)", ok, err)
 	}
 
-	startServerProcess(t, stateDir)
+	url, _ = startServerProcess(t, stateDir)
 	if ok, err := ipc.MsgKeyExists(key); err != nil || ok {
 		t.Fatalf("the new server did not sweep the queue left by the crashed one (exists %v, %v)", ok, err)
+	}
+	checkCutRecording(t, url, id)
+}
+
+// checkCutRecording checks that a session whose server was killed while it
+// ran is still served after a restart: its events up to the last whole one,
+// numbered without a gap, then a last event that says the server stopped.
+func checkCutRecording(t *testing.T, url, id string) {
+	t.Helper()
+	resp, err := http.Get(url + "/api/sessions/" + id + "/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	lines := strings.Split(strings.TrimSuffix(string(body), "\n"), "\n")
+	if resp.StatusCode != http.StatusOK || len(lines) < 3 {
+		t.Fatalf("recording of the crashed session: %d, %d lines", resp.StatusCode, len(lines))
+	}
+	var last struct {
+		Seq    int               `json:"seq"`
+		Kind   string            `json:"kind"`
+		State  string            `json:"state"`
+		Result map[string]string `json:"result"`
+	}
+	for i, line := range lines {
+		if err := json.Unmarshal([]byte(line), &last); err != nil || last.Seq != i+1 {
+			t.Fatalf("line %d of the cut recording: seq %d, %v", i+1, last.Seq, err)
+		}
+	}
+	if last.Kind != "session" || last.State != "stopped" || !strings.Contains(last.Result["stopped"], "server stopped") {
+		t.Fatalf("the cut recording ends with %s", lines[len(lines)-1])
 	}
 }
 
@@ -380,7 +417,7 @@ func running(pid int) bool {
 }
 
 // createSession starts a session on the server at url and returns its id.
-func createSession(t *testing.T, url, body string) string {
+func createSession(t testing.TB, url, body string) string {
 	t.Helper()
 	resp, err := http.Post(url+"/api/sessions", "application/json", strings.NewReader(body))
 	if err != nil {

@@ -47,13 +47,21 @@ func goTool(t *testing.T, args ...string) []byte {
 
 // allowed lists, for each package of the project, the project packages it
 // may import. Imports point one way: cmd/server → web → runner → scenario →
-// ipc, with event, templates and static below web.
+// ipc, with event, eventlog, templates and static below web; the
+// children's runtime (worker) sits beside the runner, and neither imports
+// the other: they share only the contract in wire.
 var allowed = map[string][]string{
-	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/bench"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/ipc", "internal/bench", "templates", "static"},
-	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event"},
-	"internal/scenario": {"internal/ipc", "internal/event", "internal/bench"},
+	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog", "internal/worker", "internal/bench"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "internal/trace", "internal/worker", "internal/bench", "templates", "static"},
+	"internal/worker":   {"internal/scenario", "internal/ipc", "internal/event", "internal/wire"},
+	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog", "internal/moment", "internal/pipefill", "internal/wire"},
+	"internal/eventlog": {"internal/event"},
+	"internal/pipefill": {},
+	"internal/moment":   {"internal/event", "internal/pipefill"},
+	"internal/trace":    {"internal/event"},
+	"internal/scenario": {"internal/ipc", "internal/event", "internal/wire", "internal/bench"},
 	"internal/bench":    {"internal/ipc"},
+	"internal/wire":     {"internal/event"},
 	"internal/ipc":      {},
 	"internal/event":    {},
 	"templates":         {},

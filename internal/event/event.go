@@ -1,14 +1,11 @@
 // Package event defines the events a session produces: what a worker process
 // reports about the syscalls it makes, and what the server adds (numbering,
 // kernel samples, the session's own state). The same type travels from a worker
-// to the server on the event fd and from the server to every viewer.
+// to the server on the event fd (as a record, see internal/wire) and from the
+// server to every viewer (as JSON).
 package event
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-)
+import "encoding/json"
 
 // Kinds of events. The contract lists the first ones; the rest extend it.
 const (
@@ -38,6 +35,7 @@ const (
 	KindNote     = "note"     // a plain sentence for the student
 	KindPace     = "pace"     // the session's pace changed (pause, resume, speed)
 	KindSleep    = "sleep"    // slow pace: a process pauses before its next call
+	KindMoment   = "moment"   // an instant a lesson turns on (Name says which)
 )
 
 // Session states, used by KindSession events and by the session resource.
@@ -50,16 +48,14 @@ const (
 	StateStopped  = "stopped"
 )
 
-// MaxRecord is the largest event record a worker may write. Records stay under
-// PIPE_BUF so that writes from several processes to one pipe never interleave.
-const MaxRecord = 4096
-
 // Event is one thing that happened in a session. Zero fields are omitted on
 // the wire, so each kind carries only what it needs.
 type Event struct {
-	Seq   uint64 `json:"seq,omitempty"`
-	T     int64  `json:"t"`
-	Kind  string `json:"kind"`
+	Seq  uint64 `json:"seq,omitempty"`
+	T    int64  `json:"t"`
+	Kind string `json:"kind"`
+	// Name names a moment (snake case: first_block, lost_update, ...).
+	Name  string `json:"name,omitempty"`
 	Proc  string `json:"proc,omitempty"`
 	PID   int    `json:"pid,omitempty"`
 	Obj   string `json:"obj,omitempty"`
@@ -125,21 +121,4 @@ func (e *Event) Terminal() bool {
 		return true
 	}
 	return false
-}
-
-// ErrTooLarge is returned by Marshal for a record that would not fit in one
-// atomic pipe write.
-var ErrTooLarge = errors.New("event record over PIPE_BUF")
-
-// MarshalRecord encodes e as one newline-terminated record for the event fd.
-func MarshalRecord(e *Event) ([]byte, error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("marshal event: %w", err)
-	}
-	b = append(b, '\n')
-	if len(b) > MaxRecord {
-		return nil, fmt.Errorf("%s event of %d bytes: %w", e.Kind, len(b), ErrTooLarge)
-	}
-	return b, nil
 }

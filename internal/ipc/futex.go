@@ -256,6 +256,11 @@ func (c *SharedInt64) Load() int64 { return atomic.LoadInt64(c.p) }
 // Store writes the counter.
 func (c *SharedInt64) Store(v int64) { atomic.StoreInt64(c.p, v) }
 
+// Swap writes v and returns the value it replaced. It is the same single
+// store as Store (XCHG on x86, where Store uses XCHG too), so a race stays
+// a race; the old value only tells what the store overwrote.
+func (c *SharedInt64) Swap(v int64) int64 { return atomic.SwapInt64(c.p, v) }
+
 // Add adds delta in one atomic instruction (LOCK XADD on x86) and returns
 // the new value: no update is ever lost.
 func (c *SharedInt64) Add(delta int64) int64 { return atomic.AddInt64(c.p, delta) }

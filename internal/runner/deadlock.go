@@ -37,8 +37,8 @@ type waitsOn struct {
 type deadlockDetector struct {
 	holders map[string][]string // object → processes holding it, once per unit held
 	blocked map[string]waitsOn  // process → what it is blocked on
-	pending bool                // a confirmation is scheduled
 	found   bool                // a deadlock was reported: one per session
+	last    []event.WaitEdge    // the cycle reported
 }
 
 func newDeadlockDetector() *deadlockDetector {
@@ -123,44 +123,32 @@ func (d *deadlockDetector) blockedHolder(w waitsOn, p string) string {
 	return ""
 }
 
-// checkDeadlockLocked runs after each logged event that closed a cycle: it
-// schedules the confirmation. Callers hold mu.
-func (s *Session) checkDeadlockLocked() {
-	if s.detector.pending || s.detector.found {
-		return
-	}
-	s.detector.pending = true
-	time.AfterFunc(deadlockConfirm, s.confirmDeadlock)
-}
-
-// confirmDeadlock reports the cycle if it is still there, and breaks it a
-// moment later by killing the process that blocked last.
+// confirmDeadlock reports the cycle if it is still there, and schedules
+// its break a moment later: the process that blocked last is killed.
 func (s *Session) confirmDeadlock() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.detector.pending = false
-	c := s.detector.cycle()
-	if c == nil || s.isDone() || s.stopWhy != "" {
+	o := &s.own
+	c := o.det.cycle()
+	if c == nil || o.ended || o.judge.stopWhy != "" || o.det.found {
 		return
 	}
-	s.detector.found = true
-	victim := s.victimLocked(c)
-	s.arrivals++
-	s.appendLocked(event.Event{Kind: event.KindDeadlock, T: monotonicNow() - s.start, Cycle: c,
-		Text: describeCycle(c) + fmt.Sprintf(" None of them can ever go on. The server will end %s to break the cycle.", victim.Name)}, s.arrivals)
-	if s.tolerate == nil {
-		s.tolerate = map[string]bool{}
-	}
-	s.tolerate[victim.Name] = true
-	time.AfterFunc(deadlockShow, func() { s.breakDeadlock(victim.Name) })
+	o.det.found = true
+	o.det.last = c
+	victim := s.victim(c)
+	s.emit(event.Event{Kind: event.KindDeadlock, Cycle: c, Attrs: map[string]any{"detected_by": "server"},
+		Text: describeCycle(c) + fmt.Sprintf(" None of them can ever go on. Linux does not notice: it only puts each process to sleep "+
+			"until what it waits for is released, and never asks who holds it. This playground's server found the cycle, by following "+
+			"who waits for whom in the events, and will end %s to break it.", victim.Name)})
+	o.judge.tolerate[victim.Name] = true
+	o.victim = victim.Name
+	o.breakAt = time.After(deadlockShow)
 }
 
-// victimLocked picks the process to kill: the one that blocked last, so
-// the others keep the progress they made.
-func (s *Session) victimLocked(c []event.WaitEdge) *ProcInfo {
+// victim picks the process to kill: the one that blocked last, so the
+// others keep the progress they made.
+func (s *Session) victim(c []event.WaitEdge) *ProcInfo {
 	var victim *ProcInfo
 	for _, e := range c {
-		p := s.proc(e.Proc)
+		p := s.own.procs.get(e.Proc)
 		if victim == nil || p.last > victim.last {
 			victim = p
 		}
@@ -178,28 +166,33 @@ func describeCycle(c []event.WaitEdge) string {
 }
 
 // breakDeadlock kills the victim, if it is still alive and still blocked.
-func (s *Session) breakDeadlock(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.proc(name)
-	if s.isDone() || p.State != ProcBlocked || p.PID <= 0 {
+func (s *Session) breakDeadlock() {
+	o := &s.own
+	p := o.procs.find(o.victim)
+	if o.ended || p == nil || p.State != ProcBlocked || p.PID <= 0 {
 		return
 	}
-	s.arrivals++
-	s.appendLocked(event.Event{Kind: event.KindNote, T: monotonicNow() - s.start, Text: fmt.Sprintf(
-		"The server sent SIGKILL to %s (pid %d). The kernel releases what it held: semaphores taken with SEM_UNDO are given back, and its pipe ends close. So the others can go on.", name, p.PID)}, s.arrivals)
-	s.broke = name
+	s.emit(event.Event{Kind: event.KindNote, Text: fmt.Sprintf(
+		"The server sent SIGKILL to %s (pid %d). The kernel releases what it held: semaphores taken with SEM_UNDO are given back, and its pipe ends close. So the others can go on.", p.Name, p.PID)})
+	o.broke = p.Name
+	// The others of the cycle go on because of this kill: nothing they
+	// report may be logged before the victim's exit.
+	var cycle []string
+	for _, e := range o.det.last {
+		cycle = append(cycle, e.Proc)
+	}
+	o.ord.afterExitOf(p.Name, cycle)
 	_ = syscall.Kill(p.PID, syscall.SIGKILL)
 }
 
-// deadlockResultLocked puts the server's own account of a deadlock into a
+// deadlockResult puts the server's own account of a deadlock into a
 // result that speaks of one (the deadlock scenario's "deadlock" and
 // "victim"). The scenario's parent sees a worker end by SIGKILL, but not
 // who sent it: a student's kill -9 looks the same as the server's.
-func (s *Session) deadlockResultLocked(res map[string]any) {
+func (s *Session) deadlockResult(res map[string]any) {
 	if _, ok := res["victim"]; !ok {
 		return
 	}
-	res["deadlock"] = s.detector.found
-	res["victim"] = s.broke
+	res["deadlock"] = s.own.det.found
+	res["victim"] = s.own.broke
 }

@@ -8,19 +8,24 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
+	"os/exec"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // launch starts every process the runner starts itself, in one new process
 // group, then lets them all go at once. On error nothing is left running.
-func (s *Session) launch() error {
+// It runs in the caller's goroutine, which owns the session until the loop
+// takes over.
+func (s *Session) launch(cancel context.CancelFunc, ctx context.Context) error {
+	o := &s.own
 	evR, evW, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("make event pipe: %w", err)
@@ -43,10 +48,8 @@ func (s *Session) launch() error {
 			s.closeControl()
 			return fmt.Errorf("make control pipe: %w", err)
 		}
-		ctlR[p.Name], s.ctl[p.Name] = r, w
+		ctlR[p.Name], o.ctl[p.Name] = r, newControlPipe(w)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	s.emit(event.Event{Kind: event.KindSession, State: event.StateStarting, Attrs: s.describe()})
 	if err := s.spawnAll(ctx, evW, ctlR); err != nil {
 		closeAll()
@@ -67,11 +70,14 @@ func (s *Session) launch() error {
 		defer close(s.sampling)
 		s.sample(sctx)
 	}()
-	s.mu.Lock()
-	s.state = event.StateRunning
-	s.mu.Unlock()
+	for name, cmd := range s.cmds {
+		go s.await(name, cmd)
+	}
+	o.remaining = len(s.cmds)
+	o.state = event.StateRunning
 	s.emit(event.Event{Kind: event.KindSession, State: event.StateRunning})
-	s.broadcast(control{Op: "go"})
+	s.tellAll(control{Op: "go"})
+	s.commit()
 	return nil
 }
 
@@ -86,8 +92,10 @@ func (s *Session) describe() map[string]any {
 		objs[i] = map[string]any{"kind": o.Kind, "label": o.Label, "name": o.Name, "key": o.Key,
 			"key_hex": fmt.Sprintf("0x%08x", o.Key)}
 	}
+	// clock_start is the shared clock's reading at t = 0, so a tool on the
+	// same machine can tell how long an event took to reach it.
 	return map[string]any{"id": s.ID, "scenario": s.Scenario, "params": s.Params, "pace": s.Pace,
-		"procs": procs, "objects": objs}
+		"procs": procs, "objects": objs, "clock_start": s.start}
 }
 
 // spawnAll starts the processes the runner starts. The first leads a new
@@ -122,7 +130,7 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 		}
 		if pgid == 0 {
 			pgid = cmd.Process.Pid
-			s.pgid = pgid
+			s.own.pgid = pgid
 		}
 		s.cmds[p.Name] = cmd
 		s.emit(event.Event{Kind: event.KindSpawn, Proc: p.Name, PID: cmd.Process.Pid, Call: "fork+exec",
@@ -131,24 +139,42 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 	return nil
 }
 
-// readEvents reads worker records until every writer is gone.
+// maxBatch bounds how many records the reader hands the owner at once.
+const maxRecordBatch = 1024
+
+// readEvents reads worker records until every writer is gone. It decodes
+// them here, outside the owner, and hands them over in batches: as many as
+// are already buffered, so a burst costs the owner one message.
 func (s *Session) readEvents(f *os.File) {
 	defer close(s.events)
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
+	var batch records
+	var dec wire.Decoder
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && err == nil {
+			s.busy.Store(true)
 			var e event.Event
-			if jerr := json.Unmarshal(line, &e); jerr != nil {
+			if jerr := dec.Decode(line, &e); jerr != nil {
 				s.runner.log.Warn("bad event record", "session", s.ID, "err", jerr)
 			} else {
-				s.fromWorker(e)
+				batch = append(batch, e)
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			s.runner.log.Warn("event record too long", "session", s.ID)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n') // skip the rest of it
+			}
 			continue
+		}
+		if len(batch) > 0 && (err != nil || br.Buffered() == 0 || len(batch) >= maxRecordBatch) {
+			s.in <- batch
+			batch = nil
+		}
+		if br.Buffered() == 0 {
+			s.busy.Store(false)
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -159,61 +185,20 @@ func (s *Session) readEvents(f *os.File) {
 	}
 }
 
-// exitNote is a process the runner started, ended.
-type exitNote struct {
-	name  string
-	state *os.ProcessState
-}
-
-// supervise waits for the session's processes, or for a stop, the time
-// limit, or one process's untimely end that leaves the others waiting, then
-// ends the session: the whole group killed, the kernel objects removed, the
-// last event logged.
-func (s *Session) supervise() {
-	exited := make(chan exitNote, len(s.cmds))
-	for name, cmd := range s.cmds {
-		go func() {
-			_ = cmd.Wait()
-			s.awaitLastRecords(name, cmd.ProcessState)
-			exited <- exitNote{name, cmd.ProcessState}
-		}()
-	}
-	limit := s.runner.cfg.MaxDuration
-	if s.Pace == "step" {
-		limit = s.runner.cfg.MaxStepDuration
-	}
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	failed := ""
-	var grace <-chan time.Time // runs from the first untimely end (see peers.go)
-	for remaining := len(s.cmds); remaining > 0; {
-		select {
-		case x := <-exited:
-			remaining--
-			if why := s.noteExit(x); why != "" && failed == "" {
-				failed = why
-			}
-		case <-s.lost:
-			grace = time.After(s.grace())
-		case <-grace:
-			grace = s.afterGrace()
-		case why := <-s.stop:
-			s.setStopWhy(why)
-			s.killGroup()
-		case <-timer.C:
-			failed = fmt.Sprintf("the session ran longer than its limit of %v and was ended", limit)
-			s.killAll(fmt.Sprintf("the session ran longer than its limit of %v", limit))
-		}
-	}
-	s.finish(failed)
+// await waits for a process the runner started, then for its last
+// records, and tells the owner it ended.
+func (s *Session) await(name string, cmd *exec.Cmd) {
+	_ = cmd.Wait()
+	s.awaitLastRecords(name, cmd.ProcessState)
+	s.in <- exitNote{name, cmd.ProcessState}
 }
 
 // awaitLastRecords waits, briefly, until the server has read what a process
 // wrote before it exited, so its exit is logged after its last events. A
 // process that finished its role wrote a done record last; one killed by a
 // signal did not, nor did one that exited from elsewhere than the end of
-// its role (a role that gives up at once when a child fails), and for
-// those the server waits until its event pipe is drained.
+// its role, and for those the server waits until its event pipe is drained
+// and every record read is handed over.
 func (s *Session) awaitLastRecords(name string, ps *os.ProcessState) {
 	if code, sig := exitStatus(ps); sig == "" {
 		wait := 2 * time.Second
@@ -221,13 +206,13 @@ func (s *Session) awaitLastRecords(name string, ps *os.ProcessState) {
 			wait = 250 * time.Millisecond
 		}
 		select {
-		case <-s.lastRecord(name):
+		case <-s.lastRec[name]:
 			return
 		case <-time.After(wait):
 		}
 	}
 	deadline := time.Now().Add(200 * time.Millisecond)
-	for pendingBytes(s.evR) > 0 && time.Now().Before(deadline) {
+	for (pendingBytes(s.evR) > 0 || s.busy.Load()) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -243,39 +228,38 @@ func pendingBytes(f *os.File) int {
 	return n
 }
 
-// noteExit logs a process's end and says why it fails the session, if it
-// does.
-func (s *Session) noteExit(x exitNote) string {
+// noteExit logs the end of a process the runner started.
+func (s *Session) noteExit(x exitNote) {
+	s.own.remaining--
 	code, sig := exitStatus(x.state)
 	e := event.Event{Kind: event.KindExit, Proc: x.name, PID: x.state.Pid(), Sig: sig}
 	if sig == "" {
 		e.Code = event.Int(code)
 	}
 	s.emit(e)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.endedLocked(ending{name: x.name, pid: x.state.Pid(), code: code, sig: sig}, true)
+	s.ended(ending{name: x.name, pid: x.state.Pid(), code: code, sig: sig}, true)
 }
 
-// finish ends the session once every process the runner started is gone.
-func (s *Session) finish(failed string) {
-	if why := s.lossWhy(); why != "" {
-		failed = why // what the others did next followed from it
-	}
+// beginEnding refuses controls from now on.
+func (s *Session) beginEnding() { s.endOnce.Do(func() { close(s.ending) }) }
+
+// finish ends the session once every process the runner started is gone:
+// the group killed, the event pipe drained, the kernel objects removed, the
+// last event logged and the recording closed.
+func (s *Session) finish() {
+	o := &s.own
+	s.beginEnding()
 	// Children the workers started themselves may still be alive.
 	s.killGroup()
 	s.cancel()
 	lost := s.reapOrphans()
 	s.reapGroupLeft()
-	select {
-	case <-s.events:
-	case <-time.After(3 * time.Second):
-		s.runner.log.Warn("event pipe still open after the session's processes ended", "session", s.ID)
-	}
+	s.drainUntil(s.events, 3*time.Second, "event pipe still open after the session's processes ended")
 	s.logUnreportedEnds()
 	s.logUnknownEnds(lost)
 	s.stopSampling()
-	<-s.sampling
+	s.drainUntil(s.sampling, 3*time.Second, "sampler still running after the session ended")
+	s.drainQueued()
 	for _, label := range removeObjects(s.plan.Objects) {
 		s.emit(event.Event{Kind: event.KindUnlink, Obj: label,
 			Text: "the server removed this object, which the session's processes left behind"})
@@ -283,33 +267,75 @@ func (s *Session) finish(failed string) {
 	os.RemoveAll(s.dir)
 	s.closeControl()
 
-	s.mu.Lock()
-	s.flushHeld()
-	state := event.StateFinished
-	switch {
-	case s.stopWhy != "":
-		state = event.StateStopped
-	case failed != "":
-		state = event.StateFailed
+	for _, h := range o.ord.flush(nil) {
+		s.append(h)
 	}
+	state, failed := o.judge.verdict()
 	res := map[string]any{}
-	for k, v := range s.result {
+	for k, v := range o.result {
 		res[k] = v
 	}
-	s.deadlockResultLocked(res)
+	s.deadlockResult(res)
 	if failed != "" {
 		res["error"] = failed
 	}
-	if s.stopWhy != "" {
-		res["stopped"] = s.stopWhy
+	if o.judge.stopWhy != "" {
+		res["stopped"] = o.judge.stopWhy
 	}
-	s.result = res
-	s.state = state
-	s.finished = time.Now()
+	o.result = res
+	o.state = state
+	o.finished = time.Now()
 	b, _ := json.Marshal(res)
-	s.mu.Unlock()
 	s.emit(event.Event{Kind: event.KindSession, State: state, Result: b})
+	s.publish()
+	s.closeLog()
+	s.runner.log.Info("session ended", "session", s.ID, "scenario", s.Scenario, "state", state, "reason", failed,
+		"duration", o.finished.Sub(s.Created).Round(time.Millisecond), "events", o.lastSeq)
 	close(s.done)
+}
+
+// closeLog writes the last events and the recording's description.
+func (s *Session) closeLog() {
+	snap, _ := json.Marshal(s.Snapshot())
+	params, _ := json.Marshal(s.Params)
+	meta := eventlog.Meta{ID: s.ID, Scenario: s.Scenario, Pace: s.Pace, Code: s.Code, Params: params, Created: s.Created,
+		Ended: s.own.finished, State: s.own.state, Snapshot: snap}
+	if err := s.log.Finish(meta); err != nil {
+		s.runner.log.Error("close recording", "session", s.ID, "err", err)
+	}
+	s.runner.store.Ended(s.log.Meta())
+}
+
+// drainUntil handles messages until done is closed or d has passed, so the
+// goroutines that feed the owner are never left blocked while it waits.
+func (s *Session) drainUntil(done <-chan struct{}, d time.Duration, warn string) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case m := <-s.in:
+			s.handle(m)
+		case <-t.C:
+			if warn != "" {
+				s.runner.log.Warn(warn, "session", s.ID)
+			}
+			return
+		}
+	}
+}
+
+// drainQueued handles whatever is still queued for the owner.
+func (s *Session) drainQueued() {
+	for {
+		select {
+		case m := <-s.in:
+			s.handle(m)
+		default:
+			return
+		}
+	}
 }
 
 // reapOrphans collects the processes workers started whose parents died
@@ -318,15 +344,14 @@ func (s *Session) finish(failed string) {
 // were gone already, collected by a parent that may have been killed
 // before it could say how they ended (see logUnknownEnds).
 func (s *Session) reapOrphans() []ProcInfo {
-	s.mu.Lock()
+	o := &s.own
 	var orphans []ProcInfo
-	for _, p := range s.procs {
-		_, collected := s.endings[p.Name] // by its parent, which may not have said so
-		if p.Parent != "" && p.PID > 0 && !s.exitTaken[p.Name] && !collected {
+	for _, p := range o.procs.procs {
+		_, collected := o.judge.endings[p.Name] // by its parent, which may not have said so
+		if p.Parent != "" && p.PID > 0 && !o.judge.exitTaken[p.Name] && !collected {
 			orphans = append(orphans, *p)
 		}
 	}
-	s.mu.Unlock()
 	deadline := time.Now().Add(2 * time.Second)
 	var lost []ProcInfo
 	for _, p := range orphans {
@@ -348,7 +373,7 @@ func (s *Session) reapOrphans() []ProcInfo {
 			if gone || err != nil || time.Now().After(deadline) {
 				break
 			}
-			time.Sleep(5 * time.Millisecond)
+			s.drainUntil(nil, 5*time.Millisecond, "")
 		}
 	}
 	return lost
@@ -363,56 +388,32 @@ func (s *Session) waitAll() {
 
 // killGroup kills every process of the session's group.
 func (s *Session) killGroup() {
-	if s.pgid > 0 {
-		_ = syscall.Kill(-s.pgid, syscall.SIGKILL)
+	if s.own.pgid > 0 {
+		_ = syscall.Kill(-s.own.pgid, syscall.SIGKILL)
 	}
 }
 
 func (s *Session) closeControl() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for name, f := range s.ctl {
+	for name, f := range s.own.ctl {
 		f.Close()
-		delete(s.ctl, name)
+		delete(s.own.ctl, name)
 	}
 }
 
-func (s *Session) setStopWhy(why string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopWhy == "" {
-		s.stopWhy = why
+// logUnreportedEnds logs the exit of every process whose parent collected
+// it but was itself ended before it could say so. It runs once the event
+// pipe is drained, so a report still on its way is never doubled.
+func (s *Session) logUnreportedEnds() {
+	o := &s.own
+	for _, en := range o.judge.unreported(&o.procs) {
+		p := o.procs.find(en.name)
+		e := event.Event{Kind: event.KindExit, Proc: en.name, PID: en.pid, Sig: en.sig,
+			Text: fmt.Sprintf("%s collected it, then ended before it could say so", p.Parent)}
+		if en.sig == "" {
+			e.Code = event.Int(en.code)
+		}
+		s.emit(e)
 	}
-}
-
-// toleratedLocked reports whether name may end by a signal without
-// failing the session: the plan says so, or the server killed it to end a
-// deadlock. Callers hold mu.
-func (s *Session) toleratedLocked(name string) bool {
-	return s.tolerate[name] || slices.Contains(s.plan.Tolerate, name)
-}
-
-// Stop asks the session to end now: its processes are killed and its
-// objects removed. It returns at once; Done tells when it is over.
-func (s *Session) Stop(why string) {
-	select {
-	case s.stop <- why:
-	default:
-	}
-}
-
-// broadcast sends a control message to every process still listening.
-func (s *Session) broadcast(c control) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sendAllLocked(c)
-}
-
-// writeControl sends one control line. A process that has exited no longer
-// reads, and the write fails with EPIPE: that is fine.
-func writeControl(f *os.File, c control) {
-	b, _ := json.Marshal(c)
-	_, _ = f.Write(append(b, '\n'))
 }
 
 // logUnknownEnds logs an exit for each of lost that still has none once
@@ -421,10 +422,7 @@ func writeControl(f *os.File, c control) {
 // it ended is not known, and the event says so rather than guess.
 func (s *Session) logUnknownEnds(lost []ProcInfo) {
 	for _, p := range lost {
-		s.mu.Lock()
-		taken := s.exitTaken[p.Name]
-		s.mu.Unlock()
-		if !taken {
+		if !s.own.judge.exitTaken[p.Name] {
 			s.emit(event.Event{Kind: event.KindExit, Proc: p.Name, PID: p.PID,
 				Text: p.Parent + " collected it, but was ended before it could say how it ended"})
 		}

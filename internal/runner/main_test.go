@@ -3,13 +3,21 @@ package runner
 import (
 	"os"
 	"testing"
+
+	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
+// controlReaderArg makes the test binary the child of the control tests.
+const controlReaderArg = "control-reader"
+
 // The test binary is also the worker: the runner starts /proc/self/exe with
-// WorkerArg, and TestMain hands that process to WorkerMain.
+// worker.Arg, and TestMain hands that process to worker.Main.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == WorkerArg {
-		os.Exit(WorkerMain(os.Getenv, os.Stderr))
+	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
+		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
+	}
+	if len(os.Args) > 1 && os.Args[1] == controlReaderArg {
+		os.Exit(controlReaderMain())
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.

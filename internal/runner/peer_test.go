@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"syscall"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -226,11 +229,22 @@ func objectLeft(o scenario.Object) (bool, error) {
 
 // bareSession is a session with no processes behind it, for testing how it
 // judges the ends it hears of.
-func bareSession(pace string, plan scenario.Plan, procs ...*ProcInfo) *Session {
-	return &Session{Pace: pace, plan: plan, speed: 1, procs: procs, notify: make(chan struct{}),
-		sent: map[int64]bool{}, held: map[string][]heldEv{}, ctl: map[string]*os.File{},
-		detector: newDeadlockDetector(), endings: map[string]ending{}, lost: make(chan struct{}, 1),
-		exitTaken: map[string]bool{}}
+func bareSession(t *testing.T, pace string, plan scenario.Plan, procs ...*ProcInfo) *Session {
+	t.Helper()
+	store, err := eventlog.Open(t.TempDir(), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	l, err := store.Create(eventlog.Meta{ID: "0123456789ab", Scenario: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Pace: pace, plan: plan, log: l, runner: &Runner{log: slog.New(slog.DiscardHandler)}}
+	s.own = owned{ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate), det: newDeadlockDetector(), moments: moment.New("test"),
+		ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}}
+	s.own.procs.procs = procs
+	return s
 }
 
 func TestEndedJudgesTheLoss(t *testing.T) {
@@ -255,21 +269,59 @@ func TestEndedJudgesTheLoss(t *testing.T) {
 			"parent exited with code 1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := bareSession("realtime", tc.plan)
-			s.mu.Lock()
-			why := s.endedLocked(tc.en, tc.direct)
-			s.mu.Unlock()
+			j := newEndJudge(tc.plan.Independent, tc.plan.Tolerate)
+			why, lost := j.ended(tc.en, tc.direct)
 			if why != tc.why {
 				t.Errorf("why %q, want %q", why, tc.why)
 			}
-			lost := false
-			select {
-			case <-s.lost:
-				lost = true
-			default:
-			}
 			if lost != tc.lost {
-				t.Errorf("the supervisor heard of a loss: %v, want %v", lost, tc.lost)
+				t.Errorf("a loss: %v, want %v", lost, tc.lost)
+			}
+		})
+	}
+}
+
+// TestVerdict checks how the end judge sums a session up.
+func TestVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		do    func(j *endJudge)
+		state string
+		why   string
+	}{
+		{"all finished", func(j *endJudge) { j.ended(ending{name: "a"}, true) }, event.StateFinished, ""},
+		{"one failed", func(j *endJudge) { j.ended(ending{name: "a", code: 2}, true) }, event.StateFailed,
+			"a exited with code 2"},
+		{"a loss ended the others", func(j *endJudge) {
+			j.ended(ending{name: "a", sig: "SIGKILL"}, false)
+			j.endAll(lossEndWhy("a"))
+			j.ended(ending{name: "b", sig: "SIGKILL"}, true)
+		}, event.StateFailed, "a was killed by SIGKILL before its part was done; the others were left waiting for it, so the server ended them"},
+		{"stopped", func(j *endJudge) {
+			j.stop("the presenter stopped the session")
+			j.ended(ending{name: "a", sig: "SIGKILL"}, true)
+		}, event.StateStopped, ""},
+		{"the first stop reason stays", func(j *endJudge) {
+			j.stop("first")
+			j.stop("second")
+		}, event.StateStopped, ""},
+		{"time limit", func(j *endJudge) {
+			j.fail("the session ran longer than its limit")
+			j.endAll("limit")
+			j.ended(ending{name: "a", sig: "SIGKILL"}, true)
+		}, event.StateFailed, "the session ran longer than its limit"},
+		{"a deadlock victim is no failure", func(j *endJudge) {
+			j.tolerate["w1"] = true
+			j.ended(ending{name: "w1", sig: "SIGKILL"}, false)
+			j.ended(ending{name: "parent"}, true)
+		}, event.StateFinished, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newEndJudge(false, nil)
+			tc.do(j)
+			state, why := j.verdict()
+			if state != tc.state || why != tc.why {
+				t.Fatalf("verdict %s %q, want %s %q", state, why, tc.state, tc.why)
 			}
 		})
 	}
@@ -281,10 +333,8 @@ func TestEndedJudgesTheLoss(t *testing.T) {
 // the session and says why.
 func TestAfterGraceWaitsForSteps(t *testing.T) {
 	receiver := &ProcInfo{Name: "receiver", PID: 10, State: ProcReady, Call: "read"}
-	s := bareSession("step", scenario.Plan{}, receiver, &ProcInfo{Name: "sender", PID: 11, Parent: "receiver"})
-	s.mu.Lock()
-	s.endedLocked(ending{name: "sender", pid: 11, sig: "SIGKILL"}, false)
-	s.mu.Unlock()
+	s := bareSession(t, "step", scenario.Plan{}, receiver, &ProcInfo{Name: "sender", PID: 11, Parent: "receiver"})
+	s.ended(ending{name: "sender", pid: 11, sig: "SIGKILL"}, false)
 	if s.afterGrace() == nil {
 		t.Fatal("the server ended the session while receiver waited for a step")
 	}
@@ -292,6 +342,7 @@ func TestAfterGraceWaitsForSteps(t *testing.T) {
 	if s.afterGrace() != nil {
 		t.Fatal("the server waits on though nobody can take a step")
 	}
+	s.commit()
 	evs, _, _ := s.Events(1)
 	if len(evs) != 1 || evs[0].Kind != event.KindNote || evs[0].Attrs["ended_early"] != "sender" {
 		t.Fatalf("events %+v, want one note about sender", evs)
@@ -302,9 +353,7 @@ func TestAfterGraceWaitsForSteps(t *testing.T) {
 		}
 	}
 	survivor := event.Event{Kind: event.KindExit, Proc: "receiver", PID: 12, Sig: "SIGKILL"}
-	s.mu.Lock()
-	s.markServerKillLocked(&survivor)
-	s.mu.Unlock()
+	s.own.judge.markServerKill(&survivor)
 	if survivor.Text != "the server ended it: the session could not go on without sender" || survivor.Attrs["ended_by"] != "server" {
 		t.Errorf("a survivor's exit says %q with attrs %v", survivor.Text, survivor.Attrs)
 	}

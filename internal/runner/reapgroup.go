@@ -13,12 +13,12 @@ import (
 // killed. The group was killed already; without this they would stay
 // zombies of the server. It gives them two seconds to die.
 func (s *Session) reapGroupLeft() {
-	if s.pgid <= 0 {
+	if s.own.pgid <= 0 {
 		return
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		pid, none, err := ipc.ReapGroup(s.pgid)
+		pid, none, err := ipc.ReapGroup(s.own.pgid)
 		switch {
 		case none || err != nil:
 			return

@@ -9,17 +9,22 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
+	"github.com/ipc-playground/ipc-playground/internal/eventlog"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
@@ -38,10 +43,23 @@ type Config struct {
 	// MaxStepDuration a session in step mode.
 	MaxDuration     time.Duration
 	MaxStepDuration time.Duration
-	// Retain is how long an ended session stays readable; MaxRetained
-	// bounds how many are kept.
+	// Retain is how long an ended session stays in memory (its snapshot
+	// only; its events are on disk); MaxRetained bounds how many are kept.
 	Retain      time.Duration
 	MaxRetained int
+	// DataDir holds the recordings: every session's events, kept across
+	// restarts. Recordings bounds how many, how large and how old.
+	DataDir    string
+	Recordings eventlog.Limits
+	// Window is how many bytes of its newest events a running session
+	// keeps in memory for its live viewers.
+	Window int
+	// MaxEvents ends a session that records more events.
+	MaxEvents int
+	// AbandonAfter ends a session that nobody watched or drove for that
+	// long; LimitWarn is how long before its time limit a session is told.
+	AbandonAfter time.Duration
+	LimitWarn    time.Duration
 	// Limits are the kernel limits parameters are checked against.
 	Limits scenario.Limits
 }
@@ -66,7 +84,19 @@ func (c *Config) setDefaults() {
 		c.MaxStepDuration = 30 * time.Minute
 	}
 	if c.Retain <= 0 {
-		c.Retain = time.Hour
+		c.Retain = 10 * time.Minute
+	}
+	if c.DataDir == "" {
+		c.DataDir = filepath.Join(c.StateDir, "recordings")
+	}
+	if c.MaxEvents <= 0 {
+		c.MaxEvents = 2_000_000
+	}
+	if c.AbandonAfter == 0 {
+		c.AbandonAfter = 5 * time.Minute
+	}
+	if c.LimitWarn <= 0 {
+		c.LimitWarn = 30 * time.Second
 	}
 	if c.MaxRetained <= 0 {
 		c.MaxRetained = 200
@@ -86,6 +116,7 @@ type Runner struct {
 	instance string // this instance's directory under StateDir
 	ctx      context.Context
 	cancel   context.CancelFunc
+	store    *eventlog.Store
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -119,8 +150,14 @@ func New(cfg Config) (*Runner, error) {
 	if err := os.MkdirAll(inst, 0o700); err != nil {
 		return nil, fmt.Errorf("make instance directory: %w", err)
 	}
+	store, err := eventlog.Open(cfg.DataDir, cfg.Logger, cfg.Window)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runner{cfg: cfg, log: cfg.Logger, instance: inst, ctx: ctx, cancel: cancel, sessions: map[string]*Session{}}
+	r := &Runner{cfg: cfg, log: cfg.Logger, instance: inst, ctx: ctx, cancel: cancel, store: store,
+		sessions: map[string]*Session{}}
+	r.prune(time.Now())
 	go r.expire()
 	return r, nil
 }
@@ -152,10 +189,14 @@ func (r *Runner) Start(sc *scenario.Scenario, vals scenario.Values, pace string)
 	r.mu.Unlock()
 
 	s, err := r.newSession(sc, vals, pace)
-	if err == nil {
-		err = s.launch()
-	}
 	if err != nil {
+		r.release()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if err := s.launch(cancel, ctx); err != nil {
+		s.abandonRecording()
 		r.release()
 		return nil, err
 	}
@@ -164,7 +205,7 @@ func (r *Runner) Start(sc *scenario.Scenario, vals scenario.Values, pace string)
 	r.mu.Unlock()
 	go func() {
 		defer r.release()
-		s.supervise()
+		s.loop()
 	}()
 	return s, nil
 }
@@ -176,13 +217,52 @@ func (r *Runner) release() {
 	r.wg.Done()
 }
 
-// Get returns the session with id.
+// Get returns the session with id: one in memory, or a recording read
+// back from the data directory.
 func (r *Runner) Get(id string) (*Session, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	s, ok := r.sessions[id]
-	return s, ok
+	r.mu.Unlock()
+	if ok {
+		return s, true
+	}
+	l, m, ok := r.store.Get(id)
+	if !ok {
+		return nil, false
+	}
+	return recorded(l, m), true
 }
+
+// Recording is one entry of the list of recordings.
+type Recording struct {
+	ID       string     `json:"id"`
+	Scenario string     `json:"scenario"`
+	State    string     `json:"state"`
+	Pace     string     `json:"pace,omitempty"`
+	Created  time.Time  `json:"created"`
+	Ended    *time.Time `json:"ended,omitempty"`
+	Events   uint64     `json:"events"`
+	Bytes    int64      `json:"bytes"`
+}
+
+// Recordings lists the recordings, newest first, from offset on, at most
+// limit of them, with how many there are in all.
+func (r *Runner) Recordings(offset, limit int) ([]Recording, int) {
+	metas, total := r.store.List(offset, limit)
+	out := make([]Recording, len(metas))
+	for i, m := range metas {
+		out[i] = Recording{ID: m.ID, Scenario: m.Scenario, State: m.State, Pace: m.Pace, Created: m.Created,
+			Events: m.Events, Bytes: m.Bytes}
+		if !m.Ended.IsZero() {
+			ended := m.Ended
+			out[i].Ended = &ended
+		}
+	}
+	return out, total
+}
+
+// RecordingBytes is how much the recordings take on disk.
+func (r *Runner) RecordingBytes() int64 { return r.store.Bytes() }
 
 // Shutdown stops every session, kills their processes, removes their
 // kernel objects and waits for all of it, or for ctx.
@@ -206,7 +286,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	}
 	r.cancel()
 	os.RemoveAll(r.instance)
-	return nil
+	return r.store.Close()
 }
 
 // expire forgets ended sessions after Retain, and the oldest ones past
@@ -220,6 +300,7 @@ func (r *Runner) expire() {
 			return
 		case <-t.C:
 			r.forgetOld(time.Now())
+			r.prune(time.Now())
 		}
 	}
 }
@@ -227,31 +308,79 @@ func (r *Runner) expire() {
 func (r *Runner) forgetOld(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var ended []*Session
+	type endedAt struct {
+		id string
+		at time.Time
+	}
+	var ended []endedAt
 	for id, s := range r.sessions {
-		s.mu.Lock()
-		f := s.finished
-		s.mu.Unlock()
-		if f.IsZero() {
+		f := s.snap.Load().Ended
+		if f == nil {
 			continue
 		}
-		if now.Sub(f) > r.cfg.Retain {
+		if now.Sub(*f) > r.cfg.Retain {
 			delete(r.sessions, id)
 			continue
 		}
-		ended = append(ended, s)
+		ended = append(ended, endedAt{id, *f})
 	}
+	slices.SortFunc(ended, func(a, b endedAt) int { return a.at.Compare(b.at) })
 	for len(ended) > r.cfg.MaxRetained {
-		oldest := 0
-		for i, s := range ended {
-			if s.finished.Before(ended[oldest].finished) {
-				oldest = i
-			}
-		}
-		delete(r.sessions, ended[oldest].ID)
-		ended = append(ended[:oldest], ended[oldest+1:]...)
+		delete(r.sessions, ended[0].id)
+		ended = ended[1:]
 	}
 }
+
+// prune removes the recordings over the configured bounds, oldest first.
+func (r *Runner) prune(now time.Time) {
+	if ids := r.store.Prune(now, r.cfg.Recordings); len(ids) > 0 {
+		r.log.Info("removed old recordings", "count", len(ids))
+	}
+}
+
+// codeAlphabet holds the letters and digits of a join code: none that is
+// easily taken for another when read aloud or from a projector (no 0 and
+// O, 1, I and L, 2 and Z, 5 and S, 8 and B).
+const codeAlphabet = "ACDEFGHJKMNPQRTUVWXY34679"
+
+// CodeLen is how many characters a join code has.
+const CodeLen = 6
+
+// newCode returns a join code no recording has.
+func (r *Runner) newCode() string {
+	for {
+		b := make([]byte, CodeLen)
+		_, _ = rand.Read(b)
+		for i := range b {
+			b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+		}
+		if _, taken := r.store.FindCode(string(b)); !taken {
+			return string(b)
+		}
+	}
+}
+
+// NormalizeCode turns what a student typed into a join code: upper case,
+// without spaces or dashes. It reports false for what cannot be one.
+func NormalizeCode(typed string) (string, bool) {
+	var b []byte
+	for _, c := range []byte(typed) {
+		switch {
+		case c == ' ' || c == '-':
+			continue
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if strings.IndexByte(codeAlphabet, c) < 0 {
+			return "", false
+		}
+		b = append(b, c)
+	}
+	return string(b), len(b) == CodeLen
+}
+
+// FindCode returns the id of the session whose join code is code.
+func (r *Runner) FindCode(code string) (string, bool) { return r.store.FindCode(code) }
 
 // randomID returns n random bytes in hex.
 func randomID(n int) string {
@@ -279,13 +408,42 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &Session{
-		ID: id, Token: randomID(16), Scenario: sc.Name, Pace: pace, Params: vals, Created: time.Now(),
-		plan: plan, start: monotonicNow(), runner: r, dir: dir,
-		notify: make(chan struct{}), state: event.StateStarting, ctl: map[string]*os.File{},
-		cmds: map[string]*exec.Cmd{}, sent: map[int64]bool{}, opened: map[string]bool{}, held: map[string][]heldEv{},
-		speed: 1, done: make(chan struct{}), stop: make(chan string, 1), detector: newDeadlockDetector(),
-		endings: map[string]ending{}, lost: make(chan struct{}, 1), exitTaken: map[string]bool{},
+	params, _ := json.Marshal(vals)
+	now := time.Now()
+	code := r.newCode()
+	l, err := r.store.Create(eventlog.Meta{ID: id, Scenario: sc.Name, Pace: pace, Code: code, Params: params, Created: now})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	s := &Session{
+		ID: id, Token: randomID(16), Code: code, Scenario: sc.Name, Pace: pace, Params: vals, Created: now,
+		log: l, done: make(chan struct{}), plan: plan, start: monotonicNow(), runner: r, dir: dir,
+		cmds: map[string]*exec.Cmd{}, lastRec: map[string]chan struct{}{},
+		in: make(chan any, 64), stopReq: make(chan string, 1), ending: make(chan struct{}),
+	}
+	for _, p := range plan.Procs {
+		s.lastRec[p.Name] = make(chan struct{})
+	}
+	limit := r.cfg.MaxDuration
+	if pace == "step" {
+		limit = r.cfg.MaxStepDuration
+	}
+	s.own = owned{state: event.StateStarting, ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate),
+		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{},
+		limit: budget{limit: limit, warn: min(r.cfg.LimitWarn, limit/2)}}
+	s.own.limit.resume(now)
+	s.seen()
+	s.publish()
 	return s, nil
+}
+
+// abandonRecording removes the recording of a session that never started:
+// the request that asked for it was told why, and there is nothing to
+// replay.
+func (s *Session) abandonRecording() {
+	if err := s.runner.store.Remove(s.ID); err != nil {
+		s.runner.log.Warn("remove recording", "session", s.ID, "err", err)
+	}
+	os.RemoveAll(s.dir)
 }

@@ -41,6 +41,7 @@ func (s *Session) sample(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		var batch samples
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
 				e.Attrs["pending_connections"])
@@ -48,7 +49,14 @@ func (s *Session) sample(ctx context.Context) {
 				continue
 			}
 			last[e.Obj] = key
-			s.emit(e)
+			batch = append(batch, e)
+		}
+		if len(batch) > 0 {
+			select {
+			case s.in <- batch:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
@@ -59,9 +67,10 @@ func (s *Session) readAll() []event.Event {
 	for _, o := range s.plan.Objects {
 		out = append(out, readObject(o)...)
 	}
-	s.mu.Lock()
-	inet := slices.Clone(s.inet)
-	s.mu.Unlock()
+	var inet []inetObj
+	if p := s.inetList.Load(); p != nil {
+		inet = *p
+	}
 	for _, o := range inet {
 		if e, ok := readInet(o); ok {
 			out = append(out, e)
@@ -77,10 +86,11 @@ type inetObj struct {
 	port  int
 }
 
-// noteObjectLocked adds a TCP or UDP port named in an event to what the
+// noteObject adds a TCP or UDP port named in an event to what the
 // sampler reads: the kernel picks those ports at run time, so the plan
-// cannot list them. Callers hold mu.
-func (s *Session) noteObjectLocked(label string) {
+// cannot list them. Only the owner calls it; the sampler reads the list it
+// publishes.
+func (s *Session) noteObject(label string) {
 	proto, addr, ok := strings.Cut(label, ":")
 	if !ok || (proto != "tcp" && proto != "udp") {
 		return
@@ -90,12 +100,15 @@ func (s *Session) noteObjectLocked(label string) {
 	if err != nil || port <= 0 {
 		return
 	}
-	for _, o := range s.inet {
-		if o.label == label {
+	o := &s.own
+	for _, x := range o.inet {
+		if x.label == label {
 			return
 		}
 	}
-	s.inet = append(s.inet, inetObj{label: label, proto: proto, port: port})
+	o.inet = append(slices.Clip(o.inet), inetObj{label: label, proto: proto, port: port})
+	list := o.inet
+	s.inetList.Store(&list)
 }
 
 // readInet reads the queues of every socket on a loopback port from

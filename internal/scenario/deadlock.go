@@ -225,7 +225,7 @@ func deadlockWorker(p *Proc, raw json.RawMessage) error {
 		if i == 0 {
 			// Holding the first while the other takes its own first is
 			// what makes the opposite order deadlock every time.
-			time.Sleep(time.Duration(a.HoldMS) * time.Millisecond)
+			p.Sleep(time.Duration(a.HoldMS)*time.Millisecond, "holds its first semaphore a while (hold_ms) before asking for the second")
 		}
 	}
 	for _, n := range slices.Backward(order) {

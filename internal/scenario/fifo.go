@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -185,7 +186,7 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	if err := makeFifo(p, a); err != nil {
 		return err
 	}
-	sleepMS(a.ArrivesMS)
+	p.Sleep(time.Duration(a.ArrivesMS)*time.Millisecond, "arrives late (arrives_ms): the FIFO has no reader yet")
 	if err := p.Gate("open", a.Obj); err != nil {
 		return err
 	}
@@ -207,7 +208,7 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	buf := make([]byte, a.Size)
 	got := 0
 	for {
-		sleepMS(a.ReaderDelayMS)
+		p.Sleep(time.Duration(a.ReaderDelayMS)*time.Millisecond, "a slow reader (reader_delay_ms)")
 		_, err := in.recv(buf)
 		if errors.Is(err, ipc.ErrEOF) {
 			break

@@ -407,7 +407,7 @@ func mqPosixConsumer(p *Proc, raw json.RawMessage) error {
 	sink := newRecordSink(p)
 	buf := make([]byte, a.Size)
 	for range dealShare(a.Messages, a.Consumers, a.Index) {
-		sleepMS(a.ConsumerDelayMS)
+		p.Sleep(time.Duration(a.ConsumerDelayMS)*time.Millisecond, "a slow consumer (consumer_delay_ms)")
 		r, err := mqReceive(p, fd, a, buf)
 		if err != nil {
 			unix.Close(fd)

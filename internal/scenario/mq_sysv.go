@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -269,7 +270,7 @@ func mqSysvConsumer(p *Proc, raw json.RawMessage) error {
 	sink := newRecordSink(p)
 	buf := make([]byte, a.Size)
 	for range dealShare(a.Messages, a.Consumers, a.Index) {
-		sleepMS(a.ConsumerDelayMS)
+		p.Sleep(time.Duration(a.ConsumerDelayMS)*time.Millisecond, "a slow consumer (consumer_delay_ms)")
 		r, err := msgReceive(p, id, a, buf)
 		if err != nil {
 			return err

@@ -148,9 +148,7 @@ func readAll(p *Proc, s *byteStream, size int, delay time.Duration) (int, error)
 	buf := make([]byte, size)
 	got := 0
 	for {
-		if delay > 0 {
-			time.Sleep(delay)
-		}
+		p.Sleep(delay, "a slow reader (reader_delay_ms)")
 		_, err := s.recv(buf)
 		if errors.Is(err, ipc.ErrEOF) {
 			return got, nil

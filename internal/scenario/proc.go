@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // RoleFunc is the code one process of a scenario runs. It returns nil when
@@ -37,6 +38,10 @@ type Host interface {
 	// descriptor of, ten times a second, and report each change as a sample
 	// event, for as long as the process lives.
 	Watch(obj string, read func() (fill, capacity int64, ok bool))
+	// Abort ends the process at once as failed, wherever its role is
+	// (perhaps blocked in a system call): for a process that must give up
+	// from another goroutine than its role's.
+	Abort(err error)
 }
 
 // Child is a process a role started.
@@ -88,6 +93,23 @@ func (p *Proc) WaitFor(name string, c Child) (code int, sig string, err error) {
 	return c.Wait()
 }
 
+// minSleepShown is the shortest sleep a process reports: a shorter one is
+// over before anyone could see it.
+const minSleepShown = time.Millisecond
+
+// Sleep pauses the process for d, as the scenario asks (a slow consumer, a
+// lock held a while), and first says so in a sleep event with the reason:
+// the process is in the S state, as ps would show it, not running.
+func (p *Proc) Sleep(d time.Duration, why string) {
+	if d <= 0 {
+		return
+	}
+	if d >= minSleepShown {
+		p.Emit(event.Event{Kind: event.KindSleep, Text: why, Attrs: map[string]any{"ns": d.Nanoseconds(), "reason": why}})
+	}
+	time.Sleep(d)
+}
+
 // Pace is the session's pace: "realtime", "slow" or "step". A role may
 // report in more detail when a person steps through it.
 func (p *Proc) Pace() string { return p.host.Pace() }
@@ -101,6 +123,10 @@ func (p *Proc) Gate(call, obj string) error { return p.host.Gate(call, obj) }
 func (p *Proc) Watch(obj string, read func() (fill, capacity int64, ok bool)) {
 	p.host.Watch(obj, read)
 }
+
+// Abort ends the process now as failed, from any goroutine, even while
+// its role is blocked in a system call. It does not return.
+func (p *Proc) Abort(err error) { p.host.Abort(err) }
 
 // Spawn starts a child process of the session.
 func (p *Proc) Spawn(name string, files []*os.File) (Child, error) {
@@ -132,7 +158,7 @@ func (p *Proc) Result(fields map[string]any) {
 
 // KindResult is the record a role sends to add to the session's result. It
 // never reaches viewers: the runner folds it into the last event.
-const KindResult = "result"
+const KindResult = wire.KindResult
 
 // Blocking runs a call that may block. try makes the call without waiting
 // and reports wouldBlock when the kernel said it would have to wait; then a

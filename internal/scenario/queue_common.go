@@ -3,10 +3,10 @@ package scenario
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
@@ -37,14 +37,6 @@ func checkDelayBudget(param string, count, delayMS, parallel int) *FieldError {
 func consumerDelayParam(def int64) Param {
 	return intParam("consumer_delay_ms", def, 0, 5000, "ms",
 		"Each consumer waits this long before each receive. Slow consumers let the queue fill up, so the producers block.")
-}
-
-// sleepMS sleeps for ms milliseconds, if any: the delays that make a
-// reader or consumer slow.
-func sleepMS(ms int) {
-	if ms > 0 {
-		time.Sleep(time.Duration(ms) * time.Millisecond)
-	}
 }
 
 // dealShare is how many of n items the k-th of parts (1-based) takes when they
@@ -174,7 +166,7 @@ func (c *crew) await(name string, child Child) {
 	}
 	if why != "" {
 		c.p.Note("%s; %s gives up too, so that nobody waits forever for it.", why, c.p.Name)
-		os.Exit(1)
+		c.p.Abort(errors.New(why))
 	}
 }
 

@@ -183,6 +183,7 @@ type racer struct {
 	lock          *raceLock // nil for none and atomic
 	progressEvery int
 	slept         int64
+	reported      bool // a store that lost others' updates was reported
 }
 
 // raceLock is the lock around the load and store: how to try it, wait for
@@ -420,10 +421,23 @@ func (r *racer) loadStore() error {
 	if err := r.p.Gate("store", obj); err != nil {
 		return err
 	}
-	r.counter.Store(v + 1)
-	if r.a.Detail {
-		r.p.Emit(counterEvent(event.KindWrite, obj, v+1))
+	// The store tells what it replaced. More than the value loaded means
+	// other workers stored in between, and this store wipes out their
+	// additions; less means a stale store of another worker had set the
+	// counter back.
+	old := r.counter.Swap(v + 1)
+	lost := old > v
+	if !r.a.Detail && (!lost || r.reported) {
+		return nil
 	}
+	e := counterEvent(event.KindWrite, obj, v+1)
+	if old != v {
+		e.Attrs = map[string]any{"loaded": v, "overwrote": old}
+	}
+	// Without detail, only a worker's first store that lost updates is
+	// reported: the moment a student should see, without a flood.
+	r.reported = r.reported || lost
+	r.p.Emit(e)
 	return nil
 }
 

@@ -228,7 +228,7 @@ func semaphoreWorker(p *Proc, raw json.RawMessage) error {
 		if err := w.enter(p, set, a, round); err != nil {
 			return err
 		}
-		time.Sleep(time.Duration(a.HoldMS) * time.Millisecond)
+		p.Sleep(time.Duration(a.HoldMS)*time.Millisecond, "works inside the critical section (hold_ms)")
 		if err := w.leave(set, round); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -191,7 +192,7 @@ func (r *ring) writeAll(p *Proc, n int) error {
 func (r *ring) readAll(p *Proc, n, delayMS int) (ok, corrupt int, err error) {
 	buf := make([]byte, r.size)
 	for id := int64(1); id <= int64(n); id++ {
-		sleepMS(delayMS)
+		p.Sleep(time.Duration(delayMS)*time.Millisecond, "a slow reader (reader_delay_ms)")
 		intact, err := r.read(p, id, buf)
 		if err != nil {
 			return ok, corrupt, err

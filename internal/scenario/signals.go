@@ -261,7 +261,7 @@ func (r *receiverState) handle(p *Proc, info ipc.SignalInfo) {
 	r.noteMissing(p, info.Value)
 	r.last = info.Value
 	if r.a.HandlerDelayMS > 0 {
-		time.Sleep(time.Duration(r.a.HandlerDelayMS) * time.Millisecond)
+		p.Sleep(time.Duration(r.a.HandlerDelayMS)*time.Millisecond, "a slow handler (handler_delay_ms)")
 	}
 }
 

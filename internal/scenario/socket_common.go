@@ -177,6 +177,7 @@ type sockServer struct {
 	obj     string
 	cap     int64 // receive buffer, where it bounds what waits here
 	clients []*sockClient
+	fill    *gauge // unread, for events (see gauge)
 	// mu guards the connections' descriptors against closing while a
 	// watch reads their counts.
 	mu sync.Mutex
@@ -220,6 +221,7 @@ func socketServer(p *Proc, raw json.RawMessage) error {
 		return err
 	}
 	s := &sockServer{p: p, a: a}
+	s.fill = newGauge(s.unread, p.host.Now)
 	if err := s.open(); err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func (s *sockServer) accept(c *sockClient) error {
 		return s.p.Fail("accept", s.obj, err)
 	}
 	rcvbuf, _ := ipc.RcvBuf(fd)
-	c.conn = &sockConn{p: s.p, fd: fd, obj: s.obj, peer: c.name, unread: s.unread, mu: &s.mu}
+	c.conn = &sockConn{p: s.p, fd: fd, obj: s.obj, peer: c.name, unread: s.fill, mu: &s.mu}
 	if s.a.Proto != "unix" {
 		// On a Unix stream the sender's buffer bounds what is in flight;
 		// the receiver's is not checked.
@@ -141,7 +141,7 @@ func (s *sockServer) readRounds() (int, error) {
 	for k := range s.a.Messages {
 		for _, c := range s.clients {
 			if delay > 0 {
-				time.Sleep(delay)
+				s.p.Sleep(delay, "a slow reader (reader_delay_ms)")
 			}
 			_, err := c.conn.recvStream(buf)
 			if errors.Is(err, ipc.ErrEOF) {
@@ -196,33 +196,46 @@ type sockConn struct {
 	cap  int64
 	// unread, where set, reads the fill: the bytes waiting to be read at
 	// the receiving end.
-	unread func() *int64
+	unread *gauge
 	// sndbuf is SO_SNDBUF, where send events report SIOCOUTQ against it.
 	sndbuf int
+	outq   *gauge
 	// mu, where set, is held while the socket closes, so that another
 	// goroutine reading the kernel's counts never asks a closed descriptor.
 	mu     *sync.Mutex
 	closed bool
 }
 
-func (c *sockConn) fill() *int64 {
+// fill is the count of bytes waiting at the receiving end; fresh after a
+// call that blocked, or a reading a few ms old (see gauge).
+func (c *sockConn) fill(fresh bool) *int64 {
 	if c.unread == nil {
 		return nil
 	}
-	return c.unread()
+	return c.unread.read(fresh)
 }
 
 // sendBuffer is what this end's send buffer holds (SIOCOUTQ) and its size,
-// as a send event's attributes.
-func (c *sockConn) sendBuffer() map[string]any {
+// as a send event's attributes; fresh as fill is.
+func (c *sockConn) sendBuffer(fresh bool) map[string]any {
 	if c.sndbuf == 0 {
 		return nil
 	}
-	n, err := ipc.SockOutq(c.fd)
-	if err != nil {
+	if c.outq == nil {
+		c.outq = newGauge(func() *int64 {
+			n, err := ipc.SockOutq(c.fd)
+			if err != nil {
+				return nil
+			}
+			v := int64(n)
+			return &v
+		}, c.p.host.Now)
+	}
+	n := c.outq.read(fresh)
+	if n == nil {
 		return nil
 	}
-	return map[string]any{"outq": n, "sndbuf": c.sndbuf}
+	return map[string]any{"outq": int(*n), "sndbuf": c.sndbuf}
 }
 
 // send sends message msg in b, all of it: on a stream it may take several
@@ -233,10 +246,12 @@ func (c *sockConn) send(msg int64, b []byte) error {
 	}
 	fillPayload(b, msg)
 	rest := b
+	blocked := false
 	try := func() (bool, error) {
 		for len(rest) > 0 {
 			n, err := ipc.TrySend(c.fd, rest)
 			if ipc.WouldBlock(err) {
+				blocked = true
 				return true, nil
 			}
 			if err != nil {
@@ -259,8 +274,8 @@ func (c *sockConn) send(msg int64, b []byte) error {
 	if err := c.p.Blocking("send", c.obj, try, wait); err != nil {
 		return c.p.Fail("send", c.obj, err)
 	}
-	c.p.Emit(event.Event{Kind: event.KindSend, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(), Cap: c.cap,
-		Attrs: c.sendBuffer()})
+	c.p.Emit(event.Event{Kind: event.KindSend, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(blocked), Cap: c.cap,
+		Attrs: c.sendBuffer(blocked)})
 	return nil
 }
 
@@ -272,6 +287,7 @@ func (c *sockConn) recvStream(b []byte) (int64, error) {
 		return 0, err
 	}
 	got := 0
+	blocked := false
 	step := func(flags int) (bool, error) {
 		n, err := ipc.Recv(c.fd, b[got:], flags)
 		if err != nil {
@@ -286,6 +302,7 @@ func (c *sockConn) recvStream(b []byte) (int64, error) {
 	try := func() (bool, error) {
 		for got < len(b) {
 			if _, err := step(unix.MSG_DONTWAIT); ipc.WouldBlock(err) {
+				blocked = true
 				return true, nil
 			} else if err != nil {
 				return false, err
@@ -303,7 +320,7 @@ func (c *sockConn) recvStream(b []byte) (int64, error) {
 	}
 	err := c.p.Blocking("recv", c.obj, try, wait)
 	if errors.Is(err, ipc.ErrEOF) && got == 0 {
-		c.p.Emit(event.Event{Kind: event.KindRecv, Obj: c.obj, Peer: c.peer, Fill: c.fill(), Cap: c.cap,
+		c.p.Emit(event.Event{Kind: event.KindRecv, Obj: c.obj, Peer: c.peer, Fill: c.fill(true), Cap: c.cap,
 			Text: "recv returned 0: the other side closed its end, nothing more will come"})
 		return 0, ipc.ErrEOF
 	}
@@ -314,7 +331,7 @@ func (c *sockConn) recvStream(b []byte) (int64, error) {
 		return 0, c.p.Fail("recv", c.obj, err)
 	}
 	msg, _ := payloadID(b)
-	c.p.Emit(event.Event{Kind: event.KindRecv, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(), Cap: c.cap})
+	c.p.Emit(event.Event{Kind: event.KindRecv, Obj: c.obj, Peer: c.peer, Bytes: len(b), Msg: msg, Fill: c.fill(blocked), Cap: c.cap})
 	return msg, nil
 }
 

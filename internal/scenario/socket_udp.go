@@ -101,7 +101,7 @@ func (s *sockServer) receiveAll(t *tally) error {
 	delay := time.Duration(s.a.ReaderDelayMS) * time.Millisecond
 	for {
 		if delay > 0 {
-			time.Sleep(delay)
+			s.p.Sleep(delay, "a slow reader (reader_delay_ms)")
 		}
 		took, err := s.tryDatagram(t, buf)
 		if err != nil {

@@ -46,7 +46,8 @@ func (s *byteStream) send(msg int64, b []byte) error {
 		return false, err
 	}
 	wait := func() error { return ipc.WriteFull(s.end.Fd(), rest) }
-	if err := s.p.Blocking("write", s.obj, try, wait); err != nil {
+	// The block names the write's size: whether it fits depends on it.
+	if err := s.p.BlockingAs(event.Event{Call: "write", Obj: s.obj, Bytes: len(b)}, try, wait); err != nil {
 		return s.p.Fail("write", s.obj, err)
 	}
 	s.p.Emit(event.Event{Kind: event.KindWrite, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})

@@ -38,7 +38,7 @@ export class KernelPanel {
     for (const p of model.procs.values()) {
       if (p.state === 'exited') continue;
       const wait = p.state === 'blocked' ? `${p.call}() ${p.obj}` : p.state === 'waiting' ? `end of ${p.waitsFor}`
-        : p.state === 'ready' ? 'step' : p.state === 'sleeping' ? 'pace' : '-';
+        : p.state === 'ready' ? 'step' : p.state === 'sleeping' ? (p.why || 'pace') : '-';
       rows.push([p.pid || '-', STAT[p.state] || '?', wait, p.name]);
     }
     out.push(...table(rows), rows.length === 1 ? '(none running)' : '', '');

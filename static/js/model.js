@@ -184,7 +184,7 @@ const handlers = {
   ready(e, p) { p.state = 'ready'; p.call = e.call || ''; p.obj = e.obj || ''; p.since = e.t; },
   // A "sleep" event (a process pausing for the session's pace) is drawn
   // as sleeping until its next call.
-  sleep(e, p) { p.state = 'sleeping'; p.call = e.call || ''; p.obj = e.obj || ''; },
+  sleep(e, p) { p.state = 'sleeping'; p.call = e.call || ''; p.obj = e.obj || ''; p.why = e.attrs?.reason || ''; },
   wait(e, p, o) { hold(p, o, +1); if (o) o.blocked.delete(p.name); },
   post(e, p, o) { hold(p, o, -1); },
   signal(e, p) {

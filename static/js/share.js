@@ -23,5 +23,26 @@ export async function openShare(url) {
   } catch {
     qr.textContent = 'the QR code could not be drawn; use the link';
   }
+  showJoinCode(url);
   if (!dialog.open) dialog.showModal();
+}
+
+// showJoinCode adds the session's join code, for a room where typing a
+// short code beats copying a link: six letters and digits, in two groups
+// of three to read aloud.
+async function showJoinCode(url) {
+  const box = $('#share-join');
+  box.hidden = true;
+  const id = new URL(url).pathname.split('/').pop();
+  try {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
+    const code = res.ok ? (await res.json()).join_code : '';
+    if (!code) return;
+    const u = new URL(url);
+    $('#share-join-host').textContent = `${u.host}/j`;
+    $('#share-code').textContent = `${code.slice(0, 3)} ${code.slice(3)}`;
+    box.hidden = false;
+  } catch {
+    // The link and the QR code are enough.
+  }
 }

@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"github.com/ipc-playground/ipc-playground/internal/event"
+)
+
+// orderer keeps the log causal. Processes report on their own, so a
+// receive can reach the server before the send it took: the receive waits
+// until its send is logged, and every later event of the same process waits
+// behind it, so each process's events stay in the order it made them. The
+// end of a wait in open() on a FIFO waits likewise for the other side's
+// open, which is what ended it. It holds no clock and starts nothing: it
+// only says what may be logged now.
+type orderer struct {
+	sent   map[int64]bool      // message ids whose send was logged
+	opened map[string]bool     // process and object, NUL between, whose open() was logged
+	held   map[string][]heldEv // per process: events waiting behind a cause not logged yet
+	order  []string            // processes with held events, in the order they first waited
+
+	// A deadlock's break: once the server has killed victim, the events of
+	// the processes in behind are held until victim's exit is logged, so
+	// nothing a survivor does because the kill freed it comes before the
+	// kill's own mark.
+	victim string
+	behind map[string]bool
+}
+
+// heldEv is an event on its way to the log, with the order it came in.
+type heldEv struct {
+	e       event.Event
+	arrival uint64
+}
+
+func newOrderer() *orderer {
+	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, held: map[string][]heldEv{}}
+}
+
+func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
+func isReceive(kind string) bool { return kind == event.KindRead || kind == event.KindRecv }
+
+// afterExitOf holds the events of procs until victim's exit is logged.
+func (o *orderer) afterExitOf(victim string, procs []string) {
+	o.victim = victim
+	o.behind = map[string]bool{}
+	for _, p := range procs {
+		if p != victim {
+			o.behind[p] = true
+		}
+	}
+}
+
+// waits reports whether e must wait for another process's event that
+// caused it and is not logged yet.
+func (o *orderer) waits(e *event.Event) bool {
+	if o.victim != "" && o.behind[e.Proc] {
+		return true
+	}
+	if e.Kind == event.KindUnblock && e.Call == "open" && e.Peer != "" && e.Obj != "" {
+		return !o.opened[e.Peer+"\x00"+e.Obj]
+	}
+	return isReceive(e.Kind) && e.Msg != 0 && !o.sent[e.Msg]
+}
+
+// admit takes one event and appends to out every event that may be logged
+// now, in the order to log them: e itself, unless it waits, and whatever
+// waited for it.
+func (o *orderer) admit(h heldEv, out []heldEv) []heldEv {
+	p := h.e.Proc
+	if p != "" && (len(o.held[p]) > 0 || o.waits(&h.e)) {
+		if len(o.held[p]) == 0 {
+			o.order = append(o.order, p)
+		}
+		o.held[p] = append(o.held[p], h)
+		return out
+	}
+	return o.logged(h, out)
+}
+
+// logged appends h to out and lets go what waited for it.
+func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
+	out = append(out, h)
+	e := &h.e
+	switch {
+	case isSend(e.Kind) && e.Msg != 0:
+		o.sent[e.Msg] = true
+	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
+		o.opened[e.Proc+"\x00"+e.Obj] = true
+	case e.Kind == event.KindExit && e.Proc != "" && e.Proc == o.victim:
+		o.victim, o.behind = "", nil
+	default:
+		return out
+	}
+	return o.release(out)
+}
+
+// release logs, for each process, the waiting events from the front of its
+// queue up to the next one whose cause is still missing.
+func (o *orderer) release(out []heldEv) []heldEv {
+	for i := 0; i < len(o.order); i++ {
+		p := o.order[i]
+		for q := o.held[p]; len(q) > 0 && !o.waits(&q[0].e); q = o.held[p] {
+			o.held[p] = q[1:]
+			out = o.logged(q[0], out) // may come back here, and change order
+		}
+	}
+	o.prune()
+	return out
+}
+
+// prune forgets processes with nothing left waiting.
+func (o *orderer) prune() {
+	kept := o.order[:0]
+	for _, p := range o.order {
+		if len(o.held[p]) > 0 {
+			kept = append(kept, p)
+		} else {
+			delete(o.held, p)
+		}
+	}
+	o.order = kept
+}
+
+// flush appends every waiting event to out, in each process's order: their
+// causes will never come (a sender died between its call and its report).
+func (o *orderer) flush(out []heldEv) []heldEv {
+	o.victim, o.behind = "", nil
+	for _, p := range o.order {
+		out = append(out, o.held[p]...)
+		delete(o.held, p)
+	}
+	o.order = o.order[:0]
+	return out
+}
+
+// waiting reports how many events wait.
+func (o *orderer) waiting() int {
+	n := 0
+	for _, q := range o.held {
+		n += len(q)
+	}
+	return n
+}

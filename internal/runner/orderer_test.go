@@ -1,0 +1,117 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ipc-playground/ipc-playground/internal/event"
+)
+
+// ev makes a test event from a short form: "proc kind msg", e.g. "a send 1",
+// "b recv 1", "b note", "b unblock-open a fifo" (an open that a's open of
+// fifo ended), "a open fifo".
+func ev(s string) event.Event {
+	f := strings.Fields(s)
+	e := event.Event{Proc: f[0], Kind: f[1]}
+	switch {
+	case f[1] == "unblock-open":
+		e.Kind, e.Call, e.Peer, e.Obj = event.KindUnblock, "open", f[2], f[3]
+	case f[1] == event.KindOpen:
+		e.Call, e.Obj = "open", f[2]
+	case len(f) > 2:
+		fmt.Sscan(f[2], &e.Msg)
+	}
+	return e
+}
+
+func short(e event.Event) string {
+	s := e.Proc + " " + e.Kind
+	switch {
+	case e.Kind == event.KindUnblock && e.Call == "open":
+		s = e.Proc + " unblock-open"
+	case e.Kind == event.KindOpen:
+		s += " " + e.Obj
+	case e.Msg != 0:
+		s += fmt.Sprint(" ", e.Msg)
+	}
+	return s
+}
+
+// TestOrdererHoldsSurvivorsBehindTheKill checks that once the server has
+// killed a deadlock's victim, what the survivor does next is logged after
+// the victim's exit, whatever order the records came in.
+func TestOrdererHoldsSurvivorsBehindTheKill(t *testing.T) {
+	o := newOrderer()
+	var out []heldEv
+	out = o.admit(heldEv{ev("b note"), 1}, out)
+	o.afterExitOf("a", []string{"a", "b"})
+	for i, s := range []string{"b unblock", "b wait", "c note", "b exit", "a exit", "b note"} {
+		out = o.admit(heldEv{ev(s), uint64(i + 2)}, out)
+	}
+	var got []string
+	for _, h := range out {
+		got = append(got, short(h.e))
+	}
+	want := "b note, c note, a exit, b unblock, b wait, b exit, b note"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), want)
+	}
+}
+
+func TestOrderer(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      []string
+		want    []string // the log, in order
+		waiting int      // events still held at the end
+	}{
+		{"in order", []string{"a send 1", "b recv 1"}, []string{"a send 1", "b recv 1"}, 0},
+		{"receive first waits for its send",
+			[]string{"b recv 1", "a send 1"}, []string{"a send 1", "b recv 1"}, 0},
+		{"a process's later events wait behind its receive",
+			[]string{"b recv 1", "b note", "b send 2", "a note", "a send 1"},
+			[]string{"a note", "a send 1", "b recv 1", "b note", "b send 2"}, 0},
+		{"a chain across three processes",
+			[]string{"c recv 2", "b recv 1", "b send 2", "a send 1"},
+			[]string{"a send 1", "b recv 1", "b send 2", "c recv 2"}, 0},
+		{"a receive with no id never waits",
+			[]string{"b recv 0", "a send 1"}, []string{"b recv", "a send 1"}, 0},
+		{"a lost send holds the receiver until the end",
+			[]string{"b recv 9", "b note", "a send 1"}, []string{"a send 1"}, 2},
+		{"a FIFO open that ended a wait waits for the peer's open",
+			[]string{"r unblock-open w fifo", "r read 1", "w open fifo", "w write 1"},
+			[]string{"w open fifo", "r unblock-open", "w write 1", "r read 1"}, 0},
+		{"other processes are never held",
+			[]string{"b recv 5", "c note", "c send 6", "d recv 6"},
+			[]string{"c note", "c send 6", "d recv 6"}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newOrderer()
+			var out []heldEv
+			for i, s := range c.in {
+				out = o.admit(heldEv{ev(s), uint64(i + 1)}, out)
+			}
+			var got []string
+			for _, h := range out {
+				got = append(got, short(h.e))
+			}
+			if strings.Join(got, ", ") != strings.Join(c.want, ", ") {
+				t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), strings.Join(c.want, ", "))
+			}
+			if w := o.waiting(); w != c.waiting {
+				t.Fatalf("%d events wait, want %d", w, c.waiting)
+			}
+			rest := o.flush(nil)
+			if len(rest) != c.waiting || o.waiting() != 0 {
+				t.Fatalf("flush gave %d events, %d still wait", len(rest), o.waiting())
+			}
+			for i := 1; i < len(rest); i++ {
+				if rest[i].e.Proc == rest[i-1].e.Proc && rest[i].arrival < rest[i-1].arrival {
+					t.Fatal("flush broke a process's own order")
+				}
+			}
+		})
+	}
+}
