@@ -102,7 +102,9 @@ func TestCompareCopyCost(t *testing.T) {
 	if pipe["mb_per_s"].(float64) <= 0 || pipe["count"].(float64) != 1000 {
 		t.Errorf("pipe: %v", pipe)
 	}
-	if best(shm) <= best(pipe) {
+	if raceEnabled {
+		t.Logf("under the race detector, which checks the processes' own copies: shared memory %v msg/s, pipe %v", shm["rep_msgs_per_s"], pipe["rep_msgs_per_s"])
+	} else if best(shm) <= best(pipe) {
 		t.Errorf("64 KiB one way, best of 5: shared memory %v msg/s, not above the pipe's %v", shm["rep_msgs_per_s"], pipe["rep_msgs_per_s"])
 	}
 	if pipe["copies"].(float64) != 2 || shm["copies"].(float64) != 0 {

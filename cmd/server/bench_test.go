@@ -55,6 +55,10 @@ func TestBenchJSON(t *testing.T) {
 	// down, so each is judged by its best.
 	for _, mode := range []string{bench.Stream, bench.RoundTrip} {
 		shm, pipe := best["shmfutex/"+mode+"/64 KiB"], best["pipe/"+mode+"/64 KiB"]
+		if raceEnabled {
+			t.Logf("%s of 64 KiB under the race detector, which checks the processes' own copies: shared memory %.0f msg/s, pipe %.0f", mode, shm, pipe)
+			continue
+		}
 		if shm <= pipe {
 			t.Errorf("%s of 64 KiB: shared memory %.0f msg/s, not above the pipe's %.0f", mode, shm, pipe)
 		}
