@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -80,22 +81,30 @@ func (s *Server) handleCreateSession() http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, ferr.Field, ferr.Message)
 			return
 		}
+		client, ok := s.admitStart(w, r)
+		if !ok {
+			return
+		}
 		sess, err := s.cfg.Runner.Start(sc, vals, req.Pace)
+		if err != nil {
+			s.quotas.unreserve(client)
+		}
 		switch {
 		case errors.Is(err, runner.ErrBusy):
-			w.Header().Set("Retry-After", "10")
-			writeError(w, http.StatusTooManyRequests, "", err.Error())
+			s.refuse(w, r, "busy", http.StatusTooManyRequests, busyRetry, err.Error())
 			return
 		case errors.Is(err, runner.ErrShuttingDown):
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "", err.Error())
+			s.refuse(w, r, "shutting-down", http.StatusServiceUnavailable, 5*time.Second, err.Error())
 			return
 		case err != nil:
-			s.log.Error("start session", "scenario", sc.Name, "err", err)
+			s.metrics.fault("start")
+			s.log.Error("start session", "scenario", sc.Name, "client", client, "err", err)
 			writeError(w, http.StatusInternalServerError, "", "the session could not start: "+err.Error())
 			return
 		}
-		s.log.Info("session started", "id", sess.ID, "scenario", sc.Name, "pace", req.Pace)
+		s.quotas.started(client, sess)
+		s.metrics.started.Inc()
+		s.log.Info("session started", "id", sess.ID, "scenario", sc.Name, "pace", req.Pace, "client", client)
 		base := baseURL(r)
 		w.Header().Set("Location", "/api/sessions/"+sess.ID)
 		writeJSON(w, http.StatusCreated, response{
@@ -170,11 +179,7 @@ func kindWord(p scenario.Param) string {
 
 // baseURL is the address the client reached this server by.
 func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	return scheme(r) + "://" + r.Host
 }
 
 // quoted lists words as JSON strings: "none", "mutex".

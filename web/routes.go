@@ -18,7 +18,9 @@ var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.Me
 // has no timeout middleware: a stream lives as long as its session.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(s.recoverer)
+	r.Use(s.securityHeaders)
+	r.Use(s.checkHost)
 	r.Use(s.sameOrigin)
 	// HEAD is answered wherever GET is, as HTTP asks of every server.
 	r.Use(middleware.GetHead)
@@ -30,6 +32,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/j", s.handleJoinForm())
 	r.Get("/j/{code}", s.handleJoin())
 	r.Get("/healthz", s.handleHealth())
+	r.Get("/readyz", s.handleReady())
+	r.Get("/metrics", s.metrics.handler().ServeHTTP)
 	r.Get("/static/*", staticFiles(static.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
@@ -38,11 +42,15 @@ func (s *Server) routes() chi.Router {
 		r.Post("/sessions", s.handleCreateSession())
 		r.Get("/sessions/{id}", s.handleGetSession())
 		r.Delete("/sessions/{id}", s.presenter(s.handleDeleteSession()))
-		r.Post("/sessions/{id}/control", s.presenter(s.handleControl()))
+		r.Post("/sessions/{id}/control", s.presenter(s.controlLimit(s.handleControl())))
 		r.Get("/sessions/{id}/events", s.handleEvents())
 		r.Get("/sessions/{id}/events.jsonl", s.handleEventsJSONL())
 		r.Get("/sessions/{id}/trace.json", s.handleTrace())
 		r.Get("/sessions/{id}/timeline.svg", s.handleTimeline())
+
+		r.Get("/admin/sessions", s.operator(s.handleAdminSessions()))
+		r.Delete("/admin/sessions", s.operator(s.handleAdminStopClient()))
+		r.Delete("/admin/sessions/{id}", s.operator(s.handleAdminStop()))
 	})
 	return r
 }

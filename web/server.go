@@ -21,13 +21,29 @@ type Config struct {
 	// websocket.AcceptOptions takes them) allowed to change state, beside
 	// the server's own host.
 	OriginPatterns []string
+	// ListenAddr is the address the server listens on. The server answers
+	// to its host, to loopback names and, when it is every interface
+	// (0.0.0.0, [::] or no host), to the machine's own addresses and name.
+	ListenAddr string
+	// AllowedHosts are more names (or addresses) the server answers to:
+	// the name students type, a reverse proxy's.
+	AllowedHosts []string
+	// AdminToken turns on the operator's routes, for requests that bear
+	// it. Empty, they are off.
+	AdminToken string
+	// Limits bound what each client and the whole server may hold.
+	Limits Limits
 }
 
 // Server is the playground's http.Handler.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	router chi.Router
+	cfg     Config
+	log     *slog.Logger
+	router  chi.Router
+	hosts   *hostPolicy
+	quotas  *quotas
+	metrics *metrics
+	mapHash string // the CSP source of the page's import map
 
 	mu      sync.Mutex
 	streams map[*websocket.Conn]struct{}
@@ -39,7 +55,9 @@ func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, streams: map[*websocket.Conn]struct{}{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, streams: map[*websocket.Conn]struct{}{},
+		hosts: newHostPolicy(cfg.ListenAddr, cfg.AllowedHosts), quotas: newQuotas(cfg.Limits), mapHash: importMapHash()}
+	s.metrics = newMetrics(s)
 	s.router = s.routes()
 	return s
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,24 +35,25 @@ func (s *Server) handleEvents() http.HandlerFunc {
 		if !ok {
 			return
 		}
-		from := uint64(1)
-		if v := r.URL.Query().Get("from"); v != "" {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "from", "from must be a whole number of 1 or more: the seq of the first event wanted")
-				return
-			}
-			from = n
+		from, ok := parseFrom(w, r)
+		if !ok {
+			return
 		}
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			writeError(w, http.StatusUpgradeRequired, "", "this address streams events over a WebSocket; for the recorded events as a file, GET events.jsonl")
 			return
 		}
-		if origin := r.Header.Get("Origin"); origin != "" && !s.originAllowed(origin, r.Host) {
-			writeError(w, http.StatusForbidden, "", "a page from "+origin+" may not open this session's stream")
+		acc, ok := s.prepareStream(w, r)
+		if !ok {
 			return
 		}
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+		defer acc.cancel()
+		release, ok := s.admitStream(w, r, sess.ID)
+		if !ok {
+			return
+		}
+		defer release()
+		c, err := acc.accept(w, r)
 		if err != nil {
 			s.log.Info("websocket accept", "err", err)
 			return
@@ -67,14 +67,14 @@ func (s *Server) handleEvents() http.HandlerFunc {
 		defer sess.Viewing()()
 		// The reader must always run for control frames; CloseRead does
 		// that and cancels ctx when the viewer goes away.
-		ctx := c.CloseRead(r.Context())
+		ctx := c.CloseRead(acc.ctx)
 		s.stream(ctx, c, sess.Log(), from)
 	}
 }
 
 // eventLog is the part of a session a stream reads.
 type eventLog interface {
-	Read(from uint64, most, maxBytes int) (eventlog.Batch, error)
+	ReadAt(c eventlog.Cursor, most, maxBytes int) (eventlog.Batch, error)
 }
 
 // maxMessage bounds the bytes of events in one WebSocket message (one
@@ -86,8 +86,9 @@ const maxMessage = 256 << 10
 // encoded again for a viewer, only framed as a JSON array.
 func (s *Server) stream(ctx context.Context, c *websocket.Conn, log eventLog, next uint64) {
 	var msg []byte
+	at := eventlog.From(next)
 	for {
-		b, err := log.Read(next, maxBatch, maxMessage)
+		b, err := log.ReadAt(at, maxBatch, maxMessage)
 		if err != nil {
 			s.log.Warn("read events", "err", err)
 			c.Close(websocket.StatusInternalError, "could not read the recorded events")
@@ -99,12 +100,16 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, log eventLog, ne
 			err = c.Write(wctx, websocket.MessageText, msg)
 			cancel()
 			if err != nil {
+				// A viewer that takes no message for writeTimeout has its
+				// connection cut: one that does not read cannot take a
+				// close frame either, so it sees 1006. It may reconnect
+				// with ?from= the seq it needs next.
 				if errors.Is(err, context.DeadlineExceeded) {
-					c.Close(websocket.StatusPolicyViolation, "too slow: reconnect with ?from="+strconv.FormatUint(next, 10))
+					s.log.Info("viewer too slow, disconnected", "from", next)
 				}
 				return
 			}
-			next = b.Next
+			next, at = b.Next, b.At
 			continue
 		}
 		if b.Done {
@@ -130,10 +135,13 @@ func asArray(dst, lines []byte) []byte {
 	dst = append(dst, '[')
 	start := len(dst)
 	dst = append(dst, bytes.TrimSuffix(lines, []byte{'\n'})...)
-	for i := start; i < len(dst); i++ {
-		if dst[i] == '\n' {
-			dst[i] = ','
+	for i := start; ; {
+		j := bytes.IndexByte(dst[i:], '\n')
+		if j < 0 {
+			break
 		}
+		dst[i+j] = ','
+		i += j + 1
 	}
 	return append(dst, ']')
 }

@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions,
+	r, err := runner.New(runner.Config{StateDir: cfg.stateDir, Logger: log, MaxSessions: cfg.maxSessions, MaxEvents: cfg.maxEvents,
 		DataDir: cfg.dataDir, Recordings: eventlog.Limits{MaxCount: cfg.keep.count, MaxBytes: cfg.keep.mib << 20, MaxAge: cfg.keep.age},
 		Limits: scenario.ReadLimits()})
 	if err != nil {
@@ -48,8 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_ = r.Shutdown(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
-	handler := web.NewServer(web.Config{Runner: r, Logger: log})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	handler := web.NewServer(web.Config{Runner: r, Logger: log, ListenAddr: ln.Addr().String(),
+		AllowedHosts: cfg.hosts(), AdminToken: cfg.adminToken, Limits: cfg.limits})
+	srv := newHTTPServer(handler, defaultTimeouts, log)
 	fmt.Fprintf(stdout, "IPC Playground listening on http://%s\n", ln.Addr())
 
 	serveErr := make(chan error, 1)
@@ -73,6 +74,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// httpTimeouts bound how long a client may hold a connection while doing
+// nothing useful with it.
+type httpTimeouts struct {
+	readHeader time.Duration // reading a request's header
+	read       time.Duration // reading a whole request; bodies are at most 64 KiB
+	write      time.Duration // writing a whole answer; the event stream lifts it
+	idle       time.Duration // a kept-alive connection between requests
+}
+
+// defaultTimeouts are the server's: generous for a slow phone on a
+// classroom's Wi-Fi, short for a client that trickles or holds on.
+var defaultTimeouts = httpTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, write: 2 * time.Minute, idle: 2 * time.Minute}
+
+// maxHeaderBytes bounds a request's header: this server's requests carry
+// only a few short ones.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer is the HTTP server around handler, with every timeout set.
+func newHTTPServer(handler http.Handler, t httpTimeouts, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: handler, ReadHeaderTimeout: t.readHeader, ReadTimeout: t.read,
+		WriteTimeout: t.write, IdleTimeout: t.idle, MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 }
 
 // healthcheck asks a running server's /healthz, for a container's

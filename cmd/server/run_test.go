@@ -267,10 +267,11 @@ const serveEnv = "IPCPG_TEST_SERVE"
 
 // startServerProcess runs a server in a process of its own and returns its
 // URL and the process.
-func startServerProcess(t testing.TB, stateDir string) (string, *exec.Cmd) {
+func startServerProcess(t testing.TB, stateDir string, flags ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir+" -data-dir "+filepath.Join(stateDir, "data"))
+	cmd.Env = append(os.Environ(), serveEnv+"=-addr 127.0.0.1:0 -state-dir "+stateDir+" -data-dir "+filepath.Join(stateDir, "data")+
+		" "+strings.Join(flags, " "))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

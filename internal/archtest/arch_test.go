@@ -71,11 +71,13 @@ var allowed = map[string][]string{
 
 // only lists outside packages that only some project packages may import.
 var only = map[string][]string{
-	"github.com/go-chi/chi/v5":     {"web"},
-	"github.com/coder/websocket":   {"web"},
-	"github.com/a-h/templ":         {"templates", "web"},
-	"github.com/chromedp/chromedp": {"web"},
-	"unsafe":                       {"internal/ipc"},
+	"github.com/go-chi/chi/v5":                       {"web"},
+	"github.com/coder/websocket":                     {"web"},
+	"github.com/a-h/templ":                           {"templates", "web"},
+	"github.com/chromedp/chromedp":                   {"web"},
+	"golang.org/x/time/rate":                         {"web"},
+	"github.com/prometheus/client_golang/prometheus": {"web"},
+	"unsafe": {"internal/ipc"},
 }
 
 type pkg struct {

@@ -36,7 +36,7 @@ const DefaultWindow = 1 << 20
 // and commits; any goroutine reads.
 type Log struct {
 	dir string
-	f   *os.File // the events file; the owner appends, readers ReadAt
+	w   *os.File // the events file while the owner appends; nil once finished
 	idx *os.File // the index file, appended by the owner; nil once closed
 
 	// The owner's, touched by no other goroutine.
@@ -56,6 +56,8 @@ type Log struct {
 	winOffs  []int64 // offset of each event in win, first is winFirst
 	winFirst uint64  // seq of the first event in win
 	done     bool    // the last event is committed; nothing follows
+	users    int     // readers using w
+	closing  bool    // w is to be closed when its last reader is done
 	notify   chan struct{}
 	meta     Meta
 }
@@ -74,7 +76,7 @@ func create(dir string, meta Meta, window int) (*Log, error) {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Log{dir: dir, f: f, idx: idx, window: window, notify: make(chan struct{}), meta: meta}, nil
+	return &Log{dir: dir, w: f, idx: idx, window: window, notify: make(chan struct{}), meta: meta}, nil
 }
 
 // Append adds one encoded event (a JSON object, no newline) after the
@@ -99,7 +101,7 @@ func (l *Log) Commit(last bool) error {
 	}
 	var werr error
 	if len(l.pend) > 0 {
-		if _, err := l.f.Write(l.pend); err != nil {
+		if _, err := l.w.Write(l.pend); err != nil {
 			werr = fmt.Errorf("write recording: %w", err)
 		}
 	}
@@ -145,6 +147,9 @@ func (l *Log) Commit(last bool) error {
 
 	l.pend = l.pend[:0]
 	l.pendOffs = l.pendOffs[:0]
+	if last {
+		l.pend, l.pendOffs = nil, nil
+	}
 	return werr
 }
 
@@ -176,16 +181,32 @@ type Batch struct {
 	Next   uint64 // the seq to read from next
 	Done   bool   // nothing will ever follow Next-1
 	Notify <-chan struct{}
+	// At is where Next starts, for ReadAt: a reader that goes on from
+	// where it stopped seeks straight there.
+	At Cursor
 }
+
+// Cursor is a place in a log: a seq and, when known, the offset where
+// that event starts.
+type Cursor struct {
+	Seq uint64
+	off int64 // 0: not known
+}
+
+// From is the cursor of seq from, offset unknown.
+func From(seq uint64) Cursor { return Cursor{Seq: seq} }
 
 // Read returns up to most events from seq from on (1-based), at most about
 // maxBytes of them (always at least one when one is there). Notify is closed
 // when more events are committed, Done is true when the last event of the
 // log is among those read or before them.
 func (l *Log) Read(from uint64, most, maxBytes int) (Batch, error) {
-	if from < 1 {
-		from = 1
-	}
+	return l.ReadAt(From(from), most, maxBytes)
+}
+
+// ReadAt is Read from a cursor: one a Batch gave (At) saves the seek.
+func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
+	from := max(c.Seq, 1)
 	l.mu.Lock()
 	n, size, done, notify := l.n, l.size, l.done, l.notify
 	b := Batch{Next: from, Notify: notify}
@@ -211,22 +232,75 @@ func (l *Log) Read(from uint64, most, maxBytes int) (Batch, error) {
 		b.Count = j - i
 		l.mu.Unlock()
 		b.Next = from + uint64(b.Count)
+		b.At = Cursor{Seq: b.Next, off: end}
 		b.Done = done && b.Next > n
 		return b, nil
 	}
-	k := (from - 1) / indexEvery
-	start := l.sparse[k]
-	skip := int(from - 1 - k*indexEvery)
+	var (
+		start int64
+		skip  int
+	)
+	if c.off > 0 && c.Seq == from {
+		start = c.off
+	} else {
+		k := (from - 1) / indexEvery
+		start = l.sparse[k]
+		skip = int(from - 1 - k*indexEvery)
+	}
 	l.mu.Unlock()
 
-	lines, count, err := readLines(l.f, start, size, skip, most, maxBytes)
+	f, release, err := l.file()
+	if err != nil {
+		return b, err
+	}
+	var lines []byte
+	var count int
+	if skip == 0 {
+		lines, count, err = readRun(f, start, size, most, maxBytes)
+	} else {
+		lines, count, err = readLines(f, start, size, skip, most, maxBytes)
+	}
+	release()
 	if err != nil {
 		return b, err
 	}
 	b.Lines, b.Count = lines, count
 	b.Next = from + uint64(count)
+	if skip == 0 {
+		b.At = Cursor{Seq: b.Next, off: start + int64(len(lines))}
+	} else {
+		b.At = From(b.Next)
+	}
 	b.Done = done && b.Next > n
 	return b, nil
+}
+
+// readRun reads whole lines from off, where one starts: about maxBytes of
+// them and at most most, in one read into the buffer it returns.
+func readRun(r io.ReaderAt, off, limit int64, most, maxBytes int) ([]byte, int, error) {
+	want := int64(maxBytes)
+	for {
+		want = min(want, limit-off)
+		buf := make([]byte, want)
+		m, err := r.ReadAt(buf, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, fmt.Errorf("read recording: %w", err)
+		}
+		buf = buf[:m]
+		count, end := 0, 0
+		for end < len(buf) && count < most {
+			nl := bytes.IndexByte(buf[end:], '\n')
+			if nl < 0 {
+				break
+			}
+			end += nl + 1
+			count++
+		}
+		if count > 0 || int64(m) >= limit-off {
+			return buf[:end], count, nil
+		}
+		want *= 2 // one line longer than maxBytes: read it whole
+	}
 }
 
 // readLines reads from off, skips skip lines, then returns up to max whole
@@ -315,7 +389,12 @@ func (l *Log) Meta() Meta {
 // that were recorded.
 func (l *Log) WriteTo(w io.Writer) (int64, error) {
 	size := l.Size()
-	return io.Copy(w, io.NewSectionReader(l.f, 0, size))
+	f, release, err := l.file()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	return io.Copy(w, io.NewSectionReader(f, 0, size))
 }
 
 // Finish commits the last events, writes the recording's final description
@@ -335,11 +414,51 @@ func (l *Log) Finish(meta Meta) error {
 	if merr := writeMeta(l.dir, meta); merr != nil && err == nil {
 		err = merr
 	}
+	l.close()
 	return err
 }
 
-// close releases the events file; reads after it fail.
-func (l *Log) close() error { return l.f.Close() }
+// file gives a reader the events file, and the func that gives it back.
+// While the session runs, that is the owner's own descriptor, kept open
+// until its last reader is done with it; once it has ended, each reader
+// opens the file for itself, so an ended recording holds no descriptor
+// between reads however many there are.
+func (l *Log) file() (*os.File, func(), error) {
+	l.mu.Lock()
+	if l.w != nil {
+		f := l.w
+		l.users++
+		l.mu.Unlock()
+		return f, func() {
+			l.mu.Lock()
+			l.users--
+			last := l.users == 0 && l.closing
+			l.mu.Unlock()
+			if last {
+				f.Close()
+			}
+		}, nil
+	}
+	l.mu.Unlock()
+	f, err := os.Open(filepath.Join(l.dir, eventsFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open recording: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// close releases the owner's descriptor of the events file, once no
+// reader uses it.
+func (l *Log) close() {
+	l.mu.Lock()
+	f := l.w
+	l.w = nil
+	l.closing = f != nil && l.users > 0
+	l.mu.Unlock()
+	if f != nil && !l.closing {
+		f.Close()
+	}
+}
 
 func appendOffset(dst []byte, off int64) []byte {
 	u := uint64(off)

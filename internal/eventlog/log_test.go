@@ -105,6 +105,21 @@ func TestReadFromAnywhere(t *testing.T) {
 					t.Fatalf("Read(%d): next %d done %v", c.from, b.Next, b.Done)
 				}
 			}
+			// Reading on from where a batch stopped gives the same as a
+			// fresh read, window or file.
+			at := From(1)
+			for seq := uint64(1); seq <= 1000; {
+				b, err := l.ReadAt(at, 37, 700)
+				if err != nil || b.Count == 0 {
+					t.Fatalf("ReadAt %d: %d events, %v", seq, b.Count, err)
+				}
+				got := seqs(t, b.Lines)
+				if got[0] != seq || got[len(got)-1] != seq+uint64(b.Count)-1 {
+					t.Fatalf("ReadAt %d gave %v", seq, got)
+				}
+				seq += uint64(b.Count)
+				at = b.At
+			}
 			b, _ := l.Read(1001, 10, 1<<20)
 			if b.Count != 0 || b.Done {
 				t.Fatalf("past the end: %+v", b)

@@ -60,6 +60,9 @@ type Store struct {
 	lock   *os.File // held for the store's life: one server per directory
 	window int
 
+	closeOnce sync.Once
+	closeErr  error
+
 	// mu guards recs. No I/O is done while it is held.
 	mu   sync.Mutex
 	recs map[string]*entry
@@ -128,7 +131,8 @@ func (st *Store) Close() error {
 	for _, l := range logs {
 		l.close()
 	}
-	return st.lock.Close()
+	st.closeOnce.Do(func() { st.closeErr = st.lock.Close() })
+	return st.closeErr
 }
 
 // Dir is the data directory.
@@ -472,7 +476,8 @@ func openEnded(dir string, m Meta) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("recording index or events shorter than its description says")
 	}
-	l := &Log{dir: dir, f: f, n: n, size: m.Bytes, sparse: sparse, done: true, notify: make(chan struct{}), meta: m}
+	f.Close()
+	l := &Log{dir: dir, n: n, size: m.Bytes, sparse: sparse, done: true, notify: make(chan struct{}), meta: m}
 	close(l.notify)
 	l.notify = make(chan struct{})
 	return l, nil

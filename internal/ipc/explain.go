@@ -29,6 +29,9 @@ func Explain(err error) (text, errno string) {
 		return err.Error(), ""
 	}
 	errno = unix.ErrnoName(en)
+	if s, ok := callWords[call][en]; ok {
+		return fmt.Sprintf("%s failed: %s", call, s), errno
+	}
 	if s, ok := plainWords[en]; ok {
 		if call != "" {
 			return fmt.Sprintf("%s failed: %s", call, s), errno

@@ -134,6 +134,15 @@ func CreateShmSegment(name string, size int) (*Segment, error) {
 }
 
 func sizeAndMap(fd, size int) ([]byte, error) {
+	// Take the pages first: on a full /dev/shm this is ENOSPC, an error
+	// the role reports, where a page found missing later is SIGBUS.
+	// fallocate sets the size only once every page is there, so a process
+	// that opens the object and finds a size never maps a page that is
+	// not; the ftruncate after it, the call the lesson names, then
+	// changes nothing.
+	if err := Fallocate(fd, 0, int64(size)); err != nil {
+		return nil, err
+	}
 	if err := Ftruncate(fd, int64(size)); err != nil {
 		return nil, err
 	}

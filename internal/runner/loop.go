@@ -35,17 +35,18 @@ type owned struct {
 	moments  *moment.Detector
 	inet     []inetObj // TCP and UDP ports seen in events, for the sampler
 
-	remaining int              // processes the runner started, still running
-	grace     <-chan time.Time // runs from the first untimely end (see peers.go)
-	confirm   <-chan time.Time // a wait-for cycle is to be confirmed
-	breakAt   <-chan time.Time // the reported deadlock is to be broken
-	victim    string           // who the server kills to break it
-	broke     string           // who it killed
-	limit     budget           // the session's time limit, which stops while paused
-	limitC    <-chan time.Time // fires at the limit's warning or its end
-	limitT    *time.Timer      // the timer behind limitC
-	warned    bool             // the session was told its limit is near
-	tick      *time.Ticker     // housekeeping: abandoned sessions
+	remaining int                  // processes the runner started, still running
+	grace     <-chan time.Time     // runs from the first untimely end (see peers.go)
+	confirm   <-chan time.Time     // a wait-for cycle is to be confirmed
+	breakAt   <-chan time.Time     // the reported deadlock is to be broken
+	victim    string               // who the server kills to break it
+	broke     string               // who it killed
+	limit     budget               // the session's time limit, which stops while paused
+	limitC    <-chan time.Time     // fires at the limit's warning or its end
+	limitT    *time.Timer          // the timer behind limitC
+	warned    bool                 // the session was told its limit is near
+	tick      *time.Ticker         // housekeeping: abandoned sessions
+	stopped   map[string]time.Time // processes seen stopped (SIGSTOP), since when
 }
 
 // Messages the owner takes on its channel.
@@ -220,7 +221,7 @@ func (s *Session) append(h heldEv) {
 		o.ended = true
 	}
 	if e.Obj != "" {
-		s.noteObject(e.Obj)
+		s.noteObject(e)
 	}
 	o.procs.observe(e, h.arrival)
 	if e.Kind == event.KindSpawn && e.Peer != "" {
@@ -253,9 +254,10 @@ func (s *Session) saidDone(name string) {
 	}
 }
 
-// housekeep ends a session nobody watches or drives any more, and warns
-// before the time limit.
+// housekeep ends a session nobody watches or drives any more, and looks
+// for processes stopped by a signal.
 func (s *Session) housekeep(now time.Time) {
+	s.checkStopped(now, ProcStopped)
 	o := &s.own
 	after := s.runner.cfg.AbandonAfter
 	if after > 0 && s.viewers.Load() == 0 && now.Sub(time.Unix(0, s.lastSeen.Load())) > after &&
@@ -264,5 +266,45 @@ func (s *Session) housekeep(now time.Time) {
 		s.emit(event.Event{Kind: event.KindNote, Text: why, Attrs: map[string]any{"abandoned": true}})
 		o.judge.stop(why)
 		s.killGroup()
+	}
+}
+
+// stoppedGrace is how long a process may stay stopped (SIGSTOP, a
+// debugger) before the server gives up on the session: the others wait
+// for it meanwhile, and a stopped process may be continued (SIGCONT).
+const stoppedGrace = 10 * time.Second
+
+// checkStopped notes each process that a signal has stopped, and one that
+// was continued; one still stopped stoppedGrace after it was seen fails
+// the session, named as the cause. stopped asks the kernel about a pid.
+func (s *Session) checkStopped(now time.Time, stopped func(pid int) bool) {
+	o := &s.own
+	if o.judge.stopWhy != "" || o.judge.endWhy != "" {
+		return
+	}
+	for _, p := range o.procs.procs {
+		if p.PID <= 0 || p.State == ProcExited {
+			continue
+		}
+		since, seen := o.stopped[p.Name]
+		switch isStopped := stopped(p.PID); {
+		case isStopped && !seen:
+			o.stopped[p.Name] = now
+			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{"stopped": true},
+				Text: fmt.Sprintf("%s (pid %d) is stopped: a signal (SIGSTOP, or a debugger) holds it, and it runs no more until it gets SIGCONT. "+
+					"The others may wait for it.", p.Name, p.PID)})
+		case !isStopped && seen:
+			delete(o.stopped, p.Name)
+			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{"stopped": false},
+				Text: fmt.Sprintf("%s (pid %d) was continued and runs again.", p.Name, p.PID)})
+		case isStopped && now.Sub(since) > stoppedGrace:
+			why := fmt.Sprintf("%s (pid %d) was stopped by a signal and not continued within %v", p.Name, p.PID, stoppedGrace)
+			s.emit(event.Event{Kind: event.KindNote, Text: why + ", so the server ends the session.",
+				Attrs: map[string]any{"ended_early": p.Name, "pid": p.PID}})
+			o.judge.fail(why)
+			o.judge.endAll(why)
+			s.killGroup()
+			return
+		}
 	}
 }

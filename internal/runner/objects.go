@@ -12,14 +12,16 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
 // names hands a session's plan the names of its kernel objects. Each holds
-// the server's pid and the session id, so two servers, or two sessions, never
-// share one; nothing from a request goes into a name.
+// the instance's name (the server's pid and a random part) and the session
+// id, so two servers, or two sessions, never share one; nothing from a
+// request goes into a name.
 type names struct {
-	instance string // the server's pid
+	instance string // the instance's directory name: the server's pid and a random part
 	session  string
 	dir      string
 }
@@ -84,8 +86,16 @@ func removeObject(o scenario.Object) (bool, error) {
 }
 
 // sweep removes what the server's earlier instances left: the directory of
-// every instance whose process no longer runs, with the kernel objects its
+// every instance that is no longer running, with the kernel objects its
 // sessions recorded. It returns how many objects it removed.
+//
+// An instance is known to be running by the lock it holds on its lock file
+// for its whole life, not by its pid: in a container the server is PID 1
+// after every restart, and pid 1 is always alive. A directory whose lock
+// the sweep can take belongs to an instance that died; the sweep holds the
+// lock while it clears the directory, so two servers starting at once do
+// not both clear it. A directory named by a pid alone, from before the
+// lock, is judged by whether that pid runs.
 func sweep(stateDir string, log *slog.Logger) int {
 	entries, err := os.ReadDir(stateDir)
 	if err != nil {
@@ -93,37 +103,68 @@ func sweep(stateDir string, log *slog.Logger) int {
 	}
 	n := 0
 	for _, inst := range entries {
-		pid, err := strconv.Atoi(inst.Name())
-		if err != nil || !inst.IsDir() || alive(pid) {
+		if !inst.IsDir() {
 			continue
 		}
 		dir := filepath.Join(stateDir, inst.Name())
-		sessions, _ := os.ReadDir(dir)
-		for _, s := range sessions {
-			b, err := os.ReadFile(filepath.Join(dir, s.Name(), objectsFile))
-			if err != nil {
-				continue
-			}
-			var objs []scenario.Object
-			if json.Unmarshal(b, &objs) != nil {
-				continue
-			}
-			removed := removeObjects(objs)
-			n += len(removed)
-			if len(removed) > 0 {
-				log.Info("swept session", "instance", pid, "session", s.Name(), "objects", removed)
-			}
+		lock, dead := takeLock(dir)
+		if lock == nil && !dead {
+			continue
 		}
+		n += sweepInstance(dir, log)
 		os.RemoveAll(dir)
+		if lock != nil {
+			lock.Close()
+		}
+	}
+	return n
+}
+
+// takeLock says whether the instance of dir is dead, and if it had a lock
+// file, returns it locked.
+func takeLock(dir string) (lock *os.File, dead bool) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0)
+	if err != nil {
+		// A directory named by a pid alone is from before the lock. This
+		// process makes none such, so one named by its own pid (1, in a
+		// container) is a dead predecessor's.
+		pid, perr := strconv.Atoi(filepath.Base(dir))
+		return nil, perr == nil && errors.Is(err, fs.ErrNotExist) && (pid == os.Getpid() || !alive(pid))
+	}
+	ok, err := ipc.TryLock(f)
+	if !ok || err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
+}
+
+// sweepInstance removes the kernel objects every session of a dead
+// instance recorded, and the queue its readiness probe may have left.
+func sweepInstance(dir string, log *slog.Logger) int {
+	_ = ipc.MqUnlink(probeQueueName(dir))
+	n := 0
+	sessions, _ := os.ReadDir(dir)
+	for _, s := range sessions {
+		b, err := os.ReadFile(filepath.Join(dir, s.Name(), objectsFile))
+		if err != nil {
+			continue
+		}
+		var objs []scenario.Object
+		if json.Unmarshal(b, &objs) != nil {
+			continue
+		}
+		removed := removeObjects(objs)
+		n += len(removed)
+		if len(removed) > 0 {
+			log.Info("swept session", "instance", filepath.Base(dir), "session", s.Name(), "objects", removed)
+		}
 	}
 	return n
 }
 
 // alive reports whether a process with pid exists.
 func alive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -242,7 +242,7 @@ func bareSession(t *testing.T, pace string, plan scenario.Plan, procs ...*ProcIn
 	}
 	s := &Session{Pace: pace, plan: plan, log: l, runner: &Runner{log: slog.New(slog.DiscardHandler)}}
 	s.own = owned{ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate), det: newDeadlockDetector(), moments: moment.New("test"),
-		ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}}
+		ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}, stopped: map[string]time.Time{}}
 	s.own.procs.procs = procs
 	return s
 }
@@ -356,5 +356,39 @@ func TestAfterGraceWaitsForSteps(t *testing.T) {
 	s.own.judge.markServerKill(&survivor)
 	if survivor.Text != "the server ended it: the session could not go on without sender" || survivor.Attrs["ended_by"] != "server" {
 		t.Errorf("a survivor's exit says %q with attrs %v", survivor.Text, survivor.Attrs)
+	}
+}
+
+// TestStoppedProcess checks how the server treats a process a signal has
+// stopped: a note when it is seen, a note when it is continued, and the
+// session ended, naming it, when it stays stopped past the grace.
+func TestStoppedProcess(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		stops    []bool // the kernel's answer at each look, one a second
+		notes    int
+		verdict  string
+		endedWhy bool
+	}{
+		{"never stopped", []bool{false, false, false}, 0, event.StateFinished, false},
+		{"stopped, then continued", []bool{false, true, true, false, false}, 2, event.StateFinished, false},
+		{"stopped past the grace", []bool{true, true, true, true, true, true, true, true, true, true, true, true}, 2, event.StateFailed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := bareSession(t, "realtime", scenario.Plan{}, &ProcInfo{Name: "worker-1", PID: 10, State: ProcRunning})
+			for i, st := range tc.stops {
+				s.checkStopped(t0.Add(time.Duration(i)*time.Second), func(int) bool { return st })
+			}
+			s.commit()
+			evs, _, _ := s.Events(1)
+			if len(evs) != tc.notes {
+				t.Fatalf("%d events, want %d: %+v", len(evs), tc.notes, evs)
+			}
+			state, why := s.own.judge.verdict()
+			if state != tc.verdict || (tc.endedWhy != strings.Contains(why, "worker-1 (pid 10) was stopped by a signal")) {
+				t.Fatalf("verdict %s %q", state, why)
+			}
+		})
 	}
 }

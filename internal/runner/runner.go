@@ -116,6 +116,7 @@ type Runner struct {
 	instance string // this instance's directory under StateDir
 	ctx      context.Context
 	cancel   context.CancelFunc
+	kernel   *kernelState // instance lock, readiness probe, stray zombies (instance.go)
 	store    *eventlog.Store
 
 	mu       sync.Mutex
@@ -146,17 +147,20 @@ func New(cfg Config) (*Runner, error) {
 	if swept > 0 {
 		cfg.Logger.Info("removed leftovers of earlier runs", "objects", swept)
 	}
-	inst := filepath.Join(cfg.StateDir, fmt.Sprint(os.Getpid()))
-	if err := os.MkdirAll(inst, 0o700); err != nil {
-		return nil, fmt.Errorf("make instance directory: %w", err)
+	inst, lock, err := makeInstance(cfg.StateDir)
+	if err != nil {
+		return nil, err
 	}
 	store, err := eventlog.Open(cfg.DataDir, cfg.Logger, cfg.Window)
 	if err != nil {
+		os.RemoveAll(inst)
+		lock.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runner{cfg: cfg, log: cfg.Logger, instance: inst, ctx: ctx, cancel: cancel, store: store,
 		sessions: map[string]*Session{}}
+	r.startKernel(lock)
 	r.prune(time.Now())
 	go r.expire()
 	return r, nil
@@ -285,7 +289,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	r.cancel()
-	os.RemoveAll(r.instance)
+	r.stopKernel()
 	return r.store.Close()
 }
 
@@ -430,7 +434,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		limit = r.cfg.MaxStepDuration
 	}
 	s.own = owned{state: event.StateStarting, ord: newOrderer(), judge: newEndJudge(plan.Independent, plan.Tolerate),
-		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{},
+		det: newDeadlockDetector(), moments: moment.New(sc.Name), ctl: map[string]*controlPipe{}, speed: 1, doneRec: map[string]bool{}, stopped: map[string]time.Time{},
 		limit: budget{limit: limit, warn: min(r.cfg.LimitWarn, limit/2)}}
 	s.own.limit.resume(now)
 	s.seen()

@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,4 +91,43 @@ func TestPipeSession(t *testing.T) {
 		t.Fatalf("writes %d reads %d, want 50 each", writes, reads)
 	}
 	t.Logf("result %s, %d events", last.Result, len(evs))
+}
+
+// TestStoppedWorkerFailsTheSession stops a real worker with SIGSTOP: the
+// server says so at once, and ends the session naming it once the grace
+// has passed, rather than waiting for the time limit.
+func TestStoppedWorkerFailsTheSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: waits out the grace of a stopped process")
+	}
+	r := newTestRunner(t)
+	s := startScenario(t, r, "mq-sysv", map[string]any{"consumers": 1, "messages": 200, "consumer_delay_ms": 100}, "")
+	var pid int
+	deadline := time.Now().Add(10 * time.Second)
+	for pid == 0 && time.Now().Before(deadline) {
+		for _, p := range s.Snapshot().Processes {
+			if p.Name == "consumer-1" && p.PID > 0 {
+				pid = p.PID
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("consumer-1 never started")
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	evs := waitDone(t, s, 40*time.Second)
+	noted := false
+	for _, e := range evs {
+		if e.Kind == event.KindNote && e.Proc == "consumer-1" && e.Attrs["stopped"] == true {
+			noted = true
+		}
+	}
+	last := evs[len(evs)-1]
+	if !noted || last.State != event.StateFailed || !strings.Contains(string(last.Result), "consumer-1 (pid") ||
+		!strings.Contains(string(last.Result), "stopped by a signal") {
+		t.Fatalf("noted %v; the session ended %s %s", noted, last.State, last.Result)
+	}
 }

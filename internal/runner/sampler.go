@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
@@ -26,7 +25,7 @@ const sampleBytes = 64
 // sample reads, until ctx ends, the kernel's view of every object of the
 // session that the server can reach without a descriptor (queues,
 // semaphores and shared memory by name or key, TCP and UDP sockets through
-// /proc/net), and logs a sample event whenever a reading changes. Pipes,
+// sock_diag), and logs a sample event whenever a reading changes. Pipes,
 // FIFOs and Unix sockets can only be asked through a descriptor, and
 // opening one would change the lesson (a FIFO's open would find a reader),
 // so the processes that hold them report them: after each call, and
@@ -44,7 +43,7 @@ func (s *Session) sample(ctx context.Context) {
 		var batch samples
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
-				e.Attrs["pending_connections"])
+				e.Attrs["pending_connections"], e.Attrs["drops"])
 			if last[e.Obj] == key {
 				continue
 			}
@@ -79,19 +78,22 @@ func (s *Session) readAll() []event.Event {
 	return out
 }
 
-// inetObj is a loopback TCP or UDP port a session's events named.
+// inetObj is a loopback TCP or UDP port a session's events named, and the
+// local ports of the clients that connected to it.
 type inetObj struct {
-	label string
-	proto string
-	port  int
+	label   string
+	proto   string
+	port    int
+	clients []int
 }
 
-// noteObject adds a TCP or UDP port named in an event to what the
-// sampler reads: the kernel picks those ports at run time, so the plan
-// cannot list them. Only the owner calls it; the sampler reads the list it
-// publishes.
-func (s *Session) noteObject(label string) {
-	proto, addr, ok := strings.Cut(label, ":")
+// noteObject adds a TCP or UDP port named in an event to what the sampler
+// reads: the kernel picks those ports at run time, so the plan cannot list
+// them. A connect event adds the client's port, so the sampler can ask for
+// both ends of the connection by name. Only the owner calls it; the
+// sampler reads the list it publishes.
+func (s *Session) noteObject(e *event.Event) {
+	proto, addr, ok := strings.Cut(e.Obj, ":")
 	if !ok || (proto != "tcp" && proto != "udp") {
 		return
 	}
@@ -101,24 +103,77 @@ func (s *Session) noteObject(label string) {
 		return
 	}
 	o := &s.own
-	for _, x := range o.inet {
-		if x.label == label {
-			return
+	i := slices.IndexFunc(o.inet, func(x inetObj) bool { return x.label == e.Obj })
+	client, isClient := attrInt(e.Attrs["local_port"])
+	isClient = isClient && e.Kind == event.KindConnect && client > 0 && client <= 0xffff
+	switch {
+	case i < 0:
+		x := inetObj{label: e.Obj, proto: proto, port: port}
+		if isClient {
+			x.clients = []int{client}
 		}
+		o.inet = append(slices.Clip(o.inet), x)
+	case isClient && !slices.Contains(o.inet[i].clients, client):
+		// Copies, never writes in place: the sampler may hold the list
+		// published before.
+		o.inet = slices.Clone(o.inet)
+		o.inet[i].clients = append(slices.Clip(o.inet[i].clients), client)
+	default:
+		return
 	}
-	o.inet = append(slices.Clip(o.inet), inetObj{label: label, proto: proto, port: port})
 	list := o.inet
 	s.inetList.Store(&list)
 }
 
-// readInet reads the queues of every socket on a loopback port from
-// /proc/net: what waits to be read (TCP: bytes; UDP: the kernel memory the
-// datagrams take), what is not yet acknowledged, and datagrams dropped
-// because a receive buffer was full. A listening TCP socket's receive
-// queue counts connections not yet accepted: those are reported apart,
-// never added to bytes.
+// attrInt reads a whole number from an event attribute, as a worker's
+// record decodes it (a float64 from JSON) or as code in the server sets it.
+func attrInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
+}
+
+// ends names the sockets of o for a sock_diag lookup: the listening or
+// bound socket on the port, and both ends of every client's connection (a
+// UDP server's single socket receives every client's datagrams, so only
+// the clients' own sockets are added).
+func (o inetObj) ends() []ipc.InetEnd {
+	ends := []ipc.InetEnd{{Local: o.port}}
+	for _, c := range o.clients {
+		ends = append(ends, ipc.InetEnd{Local: c, Remote: o.port})
+		if o.proto == "tcp" {
+			ends = append(ends, ipc.InetEnd{Local: o.port, Remote: c})
+		}
+	}
+	return ends
+}
+
+// readInet reads the queues of every socket on a loopback port: what
+// waits to be read (TCP: bytes; UDP: the kernel memory the datagrams take),
+// what is not yet acknowledged, and packets dropped (for UDP, because a
+// receive buffer was full; a change in drops alone makes a sample, so a
+// drop shows as it happens). A listening TCP socket's receive queue counts
+// connections not yet accepted: those are reported apart, never added to
+// bytes.
+//
+// It asks sock_diag for the session's own sockets by their ports, which
+// costs some microseconds; reading /proc/net/tcp costs a line of text for
+// every socket of the namespace, and the kernel's walk of its whole table
+// of connections, some milliseconds (docs/BENCHMARKS.md). That is the
+// fallback where sock_diag is refused.
 func readInet(o inetObj) (event.Event, bool) {
-	socks, err := ipc.InetSockets(o.proto, o.port)
+	source := "sock_diag"
+	socks, err := ipc.InetLookup(o.proto, o.ends())
+	if err != nil {
+		source = "/proc/net/" + o.proto
+		socks, err = ipc.InetSockets(o.proto, o.port)
+	}
 	if err != nil || len(socks) == 0 {
 		return event.Event{}, false
 	}
@@ -133,7 +188,7 @@ func readInet(o inetObj) (event.Event, bool) {
 		drops += k.Drops
 	}
 	attrs := map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
-		"source": "/proc/net/" + o.proto}
+		"source": source}
 	if o.proto == "tcp" {
 		attrs["pending_connections"] = pending
 	}
@@ -213,25 +268,29 @@ func readSemaphores(o scenario.Object) []event.Event {
 	return out
 }
 
-// readShm copies the first bytes of a shared segment. It maps the segment
-// only for the copy.
+// readShm copies the first bytes of a shared segment without mapping it
+// where a mapping could fault: a POSIX object is read with pread on a
+// read-only descriptor, so a full /dev/shm is at worst an error here, never
+// a SIGBUS in the server (see ipc.ReadShmAt and ipc.ReadSysvShm).
 func readShm(o scenario.Object) ([]byte, error) {
+	b := make([]byte, sampleBytes)
 	if o.Kind == scenario.ObjShmPosix {
-		seg, err := ipc.OpenShmSegment(o.Name)
+		n, err := ipc.ReadShmAt(o.Name, b)
+		if err == nil && n == 0 {
+			err = errors.New("the segment has no size yet") // created, not yet sized by ftruncate
+		}
 		if err != nil {
 			return nil, err
 		}
-		defer seg.Close()
-		return append([]byte(nil), seg.Bytes()[:min(sampleBytes, len(seg.Bytes()))]...), nil
+		return b[:n], nil
 	}
 	id, err := ipc.Shmget(o.Key, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	b, err := ipc.Shmat(id, unix.SHM_RDONLY)
+	n, err := ipc.ReadSysvShm(id, b)
 	if err != nil {
 		return nil, err
 	}
-	defer ipc.Shmdt(b)
-	return append([]byte(nil), b[:min(sampleBytes, len(b))]...), nil
+	return b[:n], nil
 }

@@ -21,8 +21,11 @@ type RoleFunc func(p *Proc, args json.RawMessage) error
 // Host is what the worker runtime gives a role: the event fd, the pace gate
 // and the power to start a child process of the session.
 type Host interface {
-	// Emit writes one event record to the server.
+	// Emit sends one event record to the server. Records may be gathered
+	// for a moment and written together.
 	Emit(e *event.Event)
+	// Flush writes at once every record gathered so far.
+	Flush()
 	// Gate returns when the process may make its next IPC call: at once in
 	// realtime, after a pause in slow pace, after the presenter's step in
 	// step mode. It returns an error when the session is ending.
@@ -108,6 +111,15 @@ func (p *Proc) Sleep(d time.Duration, why string) {
 		p.Emit(event.Event{Kind: event.KindSleep, Text: why, Attrs: map[string]any{"ns": d.Nanoseconds(), "reason": why}})
 	}
 	time.Sleep(d)
+}
+
+// EmitNow sends e and writes it at once, with what was gathered before it:
+// for events whose order against other processes' events is the lesson
+// (the race's loads and stores), which must not wait while another
+// process's events go ahead.
+func (p *Proc) EmitNow(e event.Event) {
+	p.Emit(e)
+	p.host.Flush()
 }
 
 // Pace is the session's pace: "realtime", "slow" or "step". A role may

@@ -416,7 +416,7 @@ func (r *racer) loadStore() error {
 	}
 	v := r.counter.Load()
 	if r.a.Detail {
-		r.p.Emit(counterEvent(event.KindRead, obj, v))
+		r.p.EmitNow(counterEvent(event.KindRead, obj, v))
 	}
 	if err := r.p.Gate("store", obj); err != nil {
 		return err
@@ -437,7 +437,7 @@ func (r *racer) loadStore() error {
 	// Without detail, only a worker's first store that lost updates is
 	// reported: the moment a student should see, without a flood.
 	r.reported = r.reported || lost
-	r.p.Emit(e)
+	r.p.EmitNow(e)
 	return nil
 }
 

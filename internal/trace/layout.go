@@ -70,21 +70,33 @@ func layout(evs []event.Event) *plan {
 // appeared in the log.
 const fakeTID = 1 << 22
 
+// owner is the process whose track e goes on: its own, or for a moment
+// the one it is about ("" for the server's).
+func owner(e *event.Event) string {
+	if e.Kind == event.KindMoment && e.Proc == "" {
+		if p, ok := e.Attrs["proc"].(string); ok {
+			return p
+		}
+	}
+	return e.Proc
+}
+
 // see gives e's process a track, under its pid once one is known.
 func (p *plan) see(e *event.Event) {
-	if e.Proc == "" {
+	if owner(e) == "" {
 		p.server = p.server || shown(e.Kind) || e.Kind == event.KindBlock
 		return
 	}
-	tid, ok := p.tids[e.Proc]
+	proc := owner(e)
+	tid, ok := p.tids[proc]
 	if !ok {
-		p.procs = append(p.procs, e.Proc)
+		p.procs = append(p.procs, proc)
 	}
 	switch {
 	case e.PID > 0 && (!ok || tid >= fakeTID):
-		p.tids[e.Proc] = e.PID
+		p.tids[proc] = e.PID
 	case !ok:
-		p.tids[e.Proc] = fakeTID + len(p.procs)
+		p.tids[proc] = fakeTID + len(p.procs)
 	}
 }
 

@@ -78,7 +78,7 @@ func Write(w io.Writer, evs []event.Event) error {
 	open := map[string]event.Event{} // process → its pending block
 	for i := range evs {
 		e := &evs[i]
-		tid := l.tid(e.Proc)
+		tid := l.tid(owner(e))
 		switch {
 		case e.Kind == event.KindBlock && e.Proc != "":
 			open[e.Proc] = *e

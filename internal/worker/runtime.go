@@ -23,7 +23,9 @@ type worker struct {
 	exit   func(code int) // ends the process at once; never returns
 	emitMu sync.Mutex
 	events *os.File // descriptor 3, owned here and never closed
-	rec    []byte   // the record being written, under emitMu
+	pend   []byte   // records not written yet, under emitMu
+	flush  *time.Timer
+	armed  bool // flush is set to go off, under emitMu
 
 	watchMu sync.Mutex
 	watches []watch
@@ -86,22 +88,85 @@ func (w *worker) Now() int64 { return ipc.Monotonic() - w.spec.Start }
 // Pace is the session's pace: realtime, slow or step.
 func (w *worker) Pace() string { return w.currentPace() }
 
-// Emit writes one record to the event pipe in a single write, which the
-// kernel keeps whole because it is under PIPE_BUF.
+// Emit sends one record to the server. Records are gathered and written
+// together, in one write of at most PIPE_BUF bytes that the kernel keeps
+// whole, so a process making thousands of calls a second pays one write
+// for many records. None waits long: a record that says the process is
+// about to wait or end (see urgent) is written at once with all before it,
+// and any other within flushAfter.
 func (w *worker) Emit(e *event.Event) {
 	w.emitMu.Lock()
 	defer w.emitMu.Unlock()
-	rec, err := wire.AppendRecord(w.rec[:0], e)
+	start := len(w.pend)
+	rec, err := wire.AppendRecord(w.pend, e)
 	if errors.Is(err, wire.ErrTooLarge) {
 		e.Data, e.Text, e.Attrs = "", "(cut: too long)", nil
-		rec, err = wire.AppendRecord(w.rec[:0], e)
+		rec, err = wire.AppendRecord(w.pend, e)
 	}
 	if err != nil {
 		fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)
+		w.pend = w.pend[:start]
 		return
 	}
-	w.rec = rec
-	err = ipc.WriteFull(wire.FdEvents, rec)
+	w.pend = rec
+	if len(w.pend) > wire.MaxRecord {
+		// The new record does not fit after the others: write those,
+		// then keep it.
+		w.writeLocked(w.pend[:start])
+		w.pend = w.pend[:copy(w.pend, w.pend[start:])]
+	}
+	if urgent(e.Kind) {
+		w.writeLocked(w.pend)
+		w.pend = w.pend[:0]
+		return
+	}
+	if !w.armed {
+		w.armed = true
+		if w.flush == nil {
+			w.flush = time.AfterFunc(flushAfter, w.flushPending)
+		} else {
+			w.flush.Reset(flushAfter)
+		}
+	}
+}
+
+// flushAfter is the longest a record waits in its process before it is
+// written: a fraction of what a person could notice, many calls long.
+const flushAfter = 2 * time.Millisecond
+
+// urgent reports whether a record of kind must reach the server at once:
+// the process is about to wait (in the kernel, for a step, in a pause),
+// has started a child that waits for the server's go, or is ending.
+func urgent(kind string) bool {
+	switch kind {
+	case event.KindBlock, event.KindReady, event.KindSleep, event.KindSpawn, event.KindExit, event.KindError,
+		wire.KindDone, wire.KindEnded:
+		return true
+	}
+	return false
+}
+
+// Flush writes at once the records gathered so far.
+func (w *worker) Flush() { w.flushPending() }
+
+// flushPending writes the records gathered since the last write.
+func (w *worker) flushPending() {
+	w.emitMu.Lock()
+	defer w.emitMu.Unlock()
+	w.armed = false
+	if len(w.pend) > 0 {
+		w.writeLocked(w.pend)
+		w.pend = w.pend[:0]
+	}
+}
+
+// writeLocked writes records to the event pipe in one write. Callers hold
+// emitMu.
+func (w *worker) writeLocked(recs []byte) {
+	if len(recs) == 0 {
+		return
+	}
+	err := ipc.WriteFull(wire.FdEvents, recs)
 	runtime.KeepAlive(w.events)
 	if err != nil {
 		// The server is gone; nobody will read this process's story.

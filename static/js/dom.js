@@ -16,6 +16,7 @@ function fill(el, attrs, kids) {
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'text') el.textContent = v;
+    else if (k === 'style') setStyle(el, v);
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : v);
   }
@@ -34,6 +35,10 @@ export function set(el, attrs) {
       if (el.textContent !== String(v)) el.textContent = v;
       continue;
     }
+    if (k === 'style') {
+      setStyle(el, v);
+      continue;
+    }
     const cur = el.getAttribute(k);
     if (v === null || v === undefined || v === false) {
       if (cur !== null) el.removeAttribute(k);
@@ -41,6 +46,18 @@ export function set(el, attrs) {
       el.setAttribute(k, v);
     }
   }
+}
+
+// setStyle sets an element's inline style through the CSSOM: the page's
+// Content-Security-Policy refuses style attributes written as markup, or
+// with setAttribute, but not styles set this way. The last text set is
+// kept, since the browser gives cssText back in its own spelling.
+const styleSet = new WeakMap();
+function setStyle(el, css) {
+  const text = css === null || css === undefined || css === false ? '' : String(css);
+  if ((styleSet.get(el) ?? '') === text) return;
+  styleSet.set(el, text);
+  el.style.cssText = text;
 }
 
 export const $ = (sel, root = document) => root.querySelector(sel);
