@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/runner"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
@@ -21,6 +22,11 @@ func TestMain(m *testing.M) {
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.
 	os.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+	// The compare scenarios measure in children of their own: this
+	// binary again, as the server's is.
+	if len(os.Args) > 1 && os.Args[1] == bench.ChildArg {
+		os.Exit(bench.ChildMain(os.Args[2:], os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 

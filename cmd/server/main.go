@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
@@ -22,6 +23,11 @@ func main() {
 	// handling included, because a scenario's role sets up its own.
 	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
 		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
+	}
+	// So is one process of a measurement started by the bench command or
+	// the compare scenario.
+	if len(os.Args) > 1 && os.Args[1] == bench.ChildArg {
+		os.Exit(bench.ChildMain(os.Args[2:], os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)

@@ -25,6 +25,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 && args[1] == "healthcheck" {
 		return healthcheck(ctx, getenv, stdout)
 	}
+	if len(args) > 1 && args[1] == "bench" {
+		return runBench(ctx, args[2:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/ipc"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
@@ -33,6 +34,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(serveEnv) != "" {
 		args := append([]string{"ipc-playground"}, strings.Fields(os.Getenv(serveEnv))...)
 		os.Exit(exitCode(run(context.Background(), args, os.Getenv, os.Stdout, os.Stderr), os.Stderr))
+	}
+	// The bench command's children are this binary started again.
+	if len(os.Args) > 1 && os.Args[1] == bench.ChildArg {
+		os.Exit(bench.ChildMain(os.Args[2:], os.Stderr))
 	}
 	// Under -race every process sleeps a second at exit unless told not
 	// to; the workers inherit this.

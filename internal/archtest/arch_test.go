@@ -51,8 +51,8 @@ func goTool(t *testing.T, args ...string) []byte {
 // children's runtime (worker) sits beside the runner, and neither imports
 // the other: they share only the contract in wire.
 var allowed = map[string][]string{
-	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog", "internal/worker"},
-	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "internal/trace", "internal/worker", "templates", "static"},
+	"cmd/server":        {"web", "internal/runner", "internal/scenario", "internal/eventlog", "internal/worker", "internal/bench"},
+	"web":               {"internal/runner", "internal/scenario", "internal/event", "internal/eventlog", "internal/ipc", "internal/trace", "internal/worker", "internal/bench", "templates", "static"},
 	"internal/worker":   {"internal/scenario", "internal/ipc", "internal/event", "internal/wire"},
 	"internal/runner":   {"internal/scenario", "internal/ipc", "internal/event", "internal/eventlog", "internal/moment", "internal/pipefill", "internal/wire"},
 	"internal/eventlog": {"internal/event"},
@@ -61,7 +61,8 @@ var allowed = map[string][]string{
 	"internal/pipefill":          {},
 	"internal/moment":            {"internal/event", "internal/pipefill"},
 	"internal/trace":             {"internal/event"},
-	"internal/scenario":          {"internal/ipc", "internal/event", "internal/wire"},
+	"internal/scenario":          {"internal/ipc", "internal/event", "internal/wire", "internal/bench"},
+	"internal/bench":             {"internal/ipc"},
 	"internal/wire":              {"internal/event"},
 	"internal/ipc":               {},
 	"internal/event":             {},

@@ -253,6 +253,7 @@ func (s *Session) finish() {
 	s.killGroup()
 	s.cancel()
 	lost := s.reapOrphans()
+	s.reapGroupLeft()
 	s.drainUntil(s.events, 3*time.Second, "event pipe still open after the session's processes ended")
 	s.logUnreportedEnds()
 	s.logUnknownEnds(lost)

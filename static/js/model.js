@@ -22,6 +22,10 @@ export class Model {
     this.last = null;
     // moments: the instants the server marked, as they were shown.
     this.moments = [];
+    // The compare scenarios' figures: each finished cell's attrs, and the
+    // cell running now.
+    this.measures = [];
+    this.progress = null;
   }
 
   // snapshot copies everything the events have said so far; restore puts
@@ -243,6 +247,8 @@ const handlers = {
     // A parent that waits for a child to end sleeps until the child's exit.
     if (p && a.waits_for && p.state !== 'exited') startWaiting.call(this, p, a.waits_for, e.t);
   },
+  measure(e) { this.measures.push(e.attrs || {}); this.progress = null; },
+  progress(e) { this.progress = e.attrs || {}; },
   pace(e) {
     const a = e.attrs || {};
     if (a.paused !== undefined) this.session.paused = a.paused;

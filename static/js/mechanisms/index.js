@@ -8,6 +8,7 @@ import sem from './sem.js';
 import deadlock from './deadlock.js';
 import socket from './socket.js';
 import signal from './signal.js';
+import compare from './compare.js';
 import generic from './generic.js';
 
 const BY_NAME = {
@@ -18,6 +19,7 @@ const BY_NAME = {
   deadlock,
   'socket-unix': socket, 'socket-tcp': socket, 'socket-udp': socket,
   signal,
+  compare,
 };
 
 // mechanism returns the drawing for a mechanism name; an unknown one gets
