@@ -32,8 +32,8 @@ export class Model {
   // such a copy back. Stepping back in a session restores one and applies
   // the events after it.
   snapshot() {
-    const { session, procs, objs, count, seq, t, deadlock, note, last, moments } = this;
-    return structuredClone({ session, procs, objs, count, seq, t, deadlock, note, last, moments });
+    const { session, procs, objs, count, seq, t, deadlock, note, last, moments, measures, progress } = this;
+    return structuredClone({ session, procs, objs, count, seq, t, deadlock, note, last, moments, measures, progress });
   }
 
   restore(snap) { Object.assign(this, structuredClone(snap)); }
