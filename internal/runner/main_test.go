@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/ipc-playground/ipc-playground/internal/bench"
 	"github.com/ipc-playground/ipc-playground/internal/worker"
 )
 
@@ -15,6 +16,11 @@ const controlReaderArg = "control-reader"
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
 		os.Exit(worker.Main(os.Getenv, os.Stderr, os.Exit))
+	}
+	// The measuring scenarios run their cells in children of their own:
+	// this binary again, as the server's is.
+	if len(os.Args) > 1 && os.Args[1] == bench.ChildArg {
+		os.Exit(bench.ChildMain(os.Args[2:], os.Stderr))
 	}
 	if len(os.Args) > 1 && os.Args[1] == controlReaderArg {
 		os.Exit(controlReaderMain())
