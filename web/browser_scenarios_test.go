@@ -20,6 +20,9 @@ import (
 func TestBrowserScenarios(t *testing.T) {
 	ts := newTestServer(t)
 	for _, name := range catalogue(t, ts.URL) {
+		if name == "compare" || name == "copy-cost" {
+			continue // measuring runs: TestBrowserCompare draws them
+		}
 		t.Run(name, func(t *testing.T) {
 			c, ok := scenarioCases[name]
 			if !ok {
