@@ -9,11 +9,15 @@ import (
 // until its send is logged, and every later event of the same process waits
 // behind it, so each process's events stay in the order it made them. The
 // end of a wait in open() on a FIFO waits likewise for the other side's
-// open, which is what ended it. It holds no clock and starts nothing: it
+// open, which is what ended it. A signal's delivery waits for the send of
+// that signal with that value by the process it names: a signal event is
+// logged before its sigqueue call, but the sender's report can still reach
+// the server after the receiver's. It holds no clock and starts nothing: it
 // only says what may be logged now.
 type orderer struct {
 	sent   map[int64]bool      // message ids whose send was logged
 	opened map[string]bool     // process and object, NUL between, whose open() was logged
+	queued map[signalKey]bool  // signals whose send was logged
 	held   map[string][]heldEv // per process: events waiting behind a cause not logged yet
 	order  []string            // processes with held events, in the order they first waited
 
@@ -32,7 +36,35 @@ type heldEv struct {
 }
 
 func newOrderer() *orderer {
-	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, held: map[string][]heldEv{}}
+	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, queued: map[signalKey]bool{}, held: map[string][]heldEv{}}
+}
+
+// signalKey names one sent signal: who sent it, its number and its value.
+type signalKey struct {
+	from         string
+	signo, value int
+}
+
+// signalOf returns the key of a signal event (from its sender) or of a
+// delivery (from the process it names as the sender). A delivery from a
+// process outside the session (named by a pid, or by nobody) has none, and
+// never waits: its send is never logged.
+func signalOf(e *event.Event, from string) (signalKey, bool) {
+	signo, ok1 := attrInt(e.Attrs["signo"])
+	value, ok2 := attrInt(e.Attrs["value"])
+	if !ok1 || !ok2 || from == "" || isNumber(from) {
+		return signalKey{}, false
+	}
+	return signalKey{from, signo, value}, true
+}
+
+func isNumber(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isSend(kind string) bool    { return kind == event.KindWrite || kind == event.KindSend }
@@ -57,6 +89,10 @@ func (o *orderer) waits(e *event.Event) bool {
 	}
 	if e.Kind == event.KindUnblock && e.Call == "open" && e.Peer != "" && e.Obj != "" {
 		return !o.opened[e.Peer+"\x00"+e.Obj]
+	}
+	if e.Kind == event.KindDeliver {
+		k, ok := signalOf(e, e.Peer)
+		return ok && !o.queued[k]
 	}
 	return isReceive(e.Kind) && e.Msg != 0 && !o.sent[e.Msg]
 }
@@ -85,6 +121,12 @@ func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
 		o.sent[e.Msg] = true
 	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
 		o.opened[e.Proc+"\x00"+e.Obj] = true
+	case e.Kind == event.KindSignal:
+		k, ok := signalOf(e, e.Proc)
+		if !ok {
+			return out
+		}
+		o.queued[k] = true
 	case e.Kind == event.KindExit && e.Proc != "" && e.Proc == o.victim:
 		o.victim, o.behind = "", nil
 	default:

@@ -10,7 +10,8 @@ import (
 
 // ev makes a test event from a short form: "proc kind msg", e.g. "a send 1",
 // "b recv 1", "b note", "b unblock-open a fifo" (an open that a's open of
-// fifo ended), "a open fifo".
+// fifo ended), "a open fifo", "a signal 10:1" (signal 10 with value 1),
+// "b deliver a 10:1" (that signal delivered, from a).
 func ev(s string) event.Event {
 	f := strings.Fields(s)
 	e := event.Event{Proc: f[0], Kind: f[1]}
@@ -19,6 +20,13 @@ func ev(s string) event.Event {
 		e.Kind, e.Call, e.Peer, e.Obj = event.KindUnblock, "open", f[2], f[3]
 	case f[1] == event.KindOpen:
 		e.Call, e.Obj = "open", f[2]
+	case f[1] == event.KindSignal || f[1] == event.KindDeliver:
+		var signo, value float64 // as a worker's record decodes them
+		fmt.Sscanf(f[len(f)-1], "%g:%g", &signo, &value)
+		e.Attrs = map[string]any{"signo": signo, "value": value}
+		if f[1] == event.KindDeliver {
+			e.Peer = f[2]
+		}
 	case len(f) > 2:
 		fmt.Sscan(f[2], &e.Msg)
 	}
@@ -32,6 +40,8 @@ func short(e event.Event) string {
 		s = e.Proc + " unblock-open"
 	case e.Kind == event.KindOpen:
 		s += " " + e.Obj
+	case e.Kind == event.KindSignal || e.Kind == event.KindDeliver:
+		s += fmt.Sprintf(" %v:%v", e.Attrs["signo"], e.Attrs["value"])
 	case e.Msg != 0:
 		s += fmt.Sprint(" ", e.Msg)
 	}
@@ -82,6 +92,14 @@ func TestOrderer(t *testing.T) {
 		{"a FIFO open that ended a wait waits for the peer's open",
 			[]string{"r unblock-open w fifo", "r read 1", "w open fifo", "w write 1"},
 			[]string{"w open fifo", "r unblock-open", "w write 1", "r read 1"}, 0},
+		{"a delivery waits for its signal's send",
+			[]string{"b deliver a 10:1", "b sleep", "a signal 10:1", "a signal 10:2"},
+			[]string{"a signal 10:1", "b deliver 10:1", "b sleep", "a signal 10:2"}, 0},
+		{"a delivery matches signal, value and sender",
+			[]string{"b deliver a 10:2", "c signal 10:2", "a signal 12:2", "a signal 10:2"},
+			[]string{"c signal 10:2", "a signal 12:2", "a signal 10:2", "b deliver 10:2"}, 0},
+		{"a signal from outside the session never waits",
+			[]string{"b deliver 4242 10:1", "b note"}, []string{"b deliver 10:1", "b note"}, 0},
 		{"other processes are never held",
 			[]string{"b recv 5", "c note", "c send 6", "d recv 6"},
 			[]string{"c note", "c send 6", "d recv 6"}, 1},
