@@ -15,6 +15,7 @@ import { Status } from './js/status.js';
 import { Controls } from './js/controls.js';
 import { Presenter } from './js/presenter.js';
 import { bindKeys, bindView } from './js/keys.js';
+import { Transport } from './js/transport.js';
 
 const model = new Model();
 const stage = new Stage($('#stage'), { onProcClick: (name) => presenter.step(name) });
@@ -26,6 +27,10 @@ const status = new Status();
 const controls = new Controls({ onPick: (sc) => idle(sc) });
 let link = '';
 let stream = null;
+// mechName is the drawing of the session shown; shown is its snapshot as
+// the page opened it (for Run again).
+let mechName = '';
+let shown = null;
 
 // ?perf in the address times each part of a frame (window.ipcpgPerf),
 // for the load test and for anyone who wonders where a frame goes.
@@ -42,21 +47,27 @@ function timed(name, fn) {
 }
 
 const player = new Player({
-  apply(e) {
+  model,
+  apply(e, fresh) {
     changed = performance.now();
     model.apply(e);
-    timeline.add(e, model);
+    // The timeline keeps every event shown once; shown again after a step
+    // back, an event only moves its cursor.
+    if (fresh) timeline.add(e, model);
     log.add(e);
     code.see(e);
     stage.dirty = true;
   },
+  rebuild: (seq) => rebuild(seq),
   animate: (e, ms) => stage.animate(e, ms),
+  onMoment: (e, stage) => moments.stopped(e, stage),
   // frame draws the stage and the status line every frame (they move),
   // and besides them at most one of the slower parts that is due: the
   // timeline ten times a second and the side panels four times, so no
-  // frame does it all. While the page catches up with a fast stream,
+  // frame does it all. While the page runs through many events at once,
   // one part per call in turn.
   frame(now, hurry) {
+    if (timeline.cursor !== player.at) { timeline.cursor = player.at; timeline.dirty = true; }
     // Once the session has ended, every part catches up at once.
     if (hurry && !model.ended) {
       const busy = parts[turn].draw(now);
@@ -85,16 +96,42 @@ const player = new Player({
   timed,
 });
 
+// rebuild shows the session again at seq after a step back: the model is
+// already there; the stage is drawn afresh from it, the log and the code
+// panel take the events up to it again, and the timeline moves its cursor.
+function rebuild(seq) {
+  stage.begin(mechName, model);
+  log.reset();
+  code.reset();
+  for (let s = Math.max(1, seq - 300); s <= seq; s++) {
+    const e = player.tape.event(s);
+    if (s > seq - 200) log.add(e);
+    code.see(e);
+  }
+  timeline.cursor = seq;
+  timeline.dirty = true;
+  status.rewound(model);
+  changed = performance.now();
+}
+
 // A frame that has run this long draws nothing more.
 const LONG_FRAME_MS = 6;
 let turn = 0;
 const parts = [
   { every: 0, at: 0, draw: (now) => timed('stage', () => stage.frame(now)) },
-  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player.backlog, link, player.paused); presenter.render(model); }) },
+  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player, link); presenter.render(model); transport.render(model); afterRun(); }) },
   { every: 100, at: 0, due: () => timeline.dirty, draw: () => timed('timeline', () => timeline.render()) },
   { every: 250, at: 0, due: (part) => code.pending() || log.pending() || changed > part.at,
     draw: (now) => timed('panels', () => { kernel.render(model, now, true); code.render(); log.render(); }) },
 ];
+// afterRun offers Run again and New session to the presenter once the
+// page has shown the session's end.
+function afterRun() {
+  const done = model.ended && presenter.active && player.at >= player.known;
+  set($('#after-run'), { hidden: done ? null : true });
+  set(document.body, { 'data-after': done ? 'true' : null });
+}
+
 // changed is when the last event was applied: the kernel panel is drawn
 // from the model, and is due when the model changed since.
 let changed = 0;
@@ -102,10 +139,14 @@ player.motion = !reducedMotion();
 matchMedia('(prefers-reduced-motion: reduce)').addEventListener('change', () => { player.motion = !reducedMotion(); });
 
 const presenter = new Presenter({ player, controls });
+const transport = new Transport(player);
+const moments = transport;
+presenter.hold = () => transport.toggle();
 stage.onResize = () => player.wake();
 log.onOpen = () => player.wake();
 code.onChange = () => player.wake();
 timeline.onResize = () => player.wake();
+timeline.onSeek = (seq) => { stage.dropTokens(); player.seek(seq); };
 
 // idle shows a scenario before it runs: what it is and what to watch.
 function idle(sc) {
@@ -126,6 +167,7 @@ async function open(id, started = false) {
   log.reset();
   code.reset();
   status.reset();
+  transport.reset();
   document.body.dataset.session = id;
   let snap;
   try {
@@ -138,14 +180,21 @@ async function open(id, started = false) {
   $('#title').textContent = sc ? sc.title : snap.scenario;
   $('#summary').textContent = sc ? sc.watch || sc.summary : '';
   const mech = sc ? sc.mechanism : snap.scenario;
+  mechName = mech;
+  shown = snap;
   model.session.id = id;
-  // A session that had ended before the page opened it is a replay, and
-  // says so; unless this page has just started it (a short session can
-  // end before its first event is shown), which is the presenter's own
-  // session, shown as it ran.
-  model.session.replay = !started && TERMINAL.includes(snap.state);
+  player.reset();
+  // A session that had ended before the page opened it is a recording,
+  // and says so; unless this page has just started it (a short session
+  // can end before its first event is shown), which is the presenter's
+  // own session, shown as it ran.
+  player.recorded = !started && TERMINAL.includes(snap.state);
+  // In projector view the page stops at each moment, for the class to
+  // predict what comes.
+  transport.setStop(document.body.classList.contains('projector'));
   // A presenter link (#presenter=TOKEN) hands this page the controls.
   api.adoptToken(id);
+  setRole(api.tokenFor(id) ? 'presenter' : 'viewer');
   stage.begin(mech, model);
   // The stream opens in a task of its own: one task for all of the
   // session's first steps would be a long one on a busy machine.
@@ -153,12 +202,7 @@ async function open(id, started = false) {
   if (model.session.id !== id) return;
   presenter.attach(id, api.tokenFor(id), snap);
   stream = api.stream(id, {
-    onEvents: (evs) => {
-      // The server's last event is in: whatever the page still has to
-      // show, the session takes no more orders.
-      if (evs.some((e) => e.kind === 'session' && TERMINAL.includes(e.state))) model.session.serverEnded = true;
-      player.push(evs);
-    },
+    onEvents: (evs) => player.push(evs),
     onStatus: (s) => { link = s; player.wake(); },
   });
   player.wake();
@@ -172,7 +216,7 @@ async function open(id, started = false) {
   code.load(mech, snap.params || {});
 }
 
-// start asks the server for a session; the page moves to its own link.
+// start asks the server for the session the form describes.
 async function start(ev) {
   ev.preventDefault();
   controls.clearErrors();
@@ -182,7 +226,17 @@ async function start(ev) {
     return;
   }
   const { scenario, params, pace } = controls.read();
-  const btn = $('#start');
+  await begin(scenario, params, pace, $('#start'), (err) => controls.showError(err));
+}
+
+// runAgain starts a session like the one shown, with the same parameters.
+async function runAgain() {
+  if (!shown) return;
+  await begin(shown.scenario, shown.params || {}, shown.pace, $('#run-again'), (err) => { $('#control-error').textContent = err.message; });
+}
+
+// begin creates a session; the page moves to its own link.
+async function begin(scenario, params, pace, btn, fail) {
   btn.disabled = true;
   try {
     const r = await api.create(scenario, params, pace);
@@ -194,18 +248,38 @@ async function start(ev) {
     await new Promise((resolve) => setTimeout(resolve, 0));
     await open(r.id, true);
   } catch (err) {
-    controls.showError(err);
+    fail(err);
   } finally {
     btn.disabled = false;
   }
 }
 
+// setRole says who this page is for: the presenter (the browser holding
+// the session's token, or the start page), a viewer (a shared link:
+// it watches, without the form), or a viewer who asked to try it.
+function setRole(role) {
+  document.body.dataset.role = role;
+  set($('#try'), { hidden: role === 'viewer' ? null : true });
+}
+
+// leave is Back (or Forward) in the browser: a session this page runs is
+// stopped first, so none goes on unseen, then the page shows the address.
+async function leave() {
+  const id = model.session.id;
+  if (id && presenter.active && presenter.live) {
+    try { await api.stop(id, api.tokenFor(id)); } catch { /* it may have ended meanwhile */ }
+  }
+  location.reload();
+}
+
 async function main() {
   bindView();
-  bindKeys(presenter);
+  bindKeys(presenter, player);
   $('#setup').addEventListener('submit', start);
   $('#jump').addEventListener('click', () => { stage.dropTokens(); player.jump(); });
-  window.addEventListener('popstate', () => location.reload());
+  $('#run-again').addEventListener('click', runAgain);
+  $('#try').addEventListener('click', () => { setRole('try'); $('#scenario').focus(); });
+  window.addEventListener('popstate', leave);
   let list = [];
   try {
     list = await api.scenarios();
@@ -215,7 +289,7 @@ async function main() {
   const id = document.body.dataset.session;
   controls.fill(list, new URLSearchParams(location.search).get('scenario'));
   if (id) await open(id);
-  else idle(controls.current());
+  else { setRole('presenter'); idle(controls.current()); }
   // Measuring text the first time sets up fonts: do it now, while the
   // page waits for Start, not in a session's first frames.
   setTimeout(warmUp, 0);

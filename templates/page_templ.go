@@ -214,7 +214,7 @@ func topBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<header class=\"bar\"><h1><a href=\"/\" title=\"Start page\">IPC Playground</a></h1><form id=\"setup\" class=\"setup\" novalidate><label class=\"pick\"><span class=\"sr\">Scenario</span> <select id=\"scenario\" name=\"scenario\" aria-describedby=\"setup-error\"></select></label> <details id=\"params-drawer\" class=\"drawer\"><summary title=\"The scenario's parameters\"><span class=\"drawer-name\">Parameters</span> <span id=\"params-sum\" class=\"params-sum\"></span></summary><fieldset id=\"params\" class=\"params\"><legend class=\"sr\">Parameters</legend></fieldset></details> <label class=\"pick\"><span>Pace</span> <select id=\"pace\" name=\"pace\" title=\"Slow and step slow the real processes down\"><option value=\"realtime\">realtime</option> <option value=\"slow\">slow</option> <option value=\"step\">step</option></select></label> <button id=\"start\" type=\"submit\" class=\"primary\">Start</button><p id=\"setup-error\" class=\"field-error\" role=\"alert\"></p></form><div class=\"view\"><button id=\"share\" type=\"button\" hidden title=\"Link and QR code for students\">Share</button> <button id=\"toggle-side\" type=\"button\" title=\"Show or hide the side panels (s)\">Panels</button> <button id=\"toggle-projector\" type=\"button\" aria-pressed=\"false\" title=\"Large type, high contrast (p)\">Projector</button> <button id=\"toggle-full\" type=\"button\" title=\"Full screen (f)\">Full screen</button></div></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<header class=\"bar\"><h1><a href=\"/\" title=\"Start page\">IPC Playground</a></h1><button id=\"try\" type=\"button\" class=\"try\" hidden title=\"Start a session of your own\">Try it yourself</button><form id=\"setup\" class=\"setup\" novalidate><label class=\"pick\"><span class=\"sr\">Scenario</span> <select id=\"scenario\" name=\"scenario\" aria-describedby=\"setup-error\"></select></label> <details id=\"params-drawer\" class=\"drawer\"><summary title=\"The scenario's parameters\"><span class=\"drawer-name\">Parameters</span> <span id=\"params-sum\" class=\"params-sum\"></span></summary><fieldset id=\"params\" class=\"params\"><legend class=\"sr\">Parameters</legend></fieldset></details> <label class=\"pick\"><span>Pace</span> <select id=\"pace\" name=\"pace\" title=\"Slow and step slow the real processes down\"><option value=\"realtime\">realtime</option> <option value=\"slow\">slow</option> <option value=\"step\">step</option></select></label> <button id=\"start\" type=\"submit\" class=\"primary\">Start</button><p id=\"setup-error\" class=\"field-error\" role=\"alert\"></p></form><div class=\"view\"><button id=\"share\" type=\"button\" hidden title=\"Link and QR code for students\">Share</button> <button id=\"toggle-side\" type=\"button\" title=\"Show or hide the side panels (s)\">Panels</button> <button id=\"toggle-projector\" type=\"button\" aria-pressed=\"false\" title=\"Large type, high contrast (p)\">Projector</button> <button id=\"toggle-full\" type=\"button\" title=\"Full screen (f)\">Full screen</button></div></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -239,7 +239,42 @@ func stagePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section id=\"stage-panel\" class=\"stage-panel\" aria-label=\"Stage\"><div class=\"status\"><h2 id=\"title\">Pick a scenario and press Start</h2><span id=\"state\" class=\"badge\" data-state=\"idle\">idle</span> <span id=\"counts\" class=\"counts\"></span><div id=\"controls\" class=\"controls\" hidden><button id=\"stop\" type=\"button\" title=\"Stop the session: kill its processes, remove its objects\">Stop</button> <button id=\"pause\" type=\"button\" title=\"Pause or resume the processes (space)\">Pause</button> <span class=\"stepper\"><button id=\"step\" type=\"button\" title=\"Let one process make its next call (arrow right)\">Step</button> <select id=\"step-proc\" aria-label=\"Process to step\"><option value=\"\">next in line</option></select></span> <label class=\"speed\" title=\"Speed of slow pace and of the animation (+ and -)\"><span>Speed</span> <input id=\"speed\" type=\"range\" min=\"0\" max=\"6\" step=\"1\" value=\"3\"> <output id=\"speed-out\">1×</output></label></div></div><p id=\"control-error\" class=\"field-error control-error\" role=\"alert\"></p><p id=\"summary\" class=\"summary\"></p><div id=\"stage\" class=\"stage\"></div><p class=\"rotate-hint\">Turn the phone sideways for a larger stage.</p><div class=\"foot\"><p id=\"result\" class=\"result\" hidden></p><p id=\"note\" class=\"note\" aria-live=\"polite\"></p><p id=\"behind\" class=\"behind\" hidden><span></span><button id=\"jump\" type=\"button\">Jump to live</button></p></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section id=\"stage-panel\" class=\"stage-panel\" aria-label=\"Stage\"><div class=\"status\"><h2 id=\"title\">Pick a scenario and press Start</h2><span id=\"state\" class=\"badge\" data-state=\"idle\">idle</span> <span id=\"counts\" class=\"counts\"></span><div id=\"controls\" class=\"controls\" hidden><button id=\"stop\" type=\"button\" title=\"Stop the session: kill its processes, remove its objects\">Stop</button> <button id=\"pause\" type=\"button\" title=\"Pause or resume the processes (space)\">Pause</button> <span class=\"stepper\"><button id=\"step\" type=\"button\" title=\"Let one process make its next call (arrow right)\">Step</button> <select id=\"step-proc\" aria-label=\"Process to step\"><option value=\"\">next in line</option></select></span> <span class=\"after-run\" id=\"after-run\" hidden><button id=\"run-again\" type=\"button\" class=\"primary\" title=\"Start another session like this one\">Run again</button> <a id=\"new-session\" class=\"button\" href=\"/\" title=\"Pick another scenario\">New session</a></span> <label class=\"speed\" title=\"Speed of slow pace and of the animation (+ and -)\"><span>Speed</span> <input id=\"speed\" type=\"range\" min=\"0\" max=\"8\" step=\"1\" value=\"4\"> <output id=\"speed-out\">1×</output></label></div></div><p id=\"control-error\" class=\"field-error control-error\" role=\"alert\"></p><p id=\"summary\" class=\"summary\"></p><div id=\"stage\" class=\"stage\"></div><p class=\"rotate-hint\">Turn the phone sideways for a larger stage.</p><div id=\"moment\" class=\"moment\" hidden role=\"status\"><b id=\"moment-name\"></b> <span id=\"moment-ask\">What do you expect to see? </span> <span id=\"moment-text\" class=\"moment-text\"></span> <button id=\"moment-reveal\" type=\"button\" class=\"reveal\">Reveal</button> <button id=\"moment-go\" type=\"button\">Go on</button></div><div class=\"foot\"><div class=\"said\"><p id=\"result\" class=\"result\" hidden></p><p id=\"note\" class=\"note\" aria-live=\"polite\"></p></div><div class=\"playback\"><p id=\"behind\" class=\"behind\" hidden><span></span><button id=\"jump\" type=\"button\" title=\"Show the newest event now\">Jump to live</button><button id=\"skip\" type=\"button\" title=\"Go quickly to the next moment\">Skip ahead</button></p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = transportBar().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</div></div></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// transportBar moves the page through the session like a debugger; it
+// moves this page only, never the processes.
+func transportBar() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<div id=\"transport\" class=\"transport\" hidden><button id=\"t-mprev\" type=\"button\" title=\"Previous moment (shift+←)\" aria-label=\"Previous moment\">|◀◀</button> <button id=\"t-back\" type=\"button\" title=\"One event back (←)\" aria-label=\"One event back\">◀</button> <button id=\"t-play\" type=\"button\" title=\"Play or hold this page (space once the processes have ended)\">❚❚ Hold</button> <button id=\"t-fwd\" type=\"button\" title=\"One event on (→)\" aria-label=\"One event on\">▶</button> <button id=\"t-mnext\" type=\"button\" title=\"Next moment (shift+→)\" aria-label=\"Next moment\">▶▶|</button> <input id=\"t-scrub\" class=\"scrub\" type=\"range\" min=\"0\" max=\"0\" value=\"0\" step=\"1\" aria-label=\"Event shown\"> <span id=\"t-pos\" class=\"t-pos\">0 / 0</span> <details id=\"t-moments\" class=\"t-moments\"><summary title=\"The moments shown so far, go to an event, stop at moments\">⚑ Moments <span id=\"t-mcount\">(0)</span></summary><div class=\"t-more\"><label class=\"t-stop\" title=\"Stop at each moment the server marks, to predict what comes\"><input id=\"t-stop\" type=\"checkbox\"> stop at each moment</label><form id=\"t-goto\" class=\"t-goto\"><label><span>go to event</span> <input id=\"t-seq\" type=\"number\" min=\"0\" step=\"1\" inputmode=\"numeric\"></label></form><ol id=\"moments-list\" class=\"moments-list\"></ol></div></details></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -264,7 +299,7 @@ func sidePanels() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<aside id=\"side\" class=\"side\"><section class=\"panel kernel-panel\" aria-label=\"Kernel objects\"><h3>Kernel <small>as ipcs, /dev/shm and /proc would list it</small></h3><pre id=\"kernel\" class=\"kernel\"></pre></section><section class=\"panel code-panel\" aria-label=\"Code\"><h3>Code <span id=\"code-langs\" class=\"tabs\" role=\"tablist\"></span></h3><pre id=\"code\" class=\"code\"></pre></section><details class=\"panel log-panel\" id=\"log-panel\"><summary>Event log <span id=\"log-count\"></span> <a id=\"log-all\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden>every event (JSON lines)</a> <a id=\"log-trace\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden title=\"Chrome trace format: open it in Perfetto or chrome://tracing\">trace</a> <a id=\"log-svg\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden title=\"The timeline as an SVG picture, for handouts\">timeline (SVG)</a></summary><ol id=\"log\" class=\"log\"></ol></details><section class=\"panel keys\" aria-label=\"Keyboard shortcuts\"><h3>Keys</h3><dl><dt><kbd>space</kbd></dt><dd>pause / resume</dd><dt><kbd>→</kbd></dt><dd>step (step pace, a held replay)</dd><dt><kbd>+</kbd> <kbd>-</kbd></dt><dd>faster / slower</dd><dt><kbd>f</kbd></dt><dd>full screen</dd><dt><kbd>p</kbd></dt><dd>projector mode</dd><dt><kbd>s</kbd></dt><dd>side panels</dd></dl></section></aside>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<aside id=\"side\" class=\"side\"><section class=\"panel kernel-panel\" aria-label=\"Kernel objects\"><h3>Kernel <small>as ipcs, /dev/shm and /proc would list it</small></h3><pre id=\"kernel\" class=\"kernel\"></pre></section><section class=\"panel code-panel\" aria-label=\"Code\"><h3>Code <span id=\"code-langs\" class=\"tabs\" role=\"tablist\"></span></h3><pre id=\"code\" class=\"code\"></pre></section><details class=\"panel log-panel\" id=\"log-panel\"><summary>Event log <span id=\"log-count\"></span> <a id=\"log-all\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden>every event (JSON lines)</a> <a id=\"log-trace\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden title=\"Chrome trace format: open it in Perfetto or chrome://tracing\">trace</a> <a id=\"log-svg\" class=\"log-all\" href=\"#\" target=\"_blank\" hidden title=\"The timeline as an SVG picture, for handouts\">timeline (SVG)</a></summary><ol id=\"log\" class=\"log\"></ol></details><section class=\"panel keys\" aria-label=\"Keyboard shortcuts\"><h3>Keys</h3><dl><dt><kbd>space</kbd></dt><dd>pause / resume</dd><dt><kbd>←</kbd> <kbd>→</kbd></dt><dd>one event back / on (→ steps a process in step pace)</dd><dt><kbd>shift</kbd>+<kbd>←</kbd> <kbd>→</kbd></dt><dd>one moment back / on</dd><dt><kbd>+</kbd> <kbd>-</kbd></dt><dd>faster / slower</dd><dt><kbd>f</kbd></dt><dd>full screen</dd><dt><kbd>p</kbd></dt><dd>projector mode</dd><dt><kbd>s</kbd></dt><dd>side panels</dd></dl></section></aside>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -289,7 +324,7 @@ func timelinePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section id=\"timeline-panel\" class=\"timeline-panel\" aria-label=\"Timeline\"><h3>Timeline <span id=\"tl-legend\" class=\"tl-legend\" aria-label=\"What the marks mean\"></span><small>arrows for messages; in the order things happened, not to scale in time</small> <button id=\"follow\" type=\"button\" hidden>Back to live ⇥</button></h3><div id=\"timeline\" class=\"timeline\"></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<section id=\"timeline-panel\" class=\"timeline-panel\" aria-label=\"Timeline\"><h3>Timeline <span id=\"tl-legend\" class=\"tl-legend\" aria-label=\"What the marks mean\"></span><small>arrows for messages; in the order things happened, not to scale in time</small> <button id=\"follow\" type=\"button\" hidden>Back to live ⇥</button></h3><div id=\"timeline\" class=\"timeline\"></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -314,7 +349,7 @@ func sharePanel() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"share-dialog\" class=\"share-dialog\"><h2>Follow this session</h2><div id=\"qr\" class=\"qr\"></div><p><a id=\"share-link\" href=\"#\"></a></p><p id=\"share-join\" class=\"share-join\" hidden>or open <b id=\"share-join-host\"></b> and type the code<br><span id=\"share-code\" class=\"share-code\"></span></p><details id=\"share-presenter\" class=\"share-presenter\" hidden><summary>Hand the controls to another computer</summary><p>Whoever opens this link can pause, step and stop the session, as you can: open it on the other computer, and keep it from the class.</p><input id=\"presenter-link\" type=\"text\" readonly aria-label=\"Presenter link\"></details><p id=\"share-local\" class=\"share-local\" hidden>This address works only on this computer. For students on their own devices, start the server with <code>-addr 0.0.0.0:8080</code> and open the page by this computer's address on the network.</p><form method=\"dialog\"><button>Close</button></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<dialog id=\"share-dialog\" class=\"share-dialog\"><h2>Follow this session</h2><div id=\"qr\" class=\"qr\"></div><p><a id=\"share-link\" href=\"#\"></a></p><p id=\"share-join\" class=\"share-join\" hidden>or open <b id=\"share-join-host\"></b> and type the code<br><span id=\"share-code\" class=\"share-code\"></span></p><details id=\"share-presenter\" class=\"share-presenter\" hidden><summary>Hand the controls to another computer</summary><p>Whoever opens this link can pause, step and stop the session, as you can: open it on the other computer, and keep it from the class.</p><input id=\"presenter-link\" type=\"text\" readonly aria-label=\"Presenter link\"></details><p id=\"share-local\" class=\"share-local\" hidden>This address works only on this computer. For students on their own devices, start the server with <code>-addr 0.0.0.0:8080</code> and open the page by this computer's address on the network.</p><form method=\"dialog\"><button>Close</button></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -340,7 +375,7 @@ func Join(d PageData) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<!doctype html><html lang=\"en\"><head>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<!doctype html><html lang=\"en\"><head>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -348,7 +383,7 @@ func Join(d PageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</head><body><main class=\"missing join\"><h1>Join a session</h1><form method=\"get\" action=\"/j\"><label for=\"join-code\">The code on the teacher's screen</label> <input id=\"join-code\" name=\"code\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"12\" placeholder=\"ACD EFG\" required autofocus> <button type=\"submit\">Join</button></form></main></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</head><body><main class=\"missing join\"><h1>Join a session</h1><form method=\"get\" action=\"/j\"><label for=\"join-code\">The code on the teacher's screen</label> <input id=\"join-code\" name=\"code\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" maxlength=\"12\" placeholder=\"ACD EFG\" required autofocus> <button type=\"submit\">Join</button></form></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -373,7 +408,7 @@ func Missing(d PageData) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<!doctype html><html lang=\"en\"><head>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<!doctype html><html lang=\"en\"><head>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -381,20 +416,20 @@ func Missing(d PageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</head><body><main class=\"missing\"><h1>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</head><body><main class=\"missing\"><h1>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var16 string
-		templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(d.Title)
+		var templ_7745c5c3_Var17 string
+		templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(d.Title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/page.templ`, Line: 189, Col: 17}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/page.templ`, Line: 231, Col: 17}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</h1><p>This session does not exist on this server, or it ended long ago and was forgotten. Check the code or the link, or ask for it again.</p><p><a href=\"/\">Start a new one</a></p></main></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</h1><p>This session does not exist on this server, or it ended long ago and was forgotten. Check the code or the link, or ask for it again.</p><p><a href=\"/\">Start a new one</a></p></main></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

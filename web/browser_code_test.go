@@ -68,8 +68,9 @@ const codeLinesJS = `[...document.querySelectorAll('#code .line')].map((l) => l.
 // markedJS reads the code panel's marked lines as "who how: text".
 const markedJS = `[...document.querySelectorAll('#code .line[data-how]')].map((l) => l.dataset.who + ' ' + l.dataset.how + ': ' + l.textContent.trim())`
 
-// markedWhileRunningJS holds while the session runs and a line is marked.
-const markedWhileRunningJS = `document.querySelector('#state').dataset.state === 'running' && !!document.querySelector('#code .line[data-how]')`
+// markedWhileRunningJS holds while the page shows the session running (live,
+// or played back once the processes have ended) and a line is marked.
+const markedWhileRunningJS = `['running', 'replay'].includes(document.querySelector('#state').dataset.state) && !!document.querySelector('#code .line[data-how]')`
 
 func TestBrowserCodePanel(t *testing.T) {
 	ts := newTestServer(t)

@@ -8,7 +8,7 @@
 import { $, h, bytes } from './dom.js';
 
 // SPEEDS are the choices of the speed slider; 1× is in the middle.
-export const SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 4];
+export { SPEEDS } from './clock.js';
 
 export class Controls {
   constructor({ onPick }) {

@@ -44,17 +44,24 @@ export function bindView() {
   $('#toggle-full').addEventListener('click', toggleFull);
 }
 
-// bindKeys: space pauses or resumes, arrow right steps, + and - change
-// the speed, f full screen, p projector, s side panels. Keys typed into
-// a form field are left alone.
-export function bindKeys(presenter) {
+// bindKeys: space pauses or resumes, the arrows step one event back or
+// on (with shift, one moment), + and - change the speed, f full screen,
+// p projector, s side panels. Keys typed into a form field are left
+// alone (the scrub bar too, which the arrows move itself).
+export function bindKeys(presenter, player) {
   document.addEventListener('keydown', (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const t = ev.target;
     if (t && (t.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(t.tagName))) return;
+    if (ev.shiftKey && (ev.key === 'ArrowLeft' || ev.key === 'ArrowRight')) {
+      ev.preventDefault();
+      player.stepMoment(ev.key === 'ArrowLeft' ? -1 : 1);
+      return;
+    }
     const act = {
       ' ': () => presenter.togglePause(),
       ArrowRight: () => presenter.step($('#step-proc').value || null),
+      ArrowLeft: () => player.step(-1),
       '+': () => presenter.faster(), '=': () => presenter.faster(),
       '-': () => presenter.slower(), _: () => presenter.slower(),
       f: toggleFull, p: toggleProjector, s: toggleSide,

@@ -11,9 +11,7 @@ export class Model {
   constructor() { this.reset(); }
 
   reset() {
-    // replay: the session had already ended when the page opened it, so
-    // the page is showing a recording, not a live run.
-    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1, replay: false, serverEnded: false };
+    this.session = { id: '', scenario: '', params: {}, pace: '', state: 'idle', result: null, paused: false, speed: 1 };
     this.procs = new Map();
     this.objs = new Map();
     this.count = { events: 0, sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, lost: 0, blocks: 0, errors: 0 };
@@ -22,11 +20,23 @@ export class Model {
     this.deadlock = null;
     this.note = null;
     this.last = null;
+    // moments: the instants the server marked, as they were shown.
+    this.moments = [];
     // The compare scenarios' figures: each finished cell's attrs, and the
     // cell running now.
     this.measures = [];
     this.progress = null;
   }
+
+  // snapshot copies everything the events have said so far; restore puts
+  // such a copy back. Stepping back in a session restores one and applies
+  // the events after it.
+  snapshot() {
+    const { session, procs, objs, count, seq, t, deadlock, note, last, moments, measures, progress } = this;
+    return structuredClone({ session, procs, objs, count, seq, t, deadlock, note, last, moments, measures, progress });
+  }
+
+  restore(snap) { Object.assign(this, structuredClone(snap)); }
 
   get ended() { return TERMINAL.includes(this.session.state); }
 
@@ -59,6 +69,8 @@ export class Model {
     this.t = Math.max(this.t, e.t || 0);
     this.count.events++;
     this.last = e;
+    // A moment names what just happened; it changes nothing itself.
+    if (e.kind === 'moment') { handlers.moment.call(this, e); return; }
     const p = e.proc ? this.proc(e.proc) : null;
     if (p) {
       if (e.pid) p.pid = e.pid;
@@ -224,6 +236,8 @@ const handlers = {
     if (o.lost.length > 20) o.lost.shift();
   },
   error(e, p) { this.count.errors++; if (p) p.error = { call: e.call, obj: e.obj, error: e.error, errno: e.errno, seq: e.seq }; },
+  // A moment the lesson turns on: its name and its sentence, in order.
+  moment(e) { this.moments.push({ seq: e.seq, t: e.t, name: e.name || '', text: e.text || '' }); },
   deadlock(e) { this.deadlock = { cycle: e.cycle || [], text: e.text || '', seq: e.seq }; },
   note(e, p) {
     this.note = { text: e.text, seq: e.seq };

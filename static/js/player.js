@@ -1,100 +1,148 @@
-// The player paces events onto the page. Events are applied strictly in seq
-// order; only the time between them is stretched so a person can follow a
-// session that took the kernel a few milliseconds. When the page falls far
-// behind (thousands of events a second) the stretch shrinks to nothing, the
-// travel animations are skipped and many events are applied per frame, so
-// the page stays current and responsive. All drawing happens once per
-// animation frame, never per event.
+// The player shows a session's events on the page, live or replayed, with
+// one clock for both (clock.js). Events go onto a tape (tape.js) as they
+// arrive; the player applies them to the model in seq order at the pace
+// the clock sets, and can be held, stepped one event or one moment either
+// way, and moved to any seq like a debugger. A step back restores the
+// nearest snapshot and applies the events after it, so the frame it shows
+// is the one shown when the events first came. All drawing happens once
+// per animation frame, never per event.
 
-// BASE_MS is the time one visible event gets at speed 1 with nothing
-// waiting behind it.
-const BASE_MS = 320;
-// Below this step an animation could not be seen: skip it.
+import { Clock, WATCHED, AROUND, firstAfter, lastBefore } from './clock.js';
+import { Tape } from './tape.js';
+
+// Below this beat a travel animation could not be seen: none is started.
 const MIN_ANIM_MS = 60;
-// Further behind than this, the player catches up: events apply as fast
-// as frames allow, and keep doing so until the stream has been calm for
-// HOLD_MS, so the tail of a fast stream is not replayed in slow motion.
-const FAR = 100;
-const HOLD_MS = 1500;
-// While catching up the page redraws each of its parts at most this often,
-// one part per frame.
-const HURRY_DRAW_MS = 100;
 // A frame spends at most this long applying events.
 const FRAME_BUDGET_MS = 3;
-
-// Events a person watches happen; the rest (samples, session state) apply
-// at once.
-const VISIBLE = new Set(['write', 'read', 'send', 'recv', 'block', 'unblock', 'wait', 'post', 'signal', 'deliver',
-  'connect', 'accept', 'lost', 'spawn', 'exit', 'open', 'close', 'unlink', 'error', 'deadlock', 'ready']);
+// While the page runs through many events at once (a summary, a jump),
+// each part of the page is redrawn at most this often, one part a frame.
+const HURRY_DRAW_MS = 100;
 
 export class Player {
-  // apply(e) folds an event into the model; animate(e, ms) may start a
-  // travel animation and says whether the event applies 'after' it (the
-  // token lands first) or at once; frame(now) draws and reports whether
-  // animations still run.
-  constructor({ apply, animate, frame, parts = 1, timed }) {
+  // model is the page's model. apply(e, fresh) folds an event into it and
+  // into the page's other parts (fresh: the first time this event is
+  // applied); rebuild(seq) redraws everything after a step back;
+  // animate(e, ms) may start a travel animation and says whether the
+  // event applies 'after' it; frame(now, hurry) draws and says whether
+  // anything still moves; onMoment(e) hears of a moment the page stopped
+  // at: 'predict' before the event it is about, 'reveal' at the moment.
+  constructor({ model, apply, rebuild, animate, frame, onMoment, parts = 1, timed }) {
+    this.model = model;
     this.parts = parts;
     this.timed = timed || ((name, fn) => fn());
     this.applyFn = apply;
+    this.rebuild = rebuild || (() => {});
     this.animate = animate;
     this.frame = frame;
-    this.q = [];
-    this.i = 0;
-    this.nextAt = 0;
-    this.held = null;
-    this.speed = 1;
-    // paused holds a replay where it is (the processes are gone by then:
-    // only the page waits); stepOnce lets one visible event through.
-    this.paused = false;
-    this.stepOnce = false;
+    this.onMoment = onMoment || (() => {});
+    this.clock = new Clock();
+    this.tape = new Tape();
     this.motion = true;
+    this.stopAtMoments = false;
     this.raf = 0;
-    this.applied = 0;
-    this.catching = false;
-    this.hurryUntil = 0;
     this.drawn = 0;
     this.loop = (now) => this.tick(now);
+    this.reset();
   }
 
-  get backlog() { return this.q.length - this.i + (this.held ? 1 : 0); }
+  // reset forgets the session: call it after the model's reset.
+  reset() {
+    this.tape.reset(this.model);
+    this.clock.reset();
+    this.held = null;
+    this.paused = false;
+    this.target = 0;
+    this.frontier = 0;
+    this.summary = false;
+    this.stoppedAt = 0;
+    this.askedAt = 0;
+    // recorded: the session had ended before the page opened it.
+    this.recorded = false;
+  }
+
+  get speed() { return this.clock.speed; }
+  set speed(v) { this.clock.speed = v; }
+  get at() { return this.model.seq; }
+  get known() { return this.tape.known; }
+  get backlog() { return this.known - this.at; }
+  // ended: the processes have ended (their last event has come).
+  get ended() { return this.tape.end > 0; }
+  get endT() { const e = this.tape.end && this.tape.event(this.tape.end); return e ? e.t : 0; }
+  get moments() { return this.tape.moments; }
+  get hurrying() { return this.summary || this.target > this.at; }
 
   push(events) {
-    for (const e of events) this.q.push(e);
+    for (const e of events) {
+      // The stream promises every seq once, in order; say so loudly if not.
+      if (!this.tape.push(e)) console.error(`event ${e.seq} came after ${this.tape.known}: the stream skipped or repeated events`);
+    }
     this.wake();
   }
 
-  // reset forgets everything queued, for a new session.
-  reset() {
-    this.q = [];
-    this.i = 0;
-    this.held = null;
-    this.nextAt = 0;
-    this.catching = false;
-    this.hurryUntil = 0;
-    this.paused = false;
-    this.stepOnce = false;
-  }
-
-  // setPaused holds or releases the events still to show.
+  // setPaused holds the page's playback where it is, or lets it go on.
   setPaused(on) {
     this.paused = on;
-    this.stepOnce = false;
+    if (!on) this.clock.nextAt = 0;
     this.wake();
   }
 
-  // stepOne shows the next visible event of a held replay.
-  stepOne() {
-    if (!this.paused) return;
-    this.stepOnce = true;
-    this.nextAt = 0;
+  // step moves one watched event forward (d = 1) or back (d = -1).
+  step(d) {
+    this.flush();
+    let s = this.at;
+    do s += d; while (s > 0 && s < this.known && !WATCHED.has(this.tape.event(s).kind));
+    this.seek(s);
+  }
+
+  // stepMoment moves to the next (d = 1) or previous (d = -1) moment;
+  // forward with none left, to the newest event.
+  stepMoment(d) {
+    this.flush();
+    const m = d > 0 ? firstAfter(this.moments, this.at + 1) : lastBefore(this.moments, this.at - 1);
+    this.seek(m || (d > 0 ? this.known : 0));
+  }
+
+  // skip goes quickly through what is left of a summary, or to the
+  // newest event, and plays on from there.
+  skip() {
+    this.flush();
+    const m = firstAfter(this.moments, this.at + AROUND + 1);
+    let to = m ? m - AROUND : this.known;
+    if (!m && this.ended) to = Math.max(this.at, this.tape.end - AROUND);
+    this.target = Math.max(this.at, Math.min(this.known, to));
+    this.clock.reset();
     this.wake();
   }
 
-  // jump applies everything queued now, without animation.
+  // jump shows the newest event, without animation, and plays on.
   jump() {
-    if (this.held) { this.apply(this.held.e); this.held = null; }
-    while (this.i < this.q.length) this.apply(this.q[this.i++]);
+    this.flush();
+    this.target = this.known;
+    this.paused = false;
+    this.clock.reset();
     this.wake();
+  }
+
+  // seek holds the page at seq n: forward by applying the events up to
+  // it (a frame's budget at a time), back by restoring a snapshot.
+  seek(n) {
+    this.flush();
+    n = Math.max(0, Math.min(this.known, Math.round(n)));
+    this.paused = true;
+    this.clock.reset();
+    if (n >= this.at) { this.target = n; this.wake(); return; }
+    this.target = 0;
+    const from = this.tape.rewind(this.model, n);
+    for (let s = from + 1; s <= n; s++) this.model.apply(this.tape.event(s));
+    this.stoppedAt = Math.min(this.stoppedAt, n);
+    this.askedAt = Math.min(this.askedAt, n);
+    this.rebuild(n);
+    this.wake();
+  }
+
+  // flush lands a message whose travel is under way.
+  flush() {
+    if (this.held) { this.apply(this.held.e); this.held = null; }
   }
 
   wake() {
@@ -102,19 +150,13 @@ export class Player {
   }
 
   apply(e) {
-    this.applyFn(e);
-    this.applied++;
+    const fresh = e.seq > this.frontier;
+    this.applyFn(e, fresh);
+    if (fresh) this.frontier = e.seq;
+    this.tape.keep(this.model);
   }
 
-  // stepMs is the time the next visible event gets: the base time, cut as
-  // the backlog grows so the page catches up instead of lagging.
-  stepMs(now) {
-    const behind = this.q.length - this.i;
-    if (behind > FAR) this.hurryUntil = now + HOLD_MS;
-    this.catching = now < this.hurryUntil;
-    if (this.catching) return 0;
-    return BASE_MS / this.speed / (1 + (behind / 16) ** 2);
-  }
+  next() { this.apply(this.tape.event(this.at + 1)); }
 
   tick(now) {
     this.raf = 0;
@@ -123,35 +165,64 @@ export class Player {
 
   run(now) {
     const start = performance.now();
+    const within = () => performance.now() - start < FRAME_BUDGET_MS;
     if (this.held && now >= this.held.at) { this.apply(this.held.e); this.held = null; }
-    while (!this.held && this.i < this.q.length && now >= this.nextAt && (!this.paused || this.stepOnce)) {
-      if (performance.now() - start > FRAME_BUDGET_MS) break;
-      const e = this.q[this.i++];
-      if (!VISIBLE.has(e.kind)) { this.apply(e); continue; }
-      this.stepOnce = false;
-      const step = this.stepMs(now);
-      const when = this.motion && step >= MIN_ANIM_MS ? this.animate(e, step * 0.7) : null;
-      // Catch-up: several events share a frame, each still in order.
-      this.nextAt = Math.max(this.nextAt, now - 100) + step;
-      if (when === 'after') { this.held = { e, at: now + step * 0.6 }; break; }
-      this.apply(e);
+    this.summary = false;
+    if (this.target > this.at) {
+      while (this.at < this.target && within()) this.next();
+      if (this.at >= this.target) this.target = 0;
+    } else if (!this.paused) {
+      this.play(now, within);
     }
-    if (this.i > 50000) { this.q = this.q.slice(this.i); this.i = 0; }
-    // While catching up, each part of the page is drawn a few times a
-    // second, one part per frame: the numbers still move, and no frame
-    // repaints everything.
+    const hurry = this.hurrying;
     let busy = false;
-    this.catching = now < this.hurryUntil;
-    if (!this.catching) {
+    if (!hurry) {
       this.drawn = now;
       busy = this.timed('frame', () => this.frame(now, false));
     } else if (now - this.drawn >= HURRY_DRAW_MS / this.parts) {
       this.drawn = now;
       this.timed('frame', () => this.frame(now, true));
-      busy = true;
-    } else {
-      busy = true;
     }
-    if (busy || this.held || (this.i < this.q.length && (!this.paused || this.stepOnce))) this.wake();
+    const more = this.at < this.known && !this.paused;
+    if (busy || hurry || this.held || more || this.target > this.at) this.wake();
+  }
+
+  // play applies what the clock allows in this frame.
+  play(now, within) {
+    while (!this.held && within()) {
+      const z = this.clock.zone(this.at, this.tape);
+      if (z.mode === 'idle') return;
+      if (z.mode === 'summary') {
+        this.summary = true;
+        let n = this.clock.take(now, this.at, z.until);
+        while (n > 0 && within()) { this.next(); n--; }
+        return;
+      }
+      if (now < this.clock.nextAt) return;
+      const e = this.tape.event(this.at + 1);
+      // Stopping at moments, the page first stops before the event a
+      // moment is about (predict), then at the moment itself (reveal).
+      const about = this.stopAtMoments && this.tape.about.get(e.seq);
+      if (about && about > this.askedAt) {
+        this.askedAt = about;
+        this.paused = true;
+        this.onMoment(this.tape.event(about), 'predict');
+        return;
+      }
+      if (e.kind === 'moment' && this.stopAtMoments && e.seq > this.stoppedAt) {
+        this.next();
+        this.stoppedAt = e.seq;
+        this.paused = true;
+        this.onMoment(e, 'reveal');
+        return;
+      }
+      if (!WATCHED.has(e.kind)) { this.next(); continue; }
+      const beat = this.clock.beat(this.backlog);
+      const when = this.motion && beat >= MIN_ANIM_MS ? this.animate(e, beat * 0.7) : null;
+      // Several short beats may share a frame, each still in order.
+      this.clock.nextAt = Math.max(this.clock.nextAt, now - 100) + beat;
+      if (when === 'after') { this.held = { e, at: now + beat * 0.6 }; return; }
+      this.next();
+    }
   }
 }

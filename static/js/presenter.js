@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import { $, h, set } from './dom.js';
-import { SPEEDS } from './controls.js';
+import { SPEEDS } from './clock.js';
 import { openShare } from './share.js';
 
 export class Presenter {
@@ -27,6 +27,9 @@ export class Presenter {
   }
 
   get active() { return !!this.token; }
+
+  // hold holds or plays the page (the transport bar's Play button).
+  hold() { this.player.setPaused(!this.player.paused); }
 
   attach(id, token, snap) {
     this.id = id;
@@ -57,19 +60,21 @@ export class Presenter {
     try { await api.stop(this.id, this.token); } catch (err) { this.err.textContent = err.message; }
   }
 
-  // Once the session has ended on the server while the page still shows
-  // it, pause and step act on the page's replay, for anyone watching: a
-  // teacher can hold a moment of a session that took the kernel a few
-  // milliseconds, and go through it event by event.
+  // While the processes run, Pause pauses them (the presenter). Once they
+  // have ended while the page still shows the session, it holds the
+  // page's playback, for anyone watching: a teacher can hold a moment of
+  // a session that took the kernel a few milliseconds.
   togglePause() {
-    if (this.replaying) { this.player.setPaused(!this.player.paused); return; }
+    // A page held (at a moment, or stepped back) goes on first.
+    if (!this.live || !this.active || this.player.paused) { this.hold(); return; }
     this.send(this.paused ? 'resume' : 'pause');
   }
 
+  // step lets a process make its next call in step pace (the presenter,
+  // while the processes run); otherwise it shows the next event.
   step(name) {
-    if (this.replaying) { this.player.stepOne(); return; }
-    if (this.pace !== 'step') return;
-    this.send('step', name || null);
+    if (this.live && this.active && this.pace === 'step') { this.send('step', name || null); return; }
+    this.player.step(1);
   }
 
   // setSpeed moves the slider to SPEEDS[i]: the page's animation follows
@@ -89,10 +94,11 @@ export class Presenter {
   // render keeps the buttons true to the session: what can be done now.
   render(model) {
     const live = !!this.id && !model.ended;
-    // The page may still be replaying a session that has ended on the
-    // server (a short one, or a link followed later): its buttons stay,
-    // for the speed of the replay, but it takes no more orders.
-    const running = live && !model.session.replay && !model.session.serverEnded;
+    // The processes run until their last event has come, however far
+    // behind the page is: Stop stays usable until then. A session that
+    // has ended (a short one, or a link followed later) takes no more
+    // orders; its speed still sets the replay's pace.
+    const running = !!this.id && !this.player.ended && !this.player.recorded;
     this.live = running;
     this.replaying = live && !running;
     this.paused = model.session.paused;
@@ -108,8 +114,7 @@ export class Presenter {
     const stepping = mine && this.pace === 'step';
     // Paused, a step would wait for the resume: the button says so by
     // being off. A held replay steps one event at a time.
-    set($('#step'), { disabled: this.replaying ? !this.player.paused
-      : !stepping || this.paused || ![...model.procs.values()].some((p) => p.state === 'ready') });
+    set($('#step'), { disabled: !stepping || this.paused || ![...model.procs.values()].some((p) => p.state === 'ready') });
     // A viewer's page follows the presenter's speed when it changes, as
     // the processes do; in between the viewer may set another.
     if (!this.active && model.session.speedAt && model.session.speedAt !== this.seenSpeedAt) {
@@ -118,7 +123,7 @@ export class Presenter {
       if (i >= 0) this.setSpeed(i, false);
     }
     set(this.pick, { disabled: !stepping });
-    set($('.stepper'), { hidden: this.pace === 'step' || (this.replaying && this.player.paused) ? null : true });
+    set($('.stepper'), { hidden: this.pace === 'step' && running ? null : true });
     set(document.body, { 'data-presenter': mine ? 'true' : 'false' });
     const names = [...model.procs.keys()].join(',');
     if (names !== this.procs) {

@@ -6,6 +6,7 @@
 import { s, set } from './dom.js';
 import * as boxes from './procs.js';
 import { mechanism } from './mechanisms/index.js';
+import { names } from './mechanisms/common.js';
 
 // The stage is 1000 units wide; its height follows the space it has, so
 // the drawing fills a wide projector screen and a tall laptop alike.
@@ -26,6 +27,19 @@ export class Stage {
     this.svg = null;
     this.H = 440;
     new ResizeObserver(() => this.resize()).observe(root);
+    // An object's name on the stage is the simple one the code uses; the
+    // pointer on it shows the kernel's real name, a click shows all real
+    // names (and a second click the simple ones again).
+    root.addEventListener('pointerover', (ev) => {
+      const el = ev.target.closest && ev.target.closest('[data-real]');
+      root.title = el ? `the kernel's name: ${el.dataset.real}` : '';
+    });
+    root.addEventListener('click', (ev) => {
+      if (!(ev.target.closest && ev.target.closest('[data-real]'))) return;
+      names.real = !names.real;
+      this.dirty = true;
+      if (this.onResize) this.onResize();
+    });
   }
 
   // resize fits the drawing's height to the panel, then lays it out again.

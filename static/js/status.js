@@ -5,19 +5,19 @@ import { $, num, set } from './dom.js';
 import { sentence } from './words.js';
 
 const SHOWN = new Set(['write', 'read', 'send', 'recv', 'block', 'unblock', 'wait', 'post', 'signal', 'deliver',
-  'connect', 'accept', 'lost', 'error', 'deadlock', 'note', 'spawn', 'exit', 'open', 'close', 'unlink', 'ready']);
+  'connect', 'accept', 'lost', 'error', 'deadlock', 'note', 'spawn', 'exit', 'open', 'close', 'unlink', 'ready', 'moment']);
 
 export class Status {
   constructor() {
     this.state = $('#state');
     this.counts = $('#counts');
-    this.behind = $('#behind');
     this.result = $('#result');
     this.note = $('#note');
     this.lastNote = 0;
   }
 
   reset() {
+    delete this.result.closest('.foot').dataset.result;
     this.result.hidden = true;
     this.result.textContent = '';
     this.result.removeAttribute('title');
@@ -47,13 +47,13 @@ export class Status {
     if (el.lastChild.nodeValue !== word) el.lastChild.nodeValue = word;
   }
 
-  render(model, backlog, link, held = false) {
+  render(model, player, link) {
     const s = model.session;
-    // A session that ended before the page opened it is a replay until
-    // its last event: it is not running now.
-    // So is one that has ended on the server while the page still shows
-    // it: its processes are gone.
-    const replaying = (s.replay || s.serverEnded) && !model.ended;
+    // A session whose processes have ended while the page still shows it
+    // (a short one, or a link followed later) is a replay until its last
+    // event: its processes are gone.
+    const replaying = (player.recorded || player.ended) && !model.ended;
+    const held = player.paused;
     const word = s.paused && !model.ended || replaying && held ? 'paused' : replaying ? 'replay' : s.state;
     set(this.state, { text: link === 'reconnecting' ? `${word} (reconnecting)` : word, 'data-state': word });
     const c = model.count;
@@ -63,10 +63,10 @@ export class Status {
     this.count('received', c.received, data);
     this.count('lost', c.lost, c.lost > 0);
     this.count('blocks', c.blocks, c.blocks > 0);
-    this.behind.hidden = backlog < 30;
-    if (backlog >= 30) set(this.behind.firstChild, { text: `replaying: ${num(backlog)} events behind ` });
     const e = model.last;
-    if (e && SHOWN.has(e.kind) && e.seq !== this.lastNote) {
+    // A moment the page stops at is said by its banner, once revealed.
+    const quiet = e && e.kind === 'moment' && player.stopAtMoments;
+    if (e && SHOWN.has(e.kind) && !quiet && e.seq !== this.lastNote) {
       this.lastNote = e.seq;
       this.note.textContent = sentence(e);
       this.note.dataset.kind = e.kind;
@@ -75,7 +75,18 @@ export class Status {
     if (!this.result.hidden) this.fitResult();
   }
 
+  // rewound forgets what was shown after the seq the page went back to:
+  // the result of an end not reached yet, the sentence of a later event.
+  rewound(model) {
+    if (!model.ended) { this.result.hidden = true; this.result.textContent = ''; delete this.result.closest('.foot').dataset.result; }
+    this.lastNote = 0;
+    this.note.textContent = '';
+  }
+
   showResult(model) {
+    // The result takes the line's room: the transport bar beside it keeps
+    // only its buttons.
+    this.result.closest('.foot').dataset.result = 'true';
     this.result.hidden = false;
     this.result.dataset.state = model.session.state;
     this.result.textContent = resultText(model);

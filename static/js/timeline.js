@@ -48,6 +48,7 @@ const GLYPH = {
   signal: 'M2,-9L-5,1h5L-2,9L6,-2h-5Z', deliver: 'M-6,3h12l-2,-3v-4a4,4 0 0,0 -8,0v4Z',
   connect: 'M-7,-4h9v8h-9ZM2,0h6', accept: 'M-7,-4h9v8h-9ZM2,0h6',
   error: 'M0,-8L8,7H-8Z', lost: 'M-6,-6L6,6M6,-6L-6,6', deadlock: 'M-8,0a8,8 0 1,0 16,0a8,8 0 1,0 -16,0Z',
+  moment: 'M-2,-9h2v18h-2ZM0,-9h9l-3,4l3,4h-9Z',
 };
 
 // The legend's words, in the order it lists them. It lists only the kinds
@@ -55,7 +56,7 @@ const GLYPH = {
 const KEY = [['spawn', 'started'], ['open', 'opened'], ['write', 'sent'], ['read', 'received'],
   ['block', 'blocked'], ['unblock', 'woke'], ['wait', 'P'], ['post', 'V'], ['ready', 'waits for step'],
   ['signal', 'signal'], ['deliver', 'handled'], ['connect', 'connect'], ['accept', 'accept'],
-  ['lost', 'lost'], ['error', 'error'], ['close', 'closed'], ['exit', 'ended'], ['deadlock', 'deadlock'],
+  ['lost', 'lost'], ['error', 'error'], ['close', 'closed'], ['exit', 'ended'], ['deadlock', 'deadlock'], ['moment', 'moment'],
   ['other', 'note']];
 const KEY_OF = { send: 'write', recv: 'read', unlink: 'close' };
 const OTHER = 'M-3,-3h6v6h-6Z';
@@ -90,13 +91,24 @@ export class Timeline {
         mark.lastChild.textContent = `#${e.seq} ${ms(e.t)} ms: ${sentence(e)}`;
       }
     });
-    this.svg.addEventListener('click', (ev) => { if (ev.target.classList.contains('tl-more')) this.page(); });
+    // A click on a column moves the page there (onSeek); on the line
+    // above the names, it pages through the lanes.
+    this.svg.addEventListener('click', (ev) => {
+      if (ev.target.classList.contains('tl-more')) { this.page(); return; }
+      const c = Math.floor((ev.offsetX + (this.left || 0) - (this.lw || LABEL_W)) / CW);
+      if (ev.offsetX > (this.lw || LABEL_W) && c >= 0 && c < this.cols.length && this.onSeek) this.onSeek(this.cols[c].e.seq);
+    });
+    this.cursorLine = s('line', { class: 'tl-cursor' });
+    this.svg.append(this.cursorLine);
     followBtn.addEventListener('click', () => { this.follow = true; this.dirty = true; if (this.onResize) this.onResize(); });
     new ResizeObserver(() => { this.size = null; this.dirty = true; this.fitSoon(); if (this.onResize) this.onResize(); }).observe(root);
     this.reset();
   }
 
   reset() {
+    // cursor is the seq the stage shows: columns after it (seen before a
+    // step back) are drawn faint.
+    this.cursor = Infinity;
     this.cols = [];
     this.arrows = [];
     this.spans = [];
@@ -141,11 +153,12 @@ export class Timeline {
       this.dirty = true;
     }
     const p = e.proc ? model.procs.get(e.proc) : null;
-    if (!p && e.kind !== 'deadlock' && e.kind !== 'lost') return;
+    if (!p && e.kind !== 'deadlock' && e.kind !== 'lost' && e.kind !== 'moment') return;
     // A pause for the pace is no IPC: it gets no column.
     if (e.kind === 'sleep' || e.kind === 'pace') return;
     const col = this.cols.length;
-    let lane = p ? p.index : -1;
+    // A moment is flagged across every lane.
+    let lane = p && e.kind !== 'moment' ? p.index : -1;
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
     this.cols.push({ e, lane, idx: p ? p.index : 0 });
     const key = KEY_OF[e.kind] || (GLYPH[e.kind] ? e.kind : 'other');
@@ -216,21 +229,30 @@ export class Timeline {
     set(this.svg, { width: w, height: h, viewBox: `0 0 ${w} ${h}` });
     // What the lanes look like, for anyone checking that they read.
     set(this.root, { 'data-lanes': this.lanes.length, 'data-shown': rows.shown, 'data-first': rows.first, 'data-name-px': rows.font, 'data-lane-px': rows.laneH.toFixed(1) });
-    // Following, the scroll bar is moved after the frame is drawn: reading
-    // or setting it now would force a layout in the middle of the frame.
-    if (this.follow && total > w && !this.scrollSoon) {
+    // Following, the timeline keeps the column the stage shows at its
+    // right edge (the newest, live). The scroll bar is moved after the
+    // frame is drawn: reading or setting it now would force a layout in
+    // the middle of the frame.
+    const cc = this.cursorCol();
+    const upto = LW + cc * CW + CW;
+    if (this.follow && upto > w && !this.scrollSoon) {
       this.scrollSoon = setTimeout(() => {
         this.scrollSoon = 0;
         const r = this.root;
-        // Already at the end, the scroll bar does not move and no scroll
+        const want = Math.min(r.scrollWidth - r.clientWidth, Math.max(0, upto - r.clientWidth));
+        // Already there, the scroll bar does not move and no scroll
         // event comes to be told apart from the reader's.
-        if (!this.follow || r.scrollLeft + r.clientWidth >= r.scrollWidth - 1) return;
+        if (!this.follow || Math.abs(r.scrollLeft - want) < 1) return;
         this.programmatic = true;
-        r.scrollLeft = r.scrollWidth;
+        r.scrollLeft = want;
       }, 0);
     }
     set(this.followBtn, { hidden: this.follow ? true : null });
-    const left = this.follow ? Math.max(0, total - w) : this.scrollPos;
+    const left = this.follow ? Math.max(0, upto - w) : this.scrollPos;
+    this.left = left;
+    this.lw = LW;
+    const cx = LW + cc * CW - left;
+    set(this.cursorLine, { x1: cx, x2: cx, y1: TOP - 4, y2: h, visibility: cc < this.cols.length && cx > LW ? null : 'hidden' });
     const c0 = Math.max(0, Math.floor(left / CW) - 1);
     const c1 = Math.min(this.cols.length, c0 + Math.ceil((w - LW) / CW) + 2);
     const { first, shown, laneH } = rows;
@@ -245,6 +267,19 @@ export class Timeline {
     this.drawSpans(geo, c0, c1);
     this.drawArrows(geo, c0, c1);
     this.drawMarks(geo, c0, c1);
+  }
+
+  // cursorCol counts the columns at or before the cursor's seq.
+  cursorCol() {
+    const cols = this.cols;
+    if (!cols.length || cols[cols.length - 1].e.seq <= this.cursor) return cols.length;
+    let lo = 0;
+    let hi = cols.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cols[mid].e.seq <= this.cursor) lo = mid + 1; else hi = mid;
+    }
+    return lo;
   }
 
   // labelW is the room the longest lane name needs (in projector mode
@@ -389,6 +424,7 @@ export class Timeline {
     for (let c = c0; c < c1; c++) {
       const el = els[c % n];
       shown.add(el);
+      set(el, { 'data-future': this.cols[c].e.seq > this.cursor ? 'true' : null });
       if (el.col === c) continue;
       el.col = c;
       this.drawMark(el, this.cols[c], c, geo);
@@ -421,7 +457,9 @@ export class Timeline {
     set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}`, 'data-lane': lane });
     // On a lane scrolled out of view, the column keeps its time but not
     // its glyph.
-    set(el.children[0], { d: GLYPH[e.kind] || OTHER, visibility: lane < 0 || geo.shows(lane) ? null : 'hidden' });
+    // A moment's flag stands on a pole across the lanes in view.
+    const d = e.kind === 'moment' ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[e.kind] || OTHER;
+    set(el.children[0], { d, visibility: lane < 0 || geo.shows(lane) ? null : 'hidden' });
     set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }
 }

@@ -1,6 +1,7 @@
 // One sentence per event, for the line under the stage and the log.
 
 import { num, bytes, ms } from './dom.js';
+import { simpleName } from './names.js';
 
 const level = (e) => (e.fill !== undefined ? (e.cap ? `; now ${num(e.fill)} of ${num(e.cap)}` : `; now ${num(e.fill)}`) : '');
 const msg = (e) => (e.msg ? `message ${e.msg}` : 'data');
@@ -84,5 +85,7 @@ function sig(e) {
 // sentence describes an event in words a student understands.
 export function sentence(e) {
   const f = SAY[e.kind];
+  // Objects are called by the names the code uses.
+  if (f && e.obj) { const obj = simpleName(e.obj); if (obj !== e.obj) e = { ...e, obj }; }
   return f ? f(e) : e.text || e.kind;
 }

@@ -3,6 +3,7 @@
 
 import { s } from '../dom.js';
 import { FULL, COMPACT } from '../procs.js';
+import { simpleName } from '../names.js';
 
 // Words in a role or name that say which side of the object a process
 // stands on: writers on the left, readers on the right.
@@ -129,10 +130,15 @@ export const procLabel = (model, name) => {
   return p && p.pid ? `${name} (${p.pid})` : name;
 };
 
-// shortLabel keeps a long object label readable on the stage: the kind,
-// the start of the name and its end ("shm:/ipcpg.1013…2cc5.counter"). The
-// kernel panel lists the whole name.
+// names.real says whether the stage shows the kernel's real names of
+// objects instead of the simple ones; a click on a name turns it over.
+export const names = { real: false };
+
+// shortLabel keeps an object label readable on the stage: its simple name
+// (the real one once asked for), and a long one cut in the middle
+// ("shm:/ipcpg.1013…2cc5.counter"). The kernel panel lists the whole name.
 export function shortLabel(label, max = 30) {
+  if (!names.real) label = simpleName(label);
   if (!label || label.length <= max) return label;
   const keep = max - 1;
   const head = Math.ceil(keep * 0.45);

@@ -34,7 +34,7 @@ export default {
       }
       const y = objY(i, list.length, ctx.H);
       set(b.g, { transform: `translate(${ctx.W / 2},${y})`, 'data-gone': o.gone ? 'true' : null });
-      set(b.label, { text: shortLabel(o.label, 26) });
+      set(b.label, { text: shortLabel(o.label, 26), 'data-real': o.label });
       set(b.level, { text: numbers(o) });
     });
   },

@@ -91,7 +91,7 @@ function drawTube(t, o, model) {
   set(t.fill, { x: X1 - 6 - w, width: Math.max(0, w) });
   set(t.g, { 'data-full': full ? 'true' : null, 'data-gone': o.gone ? 'true' : null });
   set(t.full, { visibility: full ? 'visible' : 'hidden' });
-  set(t.label, { text: shortLabel(o.label, 32) });
+  set(t.label, { text: shortLabel(o.label, 32), 'data-real': o.label });
   const level = cap ? `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)` : `${num(fill)} bytes`;
   set(t.level, { text: o.gone ? 'freed: no descriptor left' : level });
   set(t.wend, { text: endText(o, 'write') });

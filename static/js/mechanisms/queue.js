@@ -113,7 +113,7 @@ function drawRow(r, o, model) {
   }
   const empty = fill === 0 && receivers.length > 0;
   set(r.g, { 'data-full': full ? 'true' : null, 'data-empty': empty ? 'true' : null });
-  set(r.label, { text: shortLabel(o.label, 34) });
+  set(r.label, { text: shortLabel(o.label, 34), 'data-real': o.label });
   set(r.level, { text: `${num(fill)} of ${o.cap ? num(o.cap) : '?'} messages${o.cap > MAX_SLOTS ? ` (last ${MAX_SLOTS} slots drawn)` : ''}` });
   const tag = full ? `FULL: ${senders.join(', ') || 'senders'} must wait` : empty ? `EMPTY: ${receivers.join(', ')} ${receivers.length > 1 ? 'wait' : 'waits'}` : '';
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });

@@ -107,7 +107,7 @@ export function drawLight(l, o, room) {
   const v = o.value;
   const known = v !== null && v !== undefined;
   set(l.g, { 'data-go': known ? String(v > 0) : null, 'data-gone': o.gone ? 'true' : null });
-  set(l.label, { text: shortLabel(o.label, 24) });
+  set(l.label, { text: shortLabel(o.label, 24), 'data-real': o.label });
   set(l.value, { text: known ? `value ${num(v)}` : 'value ?' });
   set(l.waiters, { text: o.waiters !== null ? `${num(o.waiters)} waiting (kernel)` : '' });
   drawQueue(l, [...o.blocked], room);

@@ -250,6 +250,7 @@ function drawGrid(r, o, model, sems, clear) {
   const size = geo.size ? bytes(geo.size) : 'size unknown';
   const a = geo.above;
   fitLine(r.label, `${shortLabel(o.label, 26)} · ${size}`, FONTS.label, clear, a.label);
+  set(r.label, { 'data-real': o.label });
   const counter = counterText(o, model);
   fitLine(r.counter, counter.text, FONTS.counter, clear, a.counter);
   set(r.counter, { 'data-lost': counter.lost ? 'true' : null });

@@ -160,6 +160,7 @@ function drawWords([label, level, sub, lost], model, o, lines, ctx) {
   };
   const [levelText, subText] = levelOf(o);
   put(label, shortLabel(o.label, 34), LABEL, Math.max(LABEL.size + 4, top - 46));
+  set(label, { 'data-real': o.label });
   put(level, levelText, LEVEL, Math.max(LABEL.size + LEVEL.size + 12, top - 18));
   put(sub, subText, SUB, Math.min(ctx.H - 30, bottom + 24));
   const n = o.lostCount;
