@@ -46,6 +46,17 @@ function timed(name, fn) {
   return r;
 }
 
+// ?playback=instant shows every event as soon as it is received, with no
+// beat to follow it by (for an engineer who wants the raw stream, and for
+// automated checks); ?playback=paced goes back to the pace a person can
+// follow. The choice is kept in this browser.
+const playback = new URLSearchParams(location.search).get('playback');
+if (playback === 'instant' || playback === 'paced') {
+  try { localStorage.setItem('ipcpg.playback', playback); } catch { /* storage off: this page only */ }
+}
+let instant = playback === 'instant';
+try { instant = instant || (playback !== 'paced' && localStorage.getItem('ipcpg.playback') === 'instant'); } catch { /* storage off */ }
+
 const player = new Player({
   model,
   apply(e, fresh) {
@@ -95,6 +106,7 @@ const player = new Player({
   parts: 4,
   timed,
 });
+player.clock.instant = instant;
 
 // rebuild shows the session again at seq after a step back: the model is
 // already there; the stage is drawn afresh from it, the log and the code

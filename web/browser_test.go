@@ -52,8 +52,22 @@ func findBrowser(t *testing.T, pkg string, names []string) string {
 
 // newBrowser starts a headless Chromium for one test, in a fresh profile,
 // and stops it when the test ends or its deadline passes. Errors thrown by
-// the page's scripts fail the test.
+// the page's scripts fail the test. Its pages show events as they come
+// (the page's instant playback): a test that is not about the pace a
+// person can follow need not wait for it. newPacedBrowser keeps that pace.
 func newBrowser(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
+	ctx := newPacedBrowser(t, deadline)
+	run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `try { localStorage.setItem('ipcpg.playback', 'instant'); } catch (e) {}`})
+		return err
+	}))
+	return ctx
+}
+
+// newPacedBrowser is newBrowser with the page's own playback pace.
+func newPacedBrowser(t *testing.T, deadline time.Duration) context.Context {
 	t.Helper()
 	path := chromium(t)
 	base, cancelBase := context.WithTimeout(context.Background(), deadline)

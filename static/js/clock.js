@@ -31,6 +31,9 @@ export const WATCHED = new Set(['write', 'read', 'send', 'recv', 'block', 'unblo
 export class Clock {
   constructor() {
     this.speed = 1;
+    // instant: no beats and no summaries; every event is applied as soon
+    // as it is received (the page's `?playback=instant`).
+    this.instant = false;
     this.reset();
   }
 
@@ -42,6 +45,7 @@ export class Clock {
   // beat is the time the next watched event gets: the base beat, cut as
   // the events waiting behind it grow, never below the floor.
   beat(behind) {
+    if (this.instant) return 0;
     return Math.max(FLOOR_MS, BASE_MS / (1 + (behind / 24) ** 2)) / this.speed;
   }
 
@@ -53,6 +57,7 @@ export class Clock {
   zone(at, tape) {
     const next = at + 1;
     if (next > tape.known) return { mode: 'idle' };
+    if (this.instant) return { mode: 'detail' };
     if (near(next, tape)) { this.sum = null; return { mode: 'detail' }; }
     let until = tape.known;
     const m = firstAfter(tape.moments, next);

@@ -109,3 +109,13 @@ test('simpleName gives the name the code uses', async () => {
   ];
   for (const [label, want] of cases) assert.equal(simpleName(label), want, label);
 });
+
+test('instant: no beat and no summary, idle only with nothing left', () => {
+  const c = new Clock();
+  c.instant = true;
+  assert.equal(c.beat(0), 0);
+  assert.equal(c.beat(10000), 0);
+  const tape = { known: 10000, moments: [5000], end: 10000 };
+  for (const at of [0, 100, 5000 + AROUND, 9999]) assert.equal(c.zone(at, tape).mode, 'detail', `at ${at}`);
+  assert.equal(c.zone(10000, tape).mode, 'idle');
+});
