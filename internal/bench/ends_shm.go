@@ -169,8 +169,10 @@ func semBuffers(mem []byte, size int) (toEcho, toDriver []byte) {
 }
 
 // setupShmSem creates the segment and a set of two semaphores (0 counts
-// messages to the echo, 1 to the driver). The segment is removed once the
-// echo has attached it, and lives on until both detach; the set cannot
+// messages to the echo, 1 to the driver). The segment is removed as soon
+// as the driver has attached it: it lives on while a process has it
+// attached, and Linux lets the echo attach a removed segment by its id, so
+// a driver killed at any later instant leaves nothing. The set cannot
 // outlive its removal, so the driver removes it at the end, and the caller
 // if the driver died first.
 func setupShmSem(size, semKey int) (made, error) {
@@ -180,23 +182,25 @@ func setupShmSem(size, semKey int) (made, error) {
 		return made{}, err
 	}
 	seg, err := ipc.AttachSysvSegment(shmID)
+	rerr := ipc.ShmRemove(shmID)
 	if err != nil {
-		_ = ipc.ShmRemove(shmID)
 		return made{}, err
+	}
+	if rerr != nil {
+		seg.Close()
+		return made{}, rerr
 	}
 	semID, err := ipc.Semget(orPrivate(semKey), 2, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
 	if err != nil {
 		seg.Close()
-		_ = ipc.ShmRemove(shmID)
 		return made{}, err
 	}
 	toEcho, toDriver := semBuffers(seg.Bytes(), size)
 	return made{
 		end:     semEnd{id: semID, out: toEcho, in: toDriver, semOut: 0, semIn: 1},
 		args:    []string{strconv.Itoa(shmID), strconv.Itoa(semID)},
-		objects: []string{fmt.Sprintf("shm %d", shmID), fmt.Sprintf("sem %d", semID)},
-		opened:  func(int) error { return ipc.ShmRemove(shmID) },
-		done:    func() { _ = ipc.SemRemove(semID); seg.Close(); _ = ipc.ShmRemove(shmID) },
+		objects: []string{fmt.Sprintf("sem %d", semID)},
+		done:    func() { _ = ipc.SemRemove(semID); seg.Close() },
 	}, nil
 }
 
