@@ -202,8 +202,8 @@ async function open(id, started = false) {
   // own session, shown as it ran.
   player.recorded = !started && TERMINAL.includes(snap.state);
   // In projector view the page stops at each moment, for the class to
-  // predict what comes.
-  transport.setStop(document.body.classList.contains('projector'));
+  // predict what comes, unless this browser was told otherwise.
+  transport.setDefaultStop(document.body.classList.contains('projector'));
   // A presenter link (#presenter=TOKEN) hands this page the controls.
   api.adoptToken(id);
   setRole(api.tokenFor(id) ? 'presenter' : 'viewer');

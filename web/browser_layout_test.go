@@ -74,7 +74,7 @@ func TestBrowserCrowdedBoxes(t *testing.T) {
 	params := map[string]string{"workers": "8", "increments": "20000", "sync": "semaphore"}
 	for _, view := range []string{"projector", "normal"} {
 		t.Run(view, func(t *testing.T) {
-			ctx := newBrowser(t, 120*time.Second)
+			ctx := newPacedBrowser(t, 120*time.Second)
 			startFromPage(t, ctx, ts.URL, view, "race", params, "")
 			minName, minPID := float64(laptopName), float64(laptopPIDFloor)
 			if view == "normal" {
@@ -150,7 +150,7 @@ var unreadLevel = regexp.MustCompile(`^unread: ([0-9,]+) bytes$`)
 // drawn dashed.
 func TestBrowserSocketCables(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 120*time.Second)
+	ctx := newPacedBrowser(t, 120*time.Second)
 	const clients, messages, size = 2, 12, 64
 	params := map[string]string{"clients": strconv.Itoa(clients), "messages": strconv.Itoa(messages), "size": strconv.Itoa(size),
 		"buffer": "2048", "reader_delay_ms": "60"}
@@ -206,7 +206,7 @@ func TestBrowserSocketCables(t *testing.T) {
 // names ran out of the pill at both ends.
 func TestBrowserQueueTag(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 90*time.Second)
+	ctx := newPacedBrowser(t, 90*time.Second)
 	startFromPage(t, ctx, ts.URL, "projector", "mq-posix", map[string]string{"producers": "4", "maxmsg": "2"}, "slow")
 	waitFor(t, ctx, "a FULL tag with three senders waiting", `(() => {
 		const g = document.querySelector('#stage .full-tag');
@@ -235,7 +235,7 @@ func TestBrowserQueueTag(t *testing.T) {
 // keys would take: with the keys shown it had room for about ten lines.
 func TestBrowserProjectorPanels(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 60*time.Second)
+	ctx := newPacedBrowser(t, 60*time.Second)
 	startFromPage(t, ctx, ts.URL, "projector", "mq-sysv", nil, "slow")
 	run(t, ctx, chromedp.KeyEvent("s"))
 	waitFor(t, ctx, "the side panels", `getComputedStyle(document.querySelector('.side')).display !== 'none'`, 5*time.Second)
@@ -256,7 +256,7 @@ func TestBrowserProjectorPanels(t *testing.T) {
 // it catches up at once and the replay is over before it can be seen.
 func TestBrowserReplayPause(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 90*time.Second)
+	ctx := newPacedBrowser(t, 90*time.Second)
 	startFromPage(t, ctx, ts.URL, "normal", "mq-sysv", map[string]string{"messages": "12"}, "realtime")
 	waitFor(t, ctx, "the page replaying a session over on the server", `document.querySelector('#state').dataset.state === 'replay'`, 20*time.Second)
 	if eval[bool](t, ctx, `document.querySelector('#pause').disabled`) {

@@ -82,7 +82,7 @@ func loggedMoments(t *testing.T, ts *testServer, id string) []event.Event {
 // happened; the dropped datagram is one of them, flagged and listed.
 func TestBrowserMomentPredictReveal(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 150*time.Second)
+	ctx := newLessonBrowser(t, 150*time.Second)
 	id := startFromPage(t, ctx, ts.URL, "projector", "socket-udp", fastLossyDatagrams, "realtime")
 	seen := followMoments(t, ctx, 120*time.Second, nil)
 	var dropped *seenMoment
@@ -108,7 +108,7 @@ func TestBrowserMomentPredictReveal(t *testing.T) {
 // overwrote which, with both values the server logged.
 func TestBrowserRaceLostUpdate(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 150*time.Second)
+	ctx := newLessonBrowser(t, 150*time.Second)
 	for try := 1; try <= 3; try++ {
 		id := startFromPage(t, ctx, ts.URL, "projector", "race",
 			map[string]string{"workers": "2", "increments": "100", "sync": "none"}, "realtime")

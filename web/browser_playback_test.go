@@ -59,7 +59,7 @@ const settledSigJS = `new Promise((resolve) => requestAnimationFrame(() => { con
 // be the frame shown live at that seq.
 func TestBrowserStepBack(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 120*time.Second)
+	ctx := newPacedBrowser(t, 120*time.Second)
 	startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "12"}, "realtime")
 	eval[chromedp.Void](t, ctx, stageSigJS)
 	eval[chromedp.Void](t, ctx, recordFramesJS)
@@ -112,7 +112,7 @@ func TestBrowserStepBack(t *testing.T) {
 // draws the datagrams lost.
 func TestBrowserFastRunPlaysInFull(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 150*time.Second)
+	ctx := newPacedBrowser(t, 150*time.Second)
 	id := startFromPage(t, ctx, ts.URL, "normal", "socket-udp", fastLossyDatagrams, "realtime")
 	waitFor(t, ctx, "the page saying it plays back what happened",
 		`document.querySelector('#behind').textContent.includes('the processes finished at')`, 20*time.Second)
@@ -210,7 +210,7 @@ func evalAwait[T any](t *testing.T, ctx context.Context, expr string) T {
 // stays inside its panel and the scenario's Watch for text is shown whole.
 func TestBrowserLongRunSummarized(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 150*time.Second)
+	ctx := newPacedBrowser(t, 150*time.Second)
 	startFromPage(t, ctx, ts.URL, "projector", "pipe", map[string]string{"messages": "3000"}, "realtime")
 	waitFor(t, ctx, "a summary", `document.querySelector('#behind').textContent.includes('summarizing')`, 60*time.Second)
 	a := eval[int](t, ctx, shownSeqJS)

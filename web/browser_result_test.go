@@ -197,7 +197,7 @@ func TestBrowserStatusCounts(t *testing.T) {
 		{"projector", 1280, 720, []string{"sent", "received", "lost", "blocks"}},
 	} {
 		t.Run(v.view, func(t *testing.T) {
-			ctx := newBrowser(t, 120*time.Second)
+			ctx := newPacedBrowser(t, 120*time.Second)
 			startFromPage(t, ctx, ts.URL, v.view, "socket-udp", params, "")
 			run(t, ctx, chromedp.EmulateViewport(v.width, v.height))
 			eval[chromedp.Void](t, ctx, countsFitJS(v.need))

@@ -126,7 +126,9 @@ func TestBrowserSyncLayout(t *testing.T) {
 		}
 	})
 	t.Run("race-detail", func(t *testing.T) {
-		ctx := newBrowser(t, 90*time.Second)
+		// At the page's own pace: the check reads the counter's line
+		// frame by frame while the additions are shown.
+		ctx := newPacedBrowser(t, 90*time.Second)
 		startSync(t, ctx, ts.URL, "normal", 1366, 768, "race", map[string]string{"workers": "4", "increments": "3", "sync": "futex"}, "")
 		got := endSync(t, ctx, "sync-race-detail-normal.png")
 		t.Logf("the additions made were checked against the counter %d times", got.Pairs)

@@ -53,21 +53,45 @@ func findBrowser(t *testing.T, pkg string, names []string) string {
 // newBrowser starts a headless Chromium for one test, in a fresh profile,
 // and stops it when the test ends or its deadline passes. Errors thrown by
 // the page's scripts fail the test. Its pages show events as they come
-// (the page's instant playback): a test that is not about the pace a
-// person can follow need not wait for it. newPacedBrowser keeps that pace.
+// (the page's instant playback) and never stop at moments: a test that is
+// not about the pace a person can follow need not wait for it.
+// newPacedBrowser keeps the page's pace; newLessonBrowser also its stops
+// at moments in projector view.
 func newBrowser(t *testing.T, deadline time.Duration) context.Context {
 	t.Helper()
-	ctx := newPacedBrowser(t, deadline)
-	run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-			Source: `try { localStorage.setItem('ipcpg.playback', 'instant'); } catch (e) {}`})
-		return err
-	}))
-	return ctx
+	return openBrowser(t, deadline, `localStorage.setItem('ipcpg.playback', 'instant'); localStorage.setItem('ipcpg.stops', 'off');`)
 }
 
 // newPacedBrowser is newBrowser with the page's own playback pace.
 func newPacedBrowser(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
+	return openBrowser(t, deadline, `localStorage.setItem('ipcpg.stops', 'off');`)
+}
+
+// newLessonBrowser is newBrowser with the page as a class sees it: at its
+// own pace, stopping at moments in projector view.
+func newLessonBrowser(t *testing.T, deadline time.Duration) context.Context {
+	t.Helper()
+	return openBrowser(t, deadline, "")
+}
+
+// openBrowser starts the browser; prefs, if any, is a script that sets
+// the page's stored preferences before every document's own scripts.
+func openBrowser(t *testing.T, deadline time.Duration, prefs string) context.Context {
+	t.Helper()
+	ctx := newChromium(t, deadline)
+	if prefs != "" {
+		run(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `try { ` + prefs + ` } catch (e) {}`})
+			return err
+		}))
+	}
+	return ctx
+}
+
+// newChromium starts the browser itself.
+func newChromium(t *testing.T, deadline time.Duration) context.Context {
 	t.Helper()
 	path := chromium(t)
 	base, cancelBase := context.WithTimeout(context.Background(), deadline)

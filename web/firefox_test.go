@@ -289,6 +289,10 @@ func (ff *firefox) open(t *testing.T) {
 		t.Fatal("firefox has no tab")
 	}
 	ff.tab = tree.Contexts[0].Context
+	// The page at its own pace, but never stopping at moments: no test
+	// here is about them (the Chromium tests are).
+	ff.do(t, "script.addPreloadScript", map[string]any{
+		"functionDeclaration": `() => { try { localStorage.setItem('ipcpg.stops', 'off'); } catch (e) {} }`}, nil)
 	ff.do(t, "browsingContext.setViewport", map[string]any{"context": ff.tab, "viewport": map[string]int{"width": 1280, "height": 720}}, nil)
 }
 

@@ -16,6 +16,9 @@ const NAMES = {
   victim_killed: 'victim killed', datagram_dropped: 'datagram dropped', signal_merged: 'signal merged',
   priority_overtake: 'priority overtakes',
 };
+// STOPS_KEY keeps, in this browser, whether the page stops at moments.
+const STOPS_KEY = 'ipcpg.stops';
+
 export const momentName = (name) => NAMES[name] || String(name || 'moment').replaceAll('_', ' ');
 
 export class Transport {
@@ -41,7 +44,12 @@ export class Transport {
       const n = Number($('#t-seq').value);
       if (Number.isFinite(n)) player.seek(n);
     });
-    this.stopBox.addEventListener('change', () => { player.stopAtMoments = this.stopBox.checked; });
+    this.stopBox.addEventListener('change', () => {
+      player.stopAtMoments = this.stopBox.checked;
+      // The choice is kept: a teacher who turned the stops off (or on)
+      // finds them so on the next session.
+      try { localStorage.setItem(STOPS_KEY, this.stopBox.checked ? 'on' : 'off'); } catch { /* storage off */ }
+    });
     this.list.addEventListener('click', (ev) => {
       const li = ev.target.closest('[data-seq]');
       if (li) player.seek(Number(li.dataset.seq));
@@ -61,6 +69,15 @@ export class Transport {
   setStop(on) {
     this.stopBox.checked = on;
     this.player.stopAtMoments = on;
+  }
+
+  // setDefaultStop sets the stops for a session opened: as the viewer
+  // last chose them, or else on in projector view (a class predicts what
+  // comes) and off elsewhere.
+  setDefaultStop(projector) {
+    let kept = null;
+    try { kept = localStorage.getItem(STOPS_KEY); } catch { /* storage off */ }
+    this.setStop(kept === 'on' || (kept !== 'off' && projector));
   }
 
   toggle() {
