@@ -74,6 +74,9 @@ export class Presenter {
   // while the processes run); otherwise it shows the next event.
   step(name) {
     if (this.live && this.active && this.pace === 'step') { this.send('step', name || null); return; }
+    // In step pace a press meant for a process that has just ended must
+    // not hold the page: it moves the page only once it is held.
+    if (this.pace === 'step' && !this.player.paused) return;
     this.player.step(1);
   }
 

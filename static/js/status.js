@@ -14,6 +14,11 @@ export class Status {
     this.result = $('#result');
     this.note = $('#note');
     this.lastNote = 0;
+    // The result's room changes with what sits beside it (the transport
+    // bar's buttons change their words at the end): fit it again then.
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver(() => { if (!this.result.hidden) this.fitResult(); }).observe(this.result);
+    }
   }
 
   reset() {
@@ -95,15 +100,21 @@ export class Status {
 
   // fitResult gives a result too long for its two lines at the usual size
   // smaller type. It measures, which lays the page out, only when the text
-  // or its room may have changed: a new result, another window width,
-  // another view, the side panels shown or hidden.
+  // or its room may have changed: a new result, another width of its own
+  // (the window's, the side panels', the buttons beside it), another view.
+  // Its width does not depend on its type size, so fitting it does not
+  // call for fitting it again.
   fitResult() {
     const r = this.result;
-    const key = `${r.textContent}|${innerWidth}|${document.body.className}`;
+    const key = `${r.textContent}|${r.clientWidth}|${innerWidth}|${document.body.className}`;
     if (key === this.fitKey) return;
     this.fitKey = key;
     delete r.dataset.fit;
-    if (r.scrollHeight > r.clientHeight + 1) r.dataset.fit = 'small';
+    if (r.scrollHeight <= r.clientHeight + 1) return;
+    r.dataset.fit = 'small';
+    // Too long for two lines even so (a narrow room beside the transport
+    // bar): a third line, rather than lose its end.
+    if (r.scrollHeight > r.clientHeight + 1) r.dataset.fit = 'small3';
   }
 }
 
