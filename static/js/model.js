@@ -75,8 +75,10 @@ export class Model {
     if (p) {
       if (e.pid) p.pid = e.pid;
       // Any call a process reports means it is running again: it was
-      // stepped, or its pause ended.
-      if (p.state === 'ready' || p.state === 'sleeping' || p.state === 'starting') p.state = 'running';
+      // stepped, or its pause ended. A sample is the server's reading of
+      // an object the process holds, not a call of the process: a process
+      // ready for its step stays ready.
+      if (e.kind !== 'sample' && (p.state === 'ready' || p.state === 'sleeping' || p.state === 'starting')) p.state = 'running';
       // A process waiting for its child makes no call until the child has
       // ended; should it report one, it is running again. Its readings of
       // the objects it holds, and notes, say nothing of that.
