@@ -44,12 +44,18 @@ func followMoments(t *testing.T, ctx context.Context, limit time.Duration, stopA
 		switch {
 		case v.Shown && v.Stage == "predict":
 			seen = append(seen, seenMoment{name: v.Name, asked: true})
+			if len(seen) == 1 {
+				screenshot(t, ctx, "moment-predict.png")
+			}
 			run(t, ctx, chromedp.KeyEvent(" "))
 		case v.Shown && v.Stage == "reveal":
 			if n := len(seen); n > 0 && seen[n-1].revealed == "" && seen[n-1].name == v.Name {
 				seen[n-1].revealed = v.Text
 			} else {
 				seen = append(seen, seenMoment{name: v.Name, revealed: v.Text})
+			}
+			if len(seen) == 1 {
+				screenshot(t, ctx, "moment-reveal.png")
 			}
 			if stopAt != nil && stopAt(seen[len(seen)-1]) {
 				return seen
