@@ -163,7 +163,7 @@ func holdsWithin(ctx context.Context, expr string, d time.Duration) bool {
 // its line, in full view, and a press on it shows that line.
 func TestBrowserCodeWhere(t *testing.T) {
 	ts := newTestServer(t)
-	ctx := newBrowser(t, 90*time.Second)
+	ctx := newPacedBrowser(t, 90*time.Second)
 	startFromPage(t, ctx, ts.URL, "normal", "socket-tcp", map[string]string{"clients": "2", "messages": "2"}, "slow")
 	run(t, ctx, chromedp.EmulateViewport(1366, 768))
 	chip := `[...document.querySelectorAll('#code-where button')].find((b) => b.textContent.startsWith('server blocked · line'))`

@@ -21,7 +21,7 @@ const (
 	writeTimeout = 10 * time.Second
 	// gather is how long the stream waits after new events arrive, to
 	// send them in one message rather than many small ones.
-	gather = 10 * time.Millisecond
+	gather = 4 * time.Millisecond
 )
 
 // handleEvents streams a session's events over a WebSocket from seq 1, or

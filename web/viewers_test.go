@@ -164,7 +164,7 @@ func TestClassWatchesLive(t *testing.T) {
 }
 
 // BenchmarkViewers is the class at full size: 100 viewers of a session of
-// about 10,000 events a second.
+// about 10,000 events a second; and one viewer of the same session.
 //
 //	go test -run '^$' -bench Viewers -benchtime 1x ./web
 //
@@ -172,9 +172,15 @@ func TestClassWatchesLive(t *testing.T) {
 // clock to a viewer (p50 and p99, over every viewer's events), and the
 // server's memory per viewer.
 func BenchmarkViewers(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchClass(b, n) })
+	}
+}
+
+func benchClass(b *testing.B, viewers int) {
 	for b.Loop() {
 		ts := newTestServer(b)
-		results, rate, perViewer := runClass(b, ts, 100, 10000)
+		results, rate, perViewer := runClass(b, ts, viewers, 10000)
 		var all []time.Duration
 		for i, r := range results {
 			if r.err != nil {
