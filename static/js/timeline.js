@@ -157,8 +157,10 @@ export class Timeline {
     // A pause for the pace is no IPC: it gets no column.
     if (e.kind === 'sleep' || e.kind === 'pace') return;
     const col = this.cols.length;
-    // A moment is flagged across every lane.
+    // A moment is flagged across every lane, its flag on the lane of the
+    // process it is about (attrs.proc), if any.
     let lane = p && e.kind !== 'moment' ? p.index : -1;
+    if (e.kind === 'moment') { const q = e.attrs && model.procs.get(e.attrs.proc); lane = q ? q.index : -1; }
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
     this.cols.push({ e, lane, idx: p ? p.index : 0 });
     const key = KEY_OF[e.kind] || (GLYPH[e.kind] ? e.kind : 'other');
@@ -452,14 +454,16 @@ export class Timeline {
     const { lane } = col;
     // An event of no process (a cycle, a lost message of no known sender)
     // is drawn in the middle of the lanes in view.
-    const y = lane >= 0 ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
+    // A moment whose process's lane is out of view keeps its flag in the
+    // middle, where it can be seen.
+    const y = lane >= 0 && (e.kind !== 'moment' || geo.shows(lane)) ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
     const eof = e.kind === 'read' && !e.bytes && e.text;
     set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}`, 'data-lane': lane });
     // On a lane scrolled out of view, the column keeps its time but not
     // its glyph.
     // A moment's flag stands on a pole across the lanes in view.
     const d = e.kind === 'moment' ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[e.kind] || OTHER;
-    set(el.children[0], { d, visibility: lane < 0 || geo.shows(lane) ? null : 'hidden' });
+    set(el.children[0], { d, visibility: lane < 0 || e.kind === 'moment' || geo.shows(lane) ? null : 'hidden' });
     set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }
 }
