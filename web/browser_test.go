@@ -28,7 +28,7 @@ import (
 // screenshot in testdata/artifacts/ for a person to look at.
 
 // chromium finds Debian's Chromium, or ends the test (see findBrowser).
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	return findBrowser(t, "chromium", []string{"chromium", "chromium-browser", "google-chrome"})
 }
@@ -36,7 +36,7 @@ func chromium(t *testing.T) string {
 // findBrowser finds the first of names on the PATH, or ends the test: with
 // CI set a missing browser is a failure, elsewhere a skip. pkg names the
 // Debian package that provides it.
-func findBrowser(t *testing.T, pkg string, names []string) string {
+func findBrowser(t testing.TB, pkg string, names []string) string {
 	t.Helper()
 	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
@@ -57,27 +57,27 @@ func findBrowser(t *testing.T, pkg string, names []string) string {
 // not about the pace a person can follow need not wait for it.
 // newPacedBrowser keeps the page's pace; newLessonBrowser also its stops
 // at moments in projector view.
-func newBrowser(t *testing.T, deadline time.Duration) context.Context {
+func newBrowser(t testing.TB, deadline time.Duration) context.Context {
 	t.Helper()
 	return openBrowser(t, deadline, `localStorage.setItem('ipcpg.playback', 'instant'); localStorage.setItem('ipcpg.stops', 'off');`)
 }
 
 // newPacedBrowser is newBrowser with the page's own playback pace.
-func newPacedBrowser(t *testing.T, deadline time.Duration) context.Context {
+func newPacedBrowser(t testing.TB, deadline time.Duration) context.Context {
 	t.Helper()
 	return openBrowser(t, deadline, `localStorage.setItem('ipcpg.stops', 'off');`)
 }
 
 // newLessonBrowser is newBrowser with the page as a class sees it: at its
 // own pace, stopping at moments in projector view.
-func newLessonBrowser(t *testing.T, deadline time.Duration) context.Context {
+func newLessonBrowser(t testing.TB, deadline time.Duration) context.Context {
 	t.Helper()
 	return openBrowser(t, deadline, "")
 }
 
 // openBrowser starts the browser; prefs, if any, is a script that sets
 // the page's stored preferences before every document's own scripts.
-func openBrowser(t *testing.T, deadline time.Duration, prefs string) context.Context {
+func openBrowser(t testing.TB, deadline time.Duration, prefs string) context.Context {
 	t.Helper()
 	ctx := newChromium(t, deadline)
 	if prefs != "" {
@@ -91,7 +91,7 @@ func openBrowser(t *testing.T, deadline time.Duration, prefs string) context.Con
 }
 
 // newChromium starts the browser itself.
-func newChromium(t *testing.T, deadline time.Duration) context.Context {
+func newChromium(t testing.TB, deadline time.Duration) context.Context {
 	t.Helper()
 	path := chromium(t)
 	base, cancelBase := context.WithTimeout(context.Background(), deadline)
@@ -121,7 +121,7 @@ func newChromium(t *testing.T, deadline time.Duration) context.Context {
 
 // watchErrors fails the test on an uncaught exception or console.error in
 // the tab of ctx.
-func watchErrors(t *testing.T, ctx context.Context) {
+func watchErrors(t testing.TB, ctx context.Context) {
 	t.Helper()
 	var mu sync.Mutex
 	var errs []string
@@ -160,7 +160,7 @@ func watchErrors(t *testing.T, ctx context.Context) {
 }
 
 // run runs browser actions and fails the test on an error.
-func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("browser: %v", err)
@@ -168,7 +168,7 @@ func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 }
 
 // eval evaluates a JavaScript expression in the page and decodes its value.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+func eval[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -178,7 +178,7 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // waitFor polls a JavaScript condition until it holds.
-func waitFor(t *testing.T, ctx context.Context, what, expr string, limit time.Duration) {
+func waitFor(t testing.TB, ctx context.Context, what, expr string, limit time.Duration) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(limit)))
@@ -188,7 +188,7 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string, limit time.Du
 }
 
 // screenshot keeps the viewport as testdata/artifacts/name.
-func screenshot(t *testing.T, ctx context.Context, name string) {
+func screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -199,7 +199,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 
 // startFromPage opens the page, picks a scenario, fills its form and
 // presses Start; it returns the new session's id from the address bar.
-func startFromPage(t *testing.T, ctx context.Context, base, view, scenario string, params map[string]string, pace string) string {
+func startFromPage(t testing.TB, ctx context.Context, base, view, scenario string, params map[string]string, pace string) string {
 	t.Helper()
 	run(t, ctx,
 		chromedp.EmulateViewport(1280, 720),
@@ -222,7 +222,7 @@ func startFromPage(t *testing.T, ctx context.Context, base, view, scenario strin
 // waitEnd waits until the page shows the session's last event, and then
 // until every process box shows its exit, and returns the state the page
 // shows.
-func waitEnd(t *testing.T, ctx context.Context, limit time.Duration) string {
+func waitEnd(t testing.TB, ctx context.Context, limit time.Duration) string {
 	t.Helper()
 	waitFor(t, ctx, "the end of the session", sessionEndedJS, limit)
 	waitFor(t, ctx, "every process box to show its exit", boxesExitedJS, 10*time.Second)
@@ -242,7 +242,7 @@ type sessionSnapshot struct {
 	Result map[string]any `json:"result"`
 }
 
-func getSession(t *testing.T, base, id string) sessionSnapshot {
+func getSession(t testing.TB, base, id string) sessionSnapshot {
 	t.Helper()
 	res, err := http.Get(base + "/api/sessions/" + id)
 	if err != nil {
@@ -281,7 +281,7 @@ type recordedEvent struct {
 }
 
 // recorded reads a session's events.jsonl.
-func recorded(t *testing.T, base, id string) []recordedEvent {
+func recorded(t testing.TB, base, id string) []recordedEvent {
 	t.Helper()
 	res, err := http.Get(base + "/api/sessions/" + id + "/events.jsonl")
 	if err != nil {
@@ -608,11 +608,24 @@ func TestBrowserFieldErrorsAtOnce(t *testing.T) {
 // the CPU at the same moment.
 func TestPageUnderLoad(t *testing.T) {
 	for _, c := range []struct{ name, capacity string }{{"steady", "4096"}, {"burst", "65536"}} {
-		t.Run(c.name, func(t *testing.T) { pageUnderLoad(t, c.capacity) })
+		t.Run(c.name, func(t *testing.T) { pageUnderLoad(t, "3000", "1", c.capacity) })
 	}
 }
 
-func pageUnderLoad(t *testing.T, capacity string) {
+// BenchmarkPageSustained is the page fed a steady stream for about twenty
+// seconds: a pipe of 10,000 messages read one every 2 ms, some 1,000 to
+// 1,500 events a second. Besides the figures of TestPageUnderLoad it
+// reports the page's JavaScript heap at Start, halfway and at the end
+// (Chromium's performance.memory).
+//
+//	go test -run '^$' -bench PageSustained -benchtime 1x ./web
+func BenchmarkPageSustained(b *testing.B) {
+	for b.Loop() {
+		pageUnderLoad(b, "10000", "2", "4096")
+	}
+}
+
+func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t, 180*time.Second)
 	run(t, ctx,
@@ -642,14 +655,21 @@ func pageUnderLoad(t *testing.T, capacity string) {
 				}
 			}).observe({ type: 'long-animation-frame', buffered: true });
 		}
-		document.querySelector('#start').addEventListener('click', () => { p.t0 = performance.now(); p.frames = []; });
+		// The heap, in MiB, as Chromium reports it: at Start, then every
+		// second.
+		const heap = () => (performance.memory ? performance.memory.usedJSHeapSize / 1048576 : 0);
+		p.heap = [];
+		document.querySelector('#start').addEventListener('click', () => {
+			p.t0 = performance.now(); p.frames = []; p.heap = [heap()];
+			const every = setInterval(() => { if (!p.recording) { clearInterval(every); return; } p.heap.push(heap()); }, 1000);
+		});
 		let last = performance.now();
 		const tick = (now) => { p.frames.push(now - last); last = now; if (p.recording) requestAnimationFrame(tick); };
 		requestAnimationFrame(tick);
 	})()`)
 	run(t, ctx,
-		chromedp.SetValue(chromedp.CSS("#param-messages"), "3000"),
-		chromedp.SetValue(chromedp.CSS("#param-reader_delay_ms"), "1"),
+		chromedp.SetValue(chromedp.CSS("#param-messages"), messages),
+		chromedp.SetValue(chromedp.CSS("#param-reader_delay_ms"), readerDelay),
 		chromedp.SetValue(chromedp.CSS("#param-capacity"), capacity),
 		chromedp.Click(chromedp.CSS("#start")),
 	)
@@ -661,6 +681,7 @@ func pageUnderLoad(t *testing.T, capacity string) {
 	}
 	wall := time.Since(start)
 	type perf struct {
+		Heap   []float64 `json:"heap"`
 		Long   []float64 `json:"long"`
 		Frames []float64 `json:"frames"`
 		Loaf   []struct {
@@ -694,6 +715,14 @@ func pageUnderLoad(t *testing.T, capacity string) {
 	t.Logf("time per part of a frame (ms): %s", eval[string](t, ctx, `Object.entries(window.ipcpgPerf || {}).filter(([k]) => k !== 'slow').map(([k, v]) =>
 		k + ' n=' + v.n + ' mean=' + (v.sum / v.n).toFixed(2) + ' max=' + v.max.toFixed(1)).join('; ')`))
 	t.Logf("slow parts (t0 %s): %s", eval[string](t, ctx, `String(Math.round(window.__perf.t0))`), eval[string](t, ctx, `((window.ipcpgPerf || {}).slow || []).join('; ')`))
+	if n := len(p.Heap); n > 0 {
+		each := make([]string, n)
+		for i, h := range p.Heap {
+			each[i] = fmt.Sprintf("%.1f", h)
+		}
+		t.Logf("JS heap (MiB): at Start %.1f, halfway %.1f, at the end %.1f, most %.1f; every second: %s",
+			p.Heap[0], p.Heap[n/2], p.Heap[n-1], slices.Max(p.Heap), strings.Join(each, " "))
+	}
 	for i, f := range p.Loaf {
 		if i == 5 {
 			break
@@ -707,7 +736,7 @@ func pageUnderLoad(t *testing.T, capacity string) {
 }
 
 // sessionSeconds is the time from a session's first event to its last.
-func sessionSeconds(t *testing.T, base, id string) float64 {
+func sessionSeconds(t testing.TB, base, id string) float64 {
 	t.Helper()
 	evs := recorded(t, base, id)
 	if len(evs) == 0 {

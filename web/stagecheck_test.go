@@ -17,7 +17,7 @@ import (
 const artifacts = "testdata/artifacts"
 
 // saveArtifact keeps a screenshot as testdata/artifacts/name.
-func saveArtifact(t *testing.T, name string, png []byte) {
+func saveArtifact(t testing.TB, name string, png []byte) {
 	t.Helper()
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
