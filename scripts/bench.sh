@@ -35,6 +35,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/scripts/lib/yardstick.sh"
 quick=0
 if [[ ${1:-} == -q ]]; then
 	quick=1
@@ -77,27 +78,6 @@ cells() {
 	done
 }
 
-# count MODE SIZE: messages per run, enough for a few hundred milliseconds.
-count() {
-	local n
-	case $1/$2 in
-	pp/*) n=10000 ;;
-	stream/64) n=200000 ;;
-	stream/4096) n=100000 ;;
-	stream/65536) n=20000 ;;
-	esac
-	echo $((quick ? n / 5 : n))
-}
-
-# run_c MECH MODE SIZE COUNT prints the C figure: the median round trip in
-# microseconds (pp) or messages per second (stream).
-run_c() {
-	local key=p50_us
-	[[ $2 == stream ]] && key=msg_s
-	taskset -c "$cpu" "$tmp/cbench" "$1" "$2" "$3" "$4" |
-		awk -v k="$key" '/^RESULT/ { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'
-}
-
 # run_go BENCH MECH MODE SIZE COUNT prints the figure of Go benchmark
 # BENCH, in the same unit.
 run_go() {
@@ -108,44 +88,8 @@ run_go() {
 		awk -v u="$unit" '/^Benchmark/ { for (i = 2; i <= NF; i++) if ($i == u) print $(i - 1) }'
 }
 
-# median of the numbers on standard input (the mean of the middle two for
-# an even count).
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = int((NR + 1) / 2); print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
-}
-
-# fmt_fig MODE VALUE: "7.70 µs" or "1.19 M msg/s".
-fmt_fig() {
-	awk -v mode="$1" -v v="$2" 'BEGIN {
-		if (mode == "pp") printf "%.1f µs", v
-		else if (v >= 1e6) printf "%.2f M msg/s", v / 1e6
-		else printf "%.0f k msg/s", v / 1e3
-	}'
-}
-
-cells | while read -r m mode s; do
-	if [[ "$m/$mode/$s" =~ $filter ]]; then echo "$m $mode $s"; fi
-done >"$tmp/cells"
-ncells=$(wc -l <"$tmp/cells")
-[[ $ncells -gt 0 ]] || { echo "bench.sh: no cell matches $filter" >&2; exit 1; }
+pick_cells bench.sh "$filter"
 echo "bench.sh: $ncells cells, $runs runs of C and of each Go path, all pinned to CPU $cpu (taskset -c $cpu)" >&2
-
-# ratio MODE C GO: Go's time over C's, marked when over 1.3. For a round
-# trip that is the ratio of the median round trips; for a stream, C's
-# throughput over Go's.
-ratio() {
-	local r
-	if [[ $1 == pp ]]; then
-		r=$(awk -v c="$2" -v g="$3" 'BEGIN { printf "%.2f", g / c }')
-	else
-		r=$(awk -v c="$2" -v g="$3" 'BEGIN { printf "%.2f", c / g }')
-	fi
-	if awk -v r="$r" 'BEGIN { exit !(r > 1.3) }'; then
-		echo "**$r**"
-	else
-		echo "$r"
-	fi
-}
 
 # run_side I M MODE S N runs side I (0: C, 1: Go try first, 2: Go blocking)
 # once, appending its figure to its file.

@@ -22,6 +22,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/scripts/lib/yardstick.sh"
 quick=0
 if [[ ${1:-} == -q ]]; then
 	quick=1
@@ -62,29 +63,6 @@ cells() {
 	done
 }
 
-# count MODE SIZE: messages per run, as scripts/bench.sh has them.
-count() {
-	local n
-	case $1/$2 in
-	rtt/*) n=10000 ;;
-	stream/64) n=200000 ;;
-	stream/4096) n=100000 ;;
-	stream/65536) n=20000 ;;
-	esac
-	echo $((quick ? n / 5 : n))
-}
-
-# run_c MECH MODE SIZE COUNT prints the C figure: the median round trip in
-# microseconds (rtt) or messages per second (stream). The C program has no
-# Unix datagram socket: nothing is printed for it.
-run_c() {
-	local key=p50_us mode=pp
-	[[ $1 == unixdgram ]] && return 0
-	[[ $2 == stream ]] && key=msg_s mode=stream
-	taskset -c "$cpu" "$tmp/cbench" "$1" "$mode" "$3" "$4" |
-		awk -v k="$key" '/^RESULT/ { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'
-}
-
 # run_go MECH MODE SIZE COUNT prints the bench command's figure in the same
 # unit, from one timed repetition, as the C program makes one.
 run_go() {
@@ -92,41 +70,7 @@ run_go() {
 		jq -r --arg mode "$2" '.results[0] | if $mode == "rtt" then .rtt_p50_ns / 1000 else .msgs_per_s end'
 }
 
-# median of the numbers on standard input (the mean of the middle two for
-# an even count).
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = int((NR + 1) / 2); print (NR % 2) ? v[m] : (v[m] + v[m + 1]) / 2 }'
-}
-
-# fmt_fig MODE VALUE: "7.70 µs" or "1.19 M msg/s".
-fmt_fig() {
-	awk -v mode="$1" -v v="$2" 'BEGIN {
-		if (mode == "rtt") printf "%.1f µs", v
-		else if (v >= 1e6) printf "%.2f M msg/s", v / 1e6
-		else printf "%.0f k msg/s", v / 1e3
-	}'
-}
-
-# ratio MODE C GO: Go's time over C's, in bold when over 1.3.
-ratio() {
-	local r
-	if [[ $1 == rtt ]]; then
-		r=$(awk -v c="$2" -v g="$3" 'BEGIN { printf "%.2f", g / c }')
-	else
-		r=$(awk -v c="$2" -v g="$3" 'BEGIN { printf "%.2f", c / g }')
-	fi
-	if awk -v r="$r" 'BEGIN { exit !(r > 1.3) }'; then
-		echo "**$r**"
-	else
-		echo "$r"
-	fi
-}
-
-cells | while read -r m mode s; do
-	if [[ "$m/$mode/$s" =~ $filter ]]; then echo "$m $mode $s"; fi
-done >"$tmp/cells"
-ncells=$(wc -l <"$tmp/cells")
-[[ $ncells -gt 0 ]] || { echo "compare.sh: no cell matches $filter" >&2; exit 1; }
+pick_cells compare.sh "$filter"
 echo "compare.sh: $ncells cells, $runs runs of C and of the bench command each, all on CPU $cpu" >&2
 
 echo "| mechanism | mode | size | C | bench command | Go/C |"
