@@ -36,25 +36,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib/yardstick.sh"
-quick=0
-if [[ ${1:-} == -q ]]; then
-	quick=1
-	shift
-fi
-filter=${1:-.}
-src=${CBENCH_SRC:-$root/../shared/bench/cbench.c}
-runs=${RUNS:-$((quick ? 3 : 5))}
-cpu=${BENCH_CPU:-0}
+yardstick_setup bench.sh go -- "$@"
 goprocs=${GO_PROCS-$(nproc --all)}
-
-for tool in gcc go taskset awk sort; do
-	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is needed" >&2; exit 1; }
-done
-[[ -r $src ]] || { echo "bench.sh: no C program at $src (set CBENCH_SRC)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -o "$tmp/cbench" "$src"
 (cd "$root" && go test -c -o "$tmp/ipc.test" ./internal/ipc)
 
 # The cells, in the C program's terms: mechanism, mode, size. The same

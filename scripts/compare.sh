@@ -23,24 +23,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/scripts/lib/yardstick.sh"
-quick=0
-if [[ ${1:-} == -q ]]; then
-	quick=1
-	shift
-fi
-filter=${1:-.}
-src=${CBENCH_SRC:-$root/../shared/bench/cbench.c}
-runs=${RUNS:-$((quick ? 3 : 5))}
-cpu=${BENCH_CPU:-0}
-
-for tool in gcc go taskset awk sort jq; do
-	command -v "$tool" >/dev/null || { echo "compare.sh: $tool is needed" >&2; exit 1; }
-done
-[[ -r $src ]] || { echo "compare.sh: no C program at $src (set CBENCH_SRC)" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -o "$tmp/cbench" "$src"
+yardstick_setup compare.sh go jq -- "$@"
 (cd "$root" && go build -o "$tmp/ipc-playground" ./cmd/server)
 
 # The cells, in the bench command's terms: mechanism, mode, size; those the

@@ -1,9 +1,37 @@
 # yardstick.sh: what scripts/bench.sh and scripts/compare.sh share to set
 # the C yardstick (cbench.c) beside a Go figure: messages per cell, the C
 # program's figure, medians, formatting and the ratio. Sourced, not run.
-# The caller sets quick (0 or 1), cpu (the CPU to pin to) and tmp (where
-# cbench was built). A mode is "stream" or a round trip (bench.sh says
-# "pp", compare.sh "rtt").
+# A mode is "stream" or a round trip (bench.sh says "pp", compare.sh
+# "rtt").
+
+# yardstick_setup NAME TOOLS -- ARGS reads the scripts' common arguments
+# ([-q] [FILTER]) and environment (CBENCH_SRC, RUNS, BENCH_CPU) into quick,
+# filter, src, runs and cpu, checks that TOOLS are installed, and builds the
+# C program into tmp, a directory removed at exit. Errors are said in
+# NAME's name.
+yardstick_setup() {
+	local name=$1 tool
+	shift
+	local tools=()
+	while [[ $1 != -- ]]; do tools+=("$1"); shift; done
+	shift
+	quick=0
+	if [[ ${1:-} == -q ]]; then
+		quick=1
+		shift
+	fi
+	filter=${1:-.}
+	src=${CBENCH_SRC:-$root/../shared/bench/cbench.c}
+	runs=${RUNS:-$((quick ? 3 : 5))}
+	cpu=${BENCH_CPU:-0}
+	for tool in gcc taskset awk sort "${tools[@]}"; do
+		command -v "$tool" >/dev/null || { echo "$name: $tool is needed" >&2; exit 1; }
+	done
+	[[ -r $src ]] || { echo "$name: no C program at $src (set CBENCH_SRC)" >&2; exit 1; }
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	gcc -O2 -o "$tmp/cbench" "$src"
+}
 
 # count MODE SIZE: messages per run, enough for a few hundred milliseconds.
 count() {
