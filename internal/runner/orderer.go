@@ -12,12 +12,16 @@ import (
 // open, which is what ended it. A signal's delivery waits for the send of
 // that signal with that value by the process it names: a signal event is
 // logged before its sigqueue call, but the sender's report can still reach
-// the server after the receiver's. It holds no clock and starts nothing: it
-// only says what may be logged now.
+// the server after the receiver's. A read or store of shared memory marked
+// attrs.follows_store waits for the store that put there the value it found
+// (the read's value) or replaced (the store's attrs.overwrote): every store
+// is an event then, so the race's counter never goes back on screen. It
+// holds no clock and starts nothing: it only says what may be logged now.
 type orderer struct {
 	sent   map[int64]bool      // message ids whose send was logged
 	opened map[string]bool     // process and object, NUL between, whose open() was logged
 	queued map[signalKey]bool  // signals whose send was logged
+	stored map[storeKey]string // values stored in shared memory: the process of the last logged store, or "*" when several did
 	held   map[string][]heldEv // per process: events waiting behind a cause not logged yet
 	order  []string            // processes with held events, in the order they first waited
 
@@ -36,7 +40,7 @@ type heldEv struct {
 }
 
 func newOrderer() *orderer {
-	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, queued: map[signalKey]bool{}, held: map[string][]heldEv{}}
+	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, queued: map[signalKey]bool{}, stored: map[storeKey]string{}, held: map[string][]heldEv{}}
 }
 
 // signalKey names one sent signal: who sent it, its number and its value.
@@ -56,6 +60,37 @@ func signalOf(e *event.Event, from string) (signalKey, bool) {
 		return signalKey{}, false
 	}
 	return signalKey{from, signo, value}, true
+}
+
+// storeKey names a value stored at an offset of an object.
+type storeKey struct {
+	obj           string
+	offset, value int64
+}
+
+// followsStore returns the store e waits for, when it says it follows one:
+// a read names the value it found, a store the value it replaced. A store
+// waits for another process's store: what it replaced was put there between
+// its own load and store, so not by itself.
+func followsStore(e *event.Event) (k storeKey, other bool, ok bool) {
+	if f, _ := e.Attrs["follows_store"].(bool); !f || e.Obj == "" || e.Offset == nil {
+		return storeKey{}, false, false
+	}
+	switch {
+	case e.Kind == event.KindRead && e.Value != nil:
+		return storeKey{e.Obj, *e.Offset, *e.Value}, false, true
+	case e.Kind == event.KindWrite:
+		v, ok := attrInt(e.Attrs["overwrote"])
+		return storeKey{e.Obj, *e.Offset, int64(v)}, true, ok
+	}
+	return storeKey{}, false, false
+}
+
+// storeLogged reports whether a store k is logged, by a process other than
+// proc when other is set.
+func (o *orderer) storeLogged(k storeKey, other bool, proc string) bool {
+	by, ok := o.stored[k]
+	return ok && (!other || by != proc)
 }
 
 func isNumber(s string) bool {
@@ -94,6 +129,9 @@ func (o *orderer) waits(e *event.Event) bool {
 		k, ok := signalOf(e, e.Peer)
 		return ok && !o.queued[k]
 	}
+	if k, other, ok := followsStore(e); ok {
+		return !o.storeLogged(k, other, e.Proc)
+	}
 	return isReceive(e.Kind) && e.Msg != 0 && !o.sent[e.Msg]
 }
 
@@ -129,6 +167,13 @@ func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
 		o.queued[k] = true
 	case e.Kind == event.KindExit && e.Proc != "" && e.Proc == o.victim:
 		o.victim, o.behind = "", nil
+	case e.Kind == event.KindWrite && e.Value != nil && e.Obj != "" && e.Offset != nil:
+		k := storeKey{e.Obj, *e.Offset, *e.Value}
+		if by, ok := o.stored[k]; ok && by != e.Proc {
+			o.stored[k] = "*"
+		} else {
+			o.stored[k] = e.Proc
+		}
 	default:
 		return out
 	}

@@ -27,6 +27,23 @@ func ev(s string) event.Event {
 		if f[1] == event.KindDeliver {
 			e.Peer = f[2]
 		}
+	case f[1] == "store" || f[1] == "load":
+		// "a store 5", "a store 5 over 7" (replaced 7), "a load 5";
+		// "over" and a load of more than 0 follow a logged store.
+		var v int64
+		fmt.Sscan(f[2], &v)
+		e.Kind, e.Obj, e.Offset, e.Value = event.KindWrite, "shm", event.Int64(0), event.Int64(v)
+		if f[1] == "load" {
+			e.Kind = event.KindRead
+			if v != 0 {
+				e.Attrs = map[string]any{"follows_store": true}
+			}
+		}
+		if len(f) == 5 {
+			var over float64 // as a worker's record decodes it
+			fmt.Sscan(f[4], &over)
+			e.Attrs = map[string]any{"loaded": float64(v - 1), "overwrote": over, "follows_store": true}
+		}
 	case len(f) > 2:
 		fmt.Sscan(f[2], &e.Msg)
 	}
@@ -42,6 +59,14 @@ func short(e event.Event) string {
 		s += " " + e.Obj
 	case e.Kind == event.KindSignal || e.Kind == event.KindDeliver:
 		s += fmt.Sprintf(" %v:%v", e.Attrs["signo"], e.Attrs["value"])
+	case e.Obj == "shm":
+		s = fmt.Sprintf("%s load %d", e.Proc, *e.Value)
+		if e.Kind == event.KindWrite {
+			s = fmt.Sprintf("%s store %d", e.Proc, *e.Value)
+		}
+		if e.Attrs["overwrote"] != nil {
+			s += fmt.Sprint(" over ", e.Attrs["overwrote"])
+		}
 	case e.Msg != 0:
 		s += fmt.Sprint(" ", e.Msg)
 	}
@@ -100,6 +125,19 @@ func TestOrderer(t *testing.T) {
 			[]string{"c signal 10:2", "a signal 12:2", "a signal 10:2", "b deliver 10:2"}, 0},
 		{"a signal from outside the session never waits",
 			[]string{"b deliver 4242 10:1", "b note"}, []string{"b deliver 10:1", "b note"}, 0},
+		{"a load waits for the store of the value it found",
+			[]string{"b load 1", "b store 2", "a load 0", "a store 1"},
+			[]string{"a load 0", "a store 1", "b load 1", "b store 2"}, 0},
+		{"a load of zero, the start, never waits",
+			[]string{"b load 0", "a load 0"}, []string{"b load 0", "a load 0"}, 0},
+		{"a store that replaced a value waits for the store of it",
+			[]string{"a load 0", "b load 0", "a store 1 over 2", "b store 1", "b load 1", "b store 2"},
+			[]string{"a load 0", "b load 0", "b store 1", "b load 1", "b store 2", "a store 1 over 2"}, 0},
+		{"a store's own earlier store of the value does not count",
+			[]string{"a store 2", "a store 3 over 2", "b store 2"},
+			[]string{"a store 2", "b store 2", "a store 3 over 2"}, 0},
+		{"a store whose replaced value is never stored waits to the end",
+			[]string{"a store 3 over 9", "a note", "b store 1"}, []string{"b store 1"}, 2},
 		{"other processes are never held",
 			[]string{"b recv 5", "c note", "c send 6", "d recv 6"},
 			[]string{"c note", "c send 6", "d recv 6"}, 1},

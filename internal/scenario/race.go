@@ -416,7 +416,13 @@ func (r *racer) loadStore() error {
 	}
 	v := r.counter.Load()
 	if r.a.Detail {
-		r.p.EmitNow(counterEvent(event.KindRead, obj, v))
+		e := counterEvent(event.KindRead, obj, v)
+		if v != 0 {
+			// Only a store of the race, an event too, puts there more
+			// than the zero the counter starts at.
+			e.Attrs = map[string]any{"follows_store": true}
+		}
+		r.p.EmitNow(e)
 	}
 	if err := r.p.Gate("store", obj); err != nil {
 		return err
@@ -433,6 +439,9 @@ func (r *racer) loadStore() error {
 	e := counterEvent(event.KindWrite, obj, v+1)
 	if old != v {
 		e.Attrs = map[string]any{"loaded": v, "overwrote": old}
+		if r.a.Detail {
+			e.Attrs["follows_store"] = true
+		}
 	}
 	// Without detail, only a worker's first store that lost updates is
 	// reported: the moment a student should see, without a flood.
