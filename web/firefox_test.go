@@ -609,7 +609,7 @@ func firefoxErrorWatch(t *testing.T, ff *firefox, base string) {
 }
 
 // animationJS watches the stage on every animation frame: in how many a
-// token on its way moved, and each width the pipe's fill took.
+// token on its way moved, and each shape the pipe's fill took.
 const animationJS = `(() => {
 	const a = window.__anim = { frames: 0, moves: 0, fills: [], on: true };
 	const last = new Map();
@@ -623,8 +623,14 @@ const animationJS = `(() => {
 			last.set(el, at);
 		}
 		if (moved) a.moves++;
+		// The pipe's fill: its page slots' read and unread parts, or,
+		// without slots, the bar of its bytes.
+		const slots = [...document.querySelectorAll('#stage .tube-slot')].filter((g) => g.getAttribute('visibility') !== 'hidden');
 		const fill = document.querySelector('#stage .tube-fill');
-		if (fill && !a.fills.includes(fill.getAttribute('width'))) a.fills.push(fill.getAttribute('width'));
+		const key = slots.length
+			? slots.map((g) => g.querySelector('.slot-read').getAttribute('width') + '/' + g.querySelector('.slot-data').getAttribute('width')).join(' ')
+			: fill && fill.getAttribute('width');
+		if (key && !a.fills.includes(key)) a.fills.push(key);
 		if (a.on) requestAnimationFrame(tick);
 	};
 	requestAnimationFrame(tick);

@@ -82,6 +82,9 @@ func (s *Session) launch(cancel context.CancelFunc, ctx context.Context) error {
 }
 
 // describe tells viewers what the session is about to run.
+// pageSize is the size of the pages a pipe's slots hold.
+var pageSize = os.Getpagesize()
+
 func (s *Session) describe() map[string]any {
 	procs := make([]map[string]string, len(s.plan.Procs))
 	for i, p := range s.plan.Procs {
@@ -93,9 +96,10 @@ func (s *Session) describe() map[string]any {
 			"key_hex": fmt.Sprintf("0x%08x", o.Key)}
 	}
 	// clock_start is the shared clock's reading at t = 0, so a tool on the
-	// same machine can tell how long an event took to reach it.
+	// same machine can tell how long an event took to reach it; page_size
+	// is the size of a pipe's page slots, so the page can draw them.
 	return map[string]any{"id": s.ID, "scenario": s.Scenario, "params": s.Params, "pace": s.Pace,
-		"procs": procs, "objects": objs, "clock_start": s.start}
+		"procs": procs, "objects": objs, "clock_start": s.start, "page_size": pageSize}
 }
 
 // spawnAll starts the processes the runner starts. The first leads a new

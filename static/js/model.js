@@ -2,6 +2,8 @@
 // number the page shows is read from here, and every field here was set by
 // an event (pid, fill, cap, value, waiters, code, signal).
 
+import { newPages, logWrite, logRead } from './pipepages.js';
+
 export const TERMINAL = ['finished', 'failed', 'stopped'];
 
 // kindOf names an object's family from its label: "mq:/x" -> "mq".
@@ -55,7 +57,7 @@ export class Model {
     if (!o) {
       o = { label, kind: kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
         items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], lostCount: 0, writes: 0,
-        opener: '', attrs: {}, last: null };
+        opener: '', attrs: {}, last: null, pages: null };
       this.objs.set(label, o);
     }
     return o;
@@ -109,6 +111,7 @@ const handlers = {
       s.scenario = a.scenario || s.scenario;
       s.params = a.params || {};
       s.pace = a.pace || '';
+      s.pageSize = a.page_size || 0;
       for (const pr of a.procs || []) {
         const p = this.proc(pr.name);
         p.role = pr.role || '';
@@ -149,6 +152,10 @@ const handlers = {
   },
   open(e, p, o) {
     o.gone = false;
+    // A pipe is made by pipe2, a FIFO opened by open: from then on its
+    // writes and reads are replayed on the kernel's page slots.
+    if ((o.kind === 'pipe' || o.kind === 'fifo') && o.pages === null && e.cap > 0 && this.session.pageSize &&
+      (e.call === 'pipe2' || e.call === 'open')) o.pages = newPages(e.cap, this.session.pageSize);
     if (!o.opener) o.opener = e.proc || '';
     if (e.attrs) Object.assign(o.attrs, e.attrs);
     const ends = endsOf(o, e);
@@ -185,6 +192,7 @@ const handlers = {
   block(e, p, o) {
     p.state = 'blocked';
     p.call = e.call || '';
+    p.callBytes = e.bytes || 0;
     p.obj = e.obj || '';
     p.since = e.t;
     if (o) o.blocked.add(p.name);
@@ -302,6 +310,9 @@ function dataIn(e, p, o) {
   o.writes++;
   if (p) addEnd(o, p.name, 'write');
   if (e.offset !== undefined) { mark(o, e, 'write'); return; }
+  // A replay that can no longer follow the kernel is dropped, and the
+  // stage draws bytes only.
+  if (o.pages && e.bytes > 0 && !logWrite(o.pages, e.bytes)) o.pages = false;
   o.items.push({ msg: e.msg, bytes: e.bytes || 0, prio: e.prio, type: e.type, proc: e.proc, seq: e.seq });
   if (o.items.length > 4096) o.items.splice(0, o.items.length - 4096);
 }
@@ -315,6 +326,7 @@ function dataOut(e, p, o) {
     this.count.bytesReceived += e.bytes || 0;
   }
   if (e.offset !== undefined) { mark(o, e, 'read'); return; }
+  if (o.pages && e.bytes > 0 && !logRead(o.pages, e.bytes)) o.pages = false;
   takeItem(o, e.msg);
 }
 
