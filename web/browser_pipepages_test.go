@@ -56,7 +56,7 @@ func TestBrowserPipePages(t *testing.T) {
 		t.Fatal("the pipe's slots are not drawn")
 	}
 	t.Logf("%+v", *f)
-	if f.Tag != "NO FREE PAGE SLOT: the writer must wait" {
+	if f.Tag != "NO FREE SLOT: the writer must wait" {
 		t.Errorf("the tag reads %q", f.Tag)
 	}
 	if f.Fill >= 4096 || f.Fill != f.Unread {

@@ -8,13 +8,14 @@
 // number. Lines from a process to an end mean it holds that end open; when
 // every writer has closed, the reader sees EOF.
 
-import { s, set, num, bytes } from '../dom.js';
+import { s, set, num, bytes, fitText } from '../dom.js';
 import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
 import { fits, held, unread } from '../pipepages.js';
 
 const X0 = 300;
 const X1 = 700;
 const TH = 84;
+const TAG_FONT = '800 18.6px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
 
 export default {
   // The least height (stage units) the drawing needs.
@@ -112,8 +113,12 @@ function drawTube(t, o, model) {
     'data-unread': pages ? unread(pages) : null, 'data-held': pages ? held(pages) : null,
     'data-slots-used': pages ? pages.bufs.length : null });
   set(t.full, { visibility: full ? 'visible' : 'hidden' });
-  set(t.full.lastChild, { text: noSlot ? 'NO FREE PAGE SLOT: the writer must wait' : 'FULL: the writer must wait' });
-  set(t.full.firstChild, { x: noSlot ? -215 : -150, width: noSlot ? 430 : 300 });
+  // The pill grows with its words up to the tube's width; the words
+  // shrink rather than run past it, in the projector's type too.
+  const fit = fitText(noSlot ? 'NO FREE SLOT: the writer must wait' : 'FULL: the writer must wait', TAG_FONT, X1 - X0 - 8, 18);
+  const pill = Math.max(300, Math.ceil(fit.width) + 28);
+  set(t.full.lastChild, { text: fit.text, 'font-size': fit.size });
+  set(t.full.firstChild, { x: -pill / 2, width: pill });
   // With slots, the label rises a line to make room for their count.
   const up = pages && !o.gone ? 26 : 0;
   set(t.label, { text: shortLabel(o.label, 32), 'data-real': o.label, y: -TH / 2 - 40 - up });
