@@ -111,7 +111,8 @@ func TestBrowserMomentPredictReveal(t *testing.T) {
 
 // TestBrowserRaceLostUpdate runs the race in realtime and projector view:
 // the page holds at the first lost update, and the stage says which store
-// overwrote which, with both values the server logged.
+// overwrote which, with both values the server logged, in its text and on
+// the storing worker's box.
 func TestBrowserRaceLostUpdate(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newLessonBrowser(t, 150*time.Second)
@@ -141,6 +142,14 @@ func TestBrowserRaceLostUpdate(t *testing.T) {
 		}
 		if !eval[bool](t, ctx, `!document.querySelector('#moment').hidden`) {
 			t.Fatal("the page did not hold at the lost update")
+		}
+		// The box of the worker whose store lost updates says so, with
+		// the values its store logged.
+		proc, _ := lost.Attrs["proc"].(string)
+		badge := eval[string](t, ctx, fmt.Sprintf(`(() => { const b = document.querySelector('#stage .proc[data-proc=%q] .pbadge');
+			return b && b.dataset.kind === 'lost' ? b.querySelector('text').textContent : ''; })()`, proc))
+		if want := fmt.Sprintf("stored %s over %s: ", stored, over); !strings.HasPrefix(badge, want) {
+			t.Errorf("%s's box reads %q, want %q…", proc, badge, want)
 		}
 		screenshot(t, ctx, "race-lost-update.png")
 		return

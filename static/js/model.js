@@ -196,7 +196,9 @@ const handlers = {
     p.obj = e.obj || '';
     p.since = e.t;
     if (o) o.blocked.add(p.name);
-    this.count.blocks++;
+    // The race's start line is no lock of the lesson: its wait is not
+    // counted with the blocks.
+    if (e.attrs?.purpose !== 'start_line') this.count.blocks++;
   },
   unblock(e, p, o) {
     p.state = 'running';
@@ -301,6 +303,10 @@ function endsOf(o, e) {
 // carries one (a ring's slot), not when it is a counter's update.
 const isMessage = (e) => e.offset === undefined || !!e.msg;
 
+// isValue says whether a shared-memory access is a load or store of a
+// shared variable: a value, no message.
+const isValue = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
+
 function dataIn(e, p, o) {
   if (isMessage(e)) {
     this.count.sent++;
@@ -309,7 +315,16 @@ function dataIn(e, p, o) {
   if (!o) return;
   o.writes++;
   if (p) addEnd(o, p.name, 'write');
-  if (e.offset !== undefined) { mark(o, e, 'write'); return; }
+  if (e.offset !== undefined) {
+    // A store of a shared variable (the race's counter): the process's
+    // own view of it, beside the load it made before.
+    if (p && isValue(e)) {
+      const a = e.attrs || {};
+      p.reg = { loaded: a.loaded ?? p.reg?.loaded ?? null, stored: e.value, over: a.overwrote ?? null, atomic: Boolean(a.op), seq: e.seq };
+    }
+    mark(o, e, 'write');
+    return;
+  }
   // A replay that can no longer follow the kernel is dropped, and the
   // stage draws bytes only.
   if (o.pages && e.bytes > 0 && !logWrite(o.pages, e.bytes)) o.pages = false;
@@ -325,7 +340,11 @@ function dataOut(e, p, o) {
     this.count.received++;
     this.count.bytesReceived += e.bytes || 0;
   }
-  if (e.offset !== undefined) { mark(o, e, 'read'); return; }
+  if (e.offset !== undefined) {
+    if (p && isValue(e)) p.reg = { loaded: e.value, stored: null, over: null, atomic: false, seq: e.seq };
+    mark(o, e, 'read');
+    return;
+  }
   if (o.pages && e.bytes > 0 && !logRead(o.pages, e.bytes)) o.pages = false;
   takeItem(o, e.msg);
 }

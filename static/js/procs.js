@@ -4,7 +4,7 @@
 // fitted to the box by measuring it, so a long name or state never runs
 // over the edge.
 
-import { s, set, fitText } from './dom.js';
+import { s, set, num, fitText } from './dom.js';
 
 // The two box sizes; FULL is the default. A compact box is as short as its
 // lines allow, since a crowded column shrinks its boxes to fit: the shorter
@@ -230,5 +230,18 @@ function badgeOf(p, lastSeq) {
   if (recent(p.handler) && (!p.bell || p.handler.seq >= p.bell.seq)) return { kind: 'handler', text: `handler: ${p.handler.name}` };
   if (recent(p.bell)) return { kind: 'bell', text: `${p.bell.name}!` };
   if (p.error && lastSeq - p.error.seq < 30) return { kind: 'error', text: p.error.errno || 'error' };
+  if (p.reg && p.state !== 'exited') return regBadge(p.reg);
   return null;
+}
+
+// regBadge shows what a process holds of a shared variable: the value it
+// loaded, and the one it stored; a store over another process's newer
+// value (a lost update) is marked.
+function regBadge(r) {
+  if (r.atomic) return { kind: 'reg', text: `added: now ${num(r.stored)}` };
+  if (r.stored === null) return { kind: 'reg', text: `loaded ${num(r.loaded)}` };
+  const from = r.loaded !== null ? `loaded ${num(r.loaded)} → ` : '';
+  const lost = r.over === null ? 0 : r.over - (r.loaded ?? r.stored - 1);
+  if (lost > 0) return { kind: 'lost', text: `stored ${num(r.stored)} over ${num(r.over)}: ${num(lost)} lost` };
+  return { kind: 'reg', text: `${from}stored ${num(r.stored)}` };
 }

@@ -47,18 +47,28 @@ const GLYPH = {
   ready: 'M-6,0a6,6 0 1,0 12,0a6,6 0 1,0 -12,0Z', wait: 'M-7,-5h14L0,7Z', post: 'M-7,5h14L0,-7Z',
   signal: 'M2,-9L-5,1h5L-2,9L6,-2h-5Z', deliver: 'M-6,3h12l-2,-3v-4a4,4 0 0,0 -8,0v4Z',
   connect: 'M-7,-4h9v8h-9ZM2,0h6', accept: 'M-7,-4h9v8h-9ZM2,0h6',
+  // A store to a shared variable points down into memory, a load up out
+  // of it: they carry a value, not a message.
+  store: 'M-6,-7h12v7l-6,7l-6,-7Z', load: 'M-6,7h12v-7l-6,-7l-6,7Z',
   error: 'M0,-8L8,7H-8Z', lost: 'M-6,-6L6,6M6,-6L-6,6', deadlock: 'M-8,0a8,8 0 1,0 16,0a8,8 0 1,0 -16,0Z',
   moment: 'M-2,-9h2v18h-2ZM0,-9h9l-3,4l3,4h-9Z',
 };
 
 // The legend's words, in the order it lists them. It lists only the kinds
 // the session has drawn; kinds that share a glyph share a word.
-const KEY = [['spawn', 'started'], ['open', 'opened'], ['write', 'sent'], ['read', 'received'],
+const KEY = [['spawn', 'started'], ['open', 'opened'], ['write', 'sent'], ['read', 'received'], ['store', 'stored'], ['load', 'loaded'],
   ['block', 'blocked'], ['unblock', 'woke'], ['wait', 'P'], ['post', 'V'], ['ready', 'waits for step'],
   ['signal', 'signal'], ['deliver', 'handled'], ['connect', 'connect'], ['accept', 'accept'],
   ['lost', 'lost'], ['error', 'error'], ['close', 'closed'], ['exit', 'ended'], ['deadlock', 'deadlock'], ['moment', 'moment'],
   ['other', 'note']];
 const KEY_OF = { send: 'write', recv: 'read', unlink: 'close' };
+
+// markOf names the glyph of an event: a write or read at an offset of
+// shared memory that carries no message is a store or a load.
+const markOf = (e) => {
+  if ((e.kind === 'write' || e.kind === 'read') && e.offset !== undefined && !e.msg) return e.kind === 'write' ? 'store' : 'load';
+  return e.kind;
+};
 const OTHER = 'M-3,-3h6v6h-6Z';
 
 export class Timeline {
@@ -163,7 +173,8 @@ export class Timeline {
     if (e.kind === 'moment') { const q = e.attrs && model.procs.get(e.attrs.proc); lane = q ? q.index : -1; }
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
     this.cols.push({ e, lane, idx: p ? p.index : 0 });
-    const key = KEY_OF[e.kind] || (GLYPH[e.kind] ? e.kind : 'other');
+    const mk = markOf(e);
+    const key = KEY_OF[mk] || (GLYPH[mk] ? mk : 'other');
     if (!this.kinds.has(key)) { this.kinds.add(key); this.keyDirty = true; }
     this.link(e, col, lane, model);
     this.dirty = true;
@@ -458,11 +469,12 @@ export class Timeline {
     // middle, where it can be seen.
     const y = lane >= 0 && (e.kind !== 'moment' || geo.shows(lane)) ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
     const eof = e.kind === 'read' && !e.bytes && e.text;
-    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${e.kind}${eof ? ' eof' : ''}`, 'data-lane': lane });
+    const mk = markOf(e);
+    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${mk}${eof ? ' eof' : ''}`, 'data-lane': lane });
     // On a lane scrolled out of view, the column keeps its time but not
     // its glyph.
     // A moment's flag stands on a pole across the lanes in view.
-    const d = e.kind === 'moment' ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[e.kind] || OTHER;
+    const d = e.kind === 'moment' ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[mk] || OTHER;
     set(el.children[0], { d, visibility: lane < 0 || e.kind === 'moment' || geo.shows(lane) ? null : 'hidden' });
     set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
   }

@@ -37,17 +37,24 @@ const SAY = {
     : `${e.proc} opened ${e.obj} with ${e.call}()${e.cap ? `, capacity ${bytesOrCount(e)}` : ''}`,
   close: (e) => `${e.proc} closed ${e.attrs && e.attrs.end ? `its ${e.attrs.end} end of ` : ''}${e.obj}`,
   unlink: (e) => (e.proc ? `${e.proc} removed ${e.obj}` : `the server removed ${e.obj}`),
-  write: (e) => (e.offset !== undefined
-    ? `${e.proc} wrote ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}${e.value !== undefined ? `: counter = ${e.value}` : ''}`
-    : `${e.proc} wrote ${msg(e)} (${num(e.bytes)} bytes) into ${e.obj}${level(e)}`),
+  write: (e) => {
+    if (isCounter(e) && e.attrs && e.attrs.op) return `${e.proc} added to the counter with ${e.attrs.op}: now ${num(e.value)}`;
+    if (isCounter(e)) return `${e.proc} stored ${num(e.value)} to the counter (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})${overwrote(e)}`;
+    return e.offset !== undefined
+      ? `${e.proc} wrote ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}`
+      : `${e.proc} wrote ${msg(e)} (${num(e.bytes)} bytes) into ${e.obj}${level(e)}`;
+  },
   read: (e) => {
     if (!e.bytes && e.text) return `${e.proc}: ${e.text}`;
-    if (e.offset !== undefined) return `${e.proc} read ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}${e.value !== undefined ? `: counter = ${e.value}` : ''}`;
+    if (isCounter(e)) return `${e.proc} loaded the counter: ${num(e.value)} (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})`;
+    if (e.offset !== undefined) return `${e.proc} read ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}`;
     return `${e.proc} read ${msg(e)} (${num(e.bytes)} bytes) from ${e.obj}${level(e)}`;
   },
   send: (e) => `${e.proc} sent ${msg(e)}${paren(extra(e))} into ${e.obj}${level(e)}${outq(e)}`,
   recv: (e) => `${e.proc} received ${msg(e)}${paren(extra(e))} from ${e.obj}${level(e)}`,
-  block: (e) => `${e.proc} is blocked in ${e.call}()${on(e)}: the kernel makes it wait`,
+  block: (e) => (e.attrs?.purpose === 'start_line'
+    ? `${e.proc} waits at the start line (${e.call}()${on(e)}) until every worker has arrived: then all start at once`
+    : `${e.proc} is blocked in ${e.call}()${on(e)}: the kernel makes it wait`),
   unblock: (e) => `${e.proc} returned from ${e.call}()${e.attrs && e.attrs.waited_ns ? ` after waiting ${ms(e.attrs.waited_ns)} ms` : ''}`,
   ready: (e) => `${e.proc} waits for a step before ${e.call}()${on(e)}`,
   sleep: (e) => `${e.proc} sleeps${e.attrs && e.attrs.ns ? ` ${ms(e.attrs.ns)} ms` : ''} for the slow pace${e.call ? `, then calls ${e.call}()` : ''}`,
@@ -68,6 +75,20 @@ const SAY = {
     return a.paused ? 'the presenter paused the processes' : 'the presenter resumed the processes';
   },
 };
+
+// isCounter says whether a shared-memory access is one of the race's
+// loads or stores of its counter: a value, no message.
+const isCounter = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
+
+// overwrote says what a store replaced, when another process had stored
+// in between its load and its store.
+function overwrote(e) {
+  const a = e.attrs || {};
+  if (a.overwrote === undefined || a.loaded === undefined) return '';
+  const lost = a.overwrote - a.loaded;
+  if (lost > 0) return `, over ${num(a.overwrote)}: it had loaded ${num(a.loaded)}, so ${lost === 1 ? 'an addition is' : `${num(lost)} additions are`} lost`;
+  return `, setting it back from ${num(a.overwrote)}`;
+}
 
 // on names the object of a call, if it has one: a signal receiver's
 // read() is on no object of the session.
