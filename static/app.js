@@ -131,10 +131,13 @@ const LONG_FRAME_MS = 6;
 let turn = 0;
 const parts = [
   { every: 0, at: 0, draw: (now) => timed('stage', () => stage.frame(now)) },
-  { every: 0, at: 0, draw: () => timed('status', () => { status.render(model, player, link); presenter.render(model); transport.render(model); afterRun(); }) },
+  { every: 0, at: 0, draw: (now) => timed('status', () => {
+    status.render(model, player, link); presenter.render(model); transport.render(model); afterRun();
+    kernel.render(model, now, player.held || player.paused || player.at >= player.known);
+  }) },
   { every: 100, at: 0, due: () => timeline.dirty, draw: () => timed('timeline', () => timeline.render()) },
   { every: 250, at: 0, due: (part) => code.pending() || log.pending() || changed > part.at,
-    draw: (now) => timed('panels', () => { kernel.render(model, now, true); code.render(); log.render(); }) },
+    draw: () => timed('panels', () => { code.render(); log.render(); }) },
 ];
 // afterRun offers Run again and New session to the presenter once the
 // page has shown the session's end.

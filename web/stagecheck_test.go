@@ -76,6 +76,8 @@ type stageFacts struct {
 	Signals   string    `json:"signals"`
 	Counter   string    `json:"counter"`
 	HotEdges  int       `json:"hotEdges"`
+	WasEdges  int       `json:"wasEdges"` // the cycle's arrows once it is broken
+	Cycle     string    `json:"cycle"`    // the words under DEADLOCK
 	LostMarks []string  `json:"lostMarks"`
 	Kernel    string    `json:"kernel"`
 }
@@ -102,6 +104,8 @@ func stageFactsJS(drawing string) string {
 			signals: all('#stage .sig-line text').map((x) => x.textContent).join('; '),
 			counter: text('#stage .counter'),
 			hotEdges: all('#stage .edge.hot:not([visibility="hidden"])').length,
+			wasEdges: all('#stage .edge.was:not([visibility="hidden"])').length,
+			cycle: text('#stage .cycle-sub'),
 			lostMarks: all('#stage .lost-mark').map((x) => x.textContent).filter((x) => x),
 			kernel: text('#kernel'),
 		};
@@ -270,15 +274,19 @@ func (f stageFacts) showsRace(t *testing.T, snap sessionSnapshot) {
 	}
 }
 
-// showsCycle: the deadlock's wait-for cycle is drawn in red, and the
-// victim the server killed shows so.
+// showsCycle: at the end, the deadlock's wait-for cycle is drawn broken
+// (grey, no longer red), its words name the victim the server killed,
+// and the victim's box shows so.
 func (f stageFacts) showsCycle(t *testing.T, _ sessionSnapshot) {
 	t.Helper()
-	if f.HotEdges < 4 {
-		t.Errorf("the cycle has %d red arrows, want at least 4 (two waits, two holds)", f.HotEdges)
+	if f.WasEdges < 4 || f.HotEdges != 0 {
+		t.Errorf("the cycle has %d broken arrows and %d red ones, want at least 4 broken (two waits, two holds) and no red", f.WasEdges, f.HotEdges)
 	}
 	for _, b := range f.Boxes {
 		if strings.HasPrefix(b.Word, "killed") {
+			if want := "broken: the server killed " + b.Name; f.Cycle != want {
+				t.Errorf("the cycle reads %q, want %q", f.Cycle, want)
+			}
 			return
 		}
 	}

@@ -295,7 +295,7 @@ func (s *Session) finish() {
 	s.closeLog()
 	// An ended session may be kept a while for its snapshot: it keeps
 	// nothing else (the orderer's message ids, the detectors' state).
-	o.ord, o.det, o.moments, o.buf, o.ready, o.inet = nil, nil, nil, nil, nil, nil
+	o.ord, o.det, o.moments, o.buf, o.ready, o.inet, o.watched = nil, nil, nil, nil, nil, nil, nil
 	s.runner.log.Info("session ended", "session", s.ID, "scenario", s.Scenario, "state", state, "reason", failed,
 		"duration", o.finished.Sub(s.Created).Round(time.Millisecond), "events", o.lastSeq)
 	close(s.done)

@@ -33,7 +33,8 @@ type owned struct {
 	doneRec  map[string]bool // processes whose last record was read
 	ready    []heldEv        // the orderer's output, reused
 	moments  *moment.Detector
-	inet     []inetObj // TCP and UDP ports seen in events, for the sampler
+	inet     []inetObj     // TCP and UDP ports seen in events, for the sampler
+	watched  []watchedProc // processes signals were sent to, for the sampler
 
 	remaining int                  // processes the runner started, still running
 	grace     <-chan time.Time     // runs from the first untimely end (see peers.go)
@@ -224,6 +225,12 @@ func (s *Session) append(h heldEv) {
 		s.noteObject(e)
 	}
 	o.procs.observe(e, h.arrival)
+	switch {
+	case e.Kind == event.KindSignal && e.Peer != "":
+		s.noteSignalTarget(e)
+	case e.Kind == event.KindExit && len(o.watched) > 0:
+		s.forgetSignalTarget(e.Proc)
+	}
 	if e.Kind == event.KindSpawn && e.Peer != "" {
 		// A child a worker started waits for this go (see Spawn), so that
 		// none of its events comes before the event of its birth.

@@ -25,7 +25,8 @@ const sampleBytes = 64
 // sample reads, until ctx ends, the kernel's view of every object of the
 // session that the server can reach without a descriptor (queues,
 // semaphores and shared memory by name or key, TCP and UDP sockets through
-// sock_diag), and logs a sample event whenever a reading changes. Pipes,
+// sock_diag) and the pending signals of each process a signal was sent to
+// (/proc/PID/status), and logs a sample event whenever a reading changes. Pipes,
 // FIFOs and Unix sockets can only be asked through a descriptor, and
 // opening one would change the lesson (a FIFO's open would find a reader),
 // so the processes that hold them report them: after each call, and
@@ -43,11 +44,16 @@ func (s *Session) sample(ctx context.Context) {
 		var batch samples
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
-				e.Attrs["pending_connections"], e.Attrs["drops"])
-			if last[e.Obj] == key {
+				e.Attrs["pending_connections"], e.Attrs["drops"], e.Attrs["sig_pending"], e.Attrs["sig_blocked"])
+			// A process's signals are keyed by its name, never an object's.
+			at := e.Obj
+			if at == "" {
+				at = "proc\x00" + e.Proc
+			}
+			if last[at] == key {
 				continue
 			}
-			last[e.Obj] = key
+			last[at] = key
 			batch = append(batch, e)
 		}
 		if len(batch) > 0 {
@@ -73,6 +79,13 @@ func (s *Session) readAll() []event.Event {
 	for _, o := range inet {
 		if e, ok := readInet(o); ok {
 			out = append(out, e)
+		}
+	}
+	if p := s.watchList.Load(); p != nil {
+		for _, w := range *p {
+			if e, ok := readPending(w); ok {
+				out = append(out, e)
+			}
 		}
 	}
 	return out

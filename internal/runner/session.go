@@ -58,8 +58,9 @@ type Session struct {
 	cancel context.CancelFunc // kills every process of the session
 
 	stopSampling context.CancelFunc
-	sampling     chan struct{}             // closed when the sampler has returned
-	inetList     atomic.Pointer[[]inetObj] // ports the sampler reads, published by the owner
+	sampling     chan struct{}                 // closed when the sampler has returned
+	inetList     atomic.Pointer[[]inetObj]     // ports the sampler reads, published by the owner
+	watchList    atomic.Pointer[[]watchedProc] // processes whose pending signals the sampler reads, published by the owner
 
 	// viewers counts the open streams; lastSeen is when a viewer or the
 	// presenter was last heard from (unix ns), for abandoned sessions.

@@ -20,20 +20,23 @@ export class KernelPanel {
   constructor(pre) {
     this.pre = pre;
     this.last = 0;
+    this.seq = -1;
     this.text = '';
   }
 
-  // render redraws at most five times a second: it is text, and text
-  // nobody can read faster.
-  render(model, now, force) {
-    if (!force && now - this.last < 200) return;
+  // render redraws when the model has moved on, at most every 100 ms
+  // while events stream in, and at once when the page is at rest, so the
+  // panel and the stage show the same event (its number heads the panel).
+  render(model, now, rest) {
+    if (model.seq === this.seq || (!rest && now - this.last < 100)) return;
     this.last = now;
+    this.seq = model.seq;
     const text = this.format(model);
     if (text !== this.text) { this.pre.textContent = text; this.text = text; }
   }
 
   format(model) {
-    const out = ['$ ps -o pid,stat,wchan,comm   # the session\'s processes'];
+    const out = [`# at event ${num(model.seq)}, as the stage shows it`, '$ ps -o pid,stat,wchan,comm   # the session\'s processes'];
     const rows = [['PID', 'STAT', 'WAITING IN', 'NAME']];
     for (const p of model.procs.values()) {
       if (p.state === 'exited') continue;
@@ -42,7 +45,13 @@ export class KernelPanel {
       rows.push([p.pid || '-', STAT[p.state] || '?', wait, p.name]);
     }
     out.push(...table(rows), rows.length === 1 ? '(none running)' : '', '');
-    let any = false;
+    // Signals are no object: what waits for a process is in its status.
+    const sig = [...model.procs.values()].filter((p) => p.sigPending && p.state !== 'exited');
+    if (sig.length) {
+      out.push('$ grep -E \'ShdPnd|SigBlk\' /proc/PID/status   # pending, blocked signals',
+        ...table([['PID', 'PENDING', 'BLOCKED', 'NAME'], ...sig.map((p) => [p.pid || '-', signals(p.sigPending), signals(p.sigBlocked), p.name])]), '');
+    }
+    let any = sig.length > 0;
     for (const sec of SECTIONS) {
       // Once the session has ended nothing of it is left: the server
       // removes what the processes did not, and a socket goes with the
@@ -59,6 +68,14 @@ export class KernelPanel {
     }
     return out.join('\n');
   }
+}
+
+// signals lists signal numbers by name, as kill -l does (glibc's
+// SIGRTMIN is 34).
+function signals(list) {
+  if (!list || !list.length) return '-';
+  const std = { 10: 'USR1', 12: 'USR2', 17: 'CHLD' };
+  return list.map((n) => std[n] || (n === 64 ? 'RTMAX' : n >= 34 ? `RTMIN+${n - 34}` : String(n))).join(',');
 }
 
 function row(o, model) {

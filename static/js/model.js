@@ -133,6 +133,10 @@ const handlers = {
       if (q.waitsFor === p.name) stopWaiting(q);
       else if (p.startedBy === q.name && q.waitMore > 0) q.waitMore--;
     }
+    // The first of a reported cycle to end is its victim: the server's
+    // kill of it broke the cycle (the others' events wait behind it).
+    const d = this.deadlock;
+    if (d && !d.brokenBy && d.cycle.some((c) => c.proc === p.name)) d.brokenBy = p.name;
     p.state = 'exited';
     p.code = e.code ?? null;
     p.sig = e.sig || '';
@@ -165,8 +169,14 @@ const handlers = {
     }
   },
   // A sample of shared memory carries the segment's first bytes: the
-  // cells take them, keeping who wrote them last.
+  // cells take them, keeping who wrote them last. A sample of a process
+  // carries the signals the kernel holds pending for it.
   sample(e, p, o) {
+    if (p && !o && e.attrs && e.attrs.sig_pending) {
+      p.sigPending = e.attrs.sig_pending;
+      p.sigBlocked = e.attrs.sig_blocked || [];
+      return;
+    }
     if (!o || o.kind !== 'shm' || !e.data) return;
     for (let i = 0; i * 2 < e.data.length && i < 4096; i++) {
       const prev = o.cells.get(i) || {};
@@ -214,6 +224,12 @@ const handlers = {
   signal(e, p) {
     const target = e.peer ? this.proc(e.peer) : null;
     if (!target) return;
+    // Sent, not yet handled: what may wait in the kernel for the target.
+    const a = e.attrs || {};
+    if (a.signo !== undefined) {
+      target.sigSent = [...(target.sigSent || []), { signo: a.signo, name: sigName(e), value: a.value ?? null, marker: isMarker(e), seq: e.seq }];
+      if (target.sigSent.length > 200) target.sigSent = target.sigSent.slice(-200);
+    }
     // An end marker is counted apart from the signals it closes, and
     // leaves the bell and the handler badge showing the lesson's signal.
     if (isMarker(e)) { bump(target, 'markersFrom', e.proc); return; }
@@ -222,6 +238,7 @@ const handlers = {
   },
   deliver(e, p) {
     const from = (e.attrs && e.attrs.from) || '';
+    handled(p, e.attrs || {});
     if (isMarker(e)) { bump(p, 'markersHandledFrom', from); return; }
     p.handler = { seq: e.seq, name: sigName(e), from };
     bump(p, 'handledFrom', from);
@@ -384,6 +401,23 @@ function hold(p, o, d) {
 function bump(p, field, from) {
   if (!p[field]) p[field] = new Map();
   p[field].set(from, (p[field].get(from) || 0) + 1);
+}
+
+// handled takes a delivered signal off what its receiver was sent. A
+// standard signal (below 32) has one pending slot: those of its number
+// sent before the one handled, and not handled, merged into a pending one
+// and are gone; so are all still waiting once the end marker, the highest
+// number and so the last handed out, is handled.
+function handled(p, a) {
+  const sent = p.sigSent || [];
+  const i = sent.findIndex((x) => x.signo === a.signo && x.value === (a.value ?? null));
+  if (i < 0) return;
+  const gone = sent.filter((x, j) => !x.marker && x.signo < 32 && (a.marker || (j < i && x.signo === a.signo)));
+  p.sigSent = sent.filter((x, j) => j !== i && !gone.includes(x));
+  if (gone.length) {
+    p.sigMerged = [...(p.sigMerged || []), ...gone].slice(-50);
+    p.sigMergedCount = (p.sigMergedCount || 0) + gone.length;
+  }
 }
 
 // isMarker says whether a signal is a scenario's end marker rather than

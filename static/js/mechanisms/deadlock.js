@@ -46,7 +46,8 @@ export default {
     const banner = s('g', { class: 'cycle-banner', visibility: 'hidden' },
       s('path', { class: 'cycle-ring' }),
       s('text', { class: 'cycle-word', 'text-anchor': 'middle', y: -4 }, 'DEADLOCK'),
-      s('text', { class: 'cycle-sub', 'text-anchor': 'middle', y: 22 }, 'a wait-for cycle'));
+      s('text', { class: 'cycle-sub', 'text-anchor': 'middle', y: 22 }, 'a wait-for cycle'),
+      s('text', { class: 'cycle-who', 'text-anchor': 'middle', y: 42 }, ''));
     layers.links.append(edges, banner);
     layers.objs.append(root);
     return { root, edges, banner, tokens: new Map() };
@@ -67,13 +68,16 @@ export default {
       drawToken(t, o);
     });
     for (const [label, t] of st.tokens) if (!at.has(label)) set(t.g, { visibility: 'hidden' });
-    const edges = edgesOf(model);
+    const victim = brokenBy(model);
+    const edges = edgesOf(model, victim);
     drawEdges(st.edges, edges, at, ctx);
     const cycle = !!(model.deadlock && model.deadlock.cycle.length);
-    set(st.banner, { visibility: cycle ? 'visible' : 'hidden', transform: `translate(${ctx.W / 2},${ctx.H / 2 + 10})` });
-    // Once the session has ended the cycle is history: the server broke it.
-    const victim = model.ended && model.session.result && model.session.result.victim;
-    set(st.banner.lastChild, { text: !model.ended ? 'a wait-for cycle' : victim ? `broken: ${victim} was killed` : 'the cycle was broken' });
+    set(st.banner, { visibility: cycle ? 'visible' : 'hidden', transform: `translate(${ctx.W / 2},${ctx.H / 2 + 10})`,
+      'data-broken': victim ? 'true' : null });
+    // From the victim's exit on, the cycle is history: the server broke it.
+    const [, , sub, who] = st.banner.children;
+    set(sub, { text: victim ? `broken: the server killed ${victim}` : 'a wait-for cycle' });
+    set(who, { text: victim ? 'its semaphores and pipe ends were released' : 'found by this server: Linux never checks' });
   },
 
   travel() { return null; },
@@ -125,10 +129,15 @@ function keyLabel(label) {
   return m ? `${m[1]}:…${m[2]}${m[3] ? ` ${m[3]}` : ''}` : `${label.slice(0, 15)}…`;
 }
 
+// brokenBy names the process of the reported cycle that ended first (the
+// server's kill of it is what broke the cycle), or ''.
+const brokenBy = (model) => (model.deadlock && model.deadlock.brokenBy) || '';
+
 // edgesOf lists the arrows the events justify, and marks those of the
-// reported cycle. A pipe is held by the process with its write end: only
+// reported cycle: red while it holds, grey once victim has ended and the
+// cycle is broken. A pipe is held by the process with its write end: only
 // that process could wake a reader blocked on it.
-function edgesOf(model) {
+function edgesOf(model, victim) {
   const hot = new Set();
   for (const c of (model.deadlock && model.deadlock.cycle) || []) {
     hot.add(`wait ${c.proc} ${c.obj}`);
@@ -136,7 +145,8 @@ function edgesOf(model) {
   }
   const out = [];
   const add = (kind, proc, obj) => {
-    if (!out.some((e) => e.kind === kind && e.proc === proc && e.obj === obj)) out.push({ kind, proc, obj, hot: hot.has(`${kind} ${proc} ${obj}`) });
+    const inCycle = hot.has(`${kind} ${proc} ${obj}`);
+    if (!out.some((e) => e.kind === kind && e.proc === proc && e.obj === obj)) out.push({ kind, proc, obj, hot: inCycle && !victim, was: inCycle && !!victim });
   };
   for (const p of model.procs.values()) {
     if (p.state === 'exited') continue;
@@ -175,7 +185,7 @@ function drawEdges(g, edges, at, ctx) {
     const [a, b] = e.kind === 'hold' ? [o, p] : [p, o];
     const a2 = clip(a, b, e.kind === 'hold' ? RES : box, 4);
     const b2 = clip(b, a, e.kind === 'hold' ? box : RES, 10);
-    set(el, { visibility: 'visible', class: `edge edge-${e.kind}${e.hot ? ' hot' : ''}` });
+    set(el, { visibility: 'visible', class: `edge edge-${e.kind}${e.hot ? ' hot' : ''}${e.was ? ' was' : ''}` });
     set(el.firstChild, { d: `M${a2.x.toFixed(1)},${a2.y.toFixed(1)}L${b2.x.toFixed(1)},${b2.y.toFixed(1)}`, 'marker-end': e.hot ? 'url(#arrow-hot)' : 'url(#arrow)' });
     set(el.lastChild, { transform: along(a2, b2, centre), text: e.kind === 'hold' ? 'held by' : 'waits for' });
   });

@@ -18,3 +18,29 @@ test('what wakes a process that waits for its step', () => {
     assert.equal(m.procs.get('parent').state, c.want, `after ${c.then.kind}`);
   }
 });
+
+test('signals sent and not handled, and those merged', () => {
+  const sig = (signo, value, marker) => ({ kind: 'signal', proc: 'sender', peer: 'receiver', attrs: { signo, value, name: signo === 10 ? 'SIGUSR1' : 'SIGRTMAX', ...(marker ? { marker: true } : {}) } });
+  const got = (signo, value, marker) => ({ kind: 'deliver', proc: 'receiver', peer: 'sender', attrs: { signo, value, from: 'sender', ...(marker ? { marker: true } : {}) } });
+  const cases = [
+    { name: 'nothing handled yet', evs: [sig(10, 1), sig(10, 2)], sent: [1, 2], merged: [] },
+    { name: 'a handled value skips two: they merged', evs: [sig(10, 1), sig(10, 2), sig(10, 3), sig(10, 4), got(10, 1), got(10, 4)], sent: [], merged: [2, 3] },
+    { name: 'values after the handled one still wait', evs: [sig(10, 1), sig(10, 2), sig(10, 3), got(10, 2)], sent: [3], merged: [1] },
+    { name: 'the end marker: whatever still waits merged', evs: [sig(10, 1), sig(10, 2), sig(64, 2, true), got(10, 1), got(64, 2, true)], sent: [], merged: [2] },
+  ];
+  for (const c of cases) {
+    const m = new Model();
+    const st = [{ kind: 'session', state: 'starting', attrs: { procs: [{ name: 'receiver' }, { name: 'sender' }] } }];
+    for (const e of seqd([...st, ...c.evs])) m.apply(e);
+    const r = m.procs.get('receiver');
+    assert.deepEqual((r.sigSent || []).map((x) => x.value), c.sent, `${c.name}: sent`);
+    assert.deepEqual((r.sigMerged || []).map((x) => x.value), c.merged, `${c.name}: merged`);
+    assert.equal(r.sigMergedCount || 0, c.merged.length, c.name);
+  }
+});
+
+test('a process sample carries the pending signals the kernel reports', () => {
+  const m = new Model();
+  for (const e of seqd([...start, { kind: 'sample', proc: 'parent', attrs: { sig_pending: [10], sig_blocked: [10, 64] } }])) m.apply(e);
+  assert.deepEqual(m.procs.get('parent').sigPending, [10]);
+});
