@@ -84,8 +84,12 @@ function row(o, model) {
   switch (o.kind) {
     case 'pipe': case 'fifo': return [o.label, num(o.fill ?? 0), num(o.cap), holders];
     case 'mq': case 'msg': return [o.label, num(o.fill ?? 0), num(o.cap), blocked];
-    case 'shm': return [o.label, num(o.cap), o.value ?? '-', holders];
-    case 'sem': case 'futex': return [o.label, o.value ?? '?', o.waiters ?? '?', blocked];
+    // A segment's size in bytes, as its open said (a ring's capacity is
+    // its slots, not its size).
+    case 'shm': return [o.label, num((o.attrs && o.attrs.size) || o.cap), o.value ?? '-', holders];
+    // A System V set has no value of its own: each of its semaphores
+    // has a row.
+    case 'sem': case 'futex': return [o.label, o.value ?? '-', o.waiters ?? '-', blocked];
   }
   return [o.label, num(o.fill ?? 0), o.cap ? num(o.cap) : '-', o.conns.map((c) => `${c.from}->${c.to}`).join(' ') || '-'];
 }

@@ -93,6 +93,10 @@ export class Model {
       if (e.fill !== undefined) o.fill = e.fill;
       if (e.value !== undefined) o.value = e.value;
       if (e.waiters !== undefined) o.waiters = e.waiters;
+      // A port's drop count, as the kernel keeps it (SO_RXQ_OVFL with a
+      // receive, sock_diag in a reading): datagrams dropped for want of
+      // room, seen as they happen.
+      if (e.attrs && typeof e.attrs.drops === 'number') o.drops = e.attrs.drops;
       if (e.kind !== 'sample') o.last = e;
     }
     const fn = handlers[e.kind];
@@ -203,6 +207,8 @@ const handlers = {
     p.state = 'blocked';
     p.call = e.call || '';
     p.callBytes = e.bytes || 0;
+    // A System V receiver waits for a message of its own type.
+    p.callType = e.type ?? null;
     p.obj = e.obj || '';
     p.since = e.t;
     if (o) o.blocked.add(p.name);
@@ -388,6 +394,14 @@ function mark(o, e, op) {
     const prev = o.cells.get(at) || {};
     const byte = i * 2 < hex.length ? hex.slice(i * 2, i * 2 + 2) : prev.byte;
     o.cells.set(at, { byte, writer: op === 'write' ? e.proc : prev.writer, op, seq: e.seq, proc: e.proc });
+  }
+  // A ring's slot holds a message from the write of it to its read; the
+  // bytes stay in memory after, but the slot is free.
+  const size = o.attrs && o.attrs.slot_bytes;
+  if (size > 0 && e.msg) {
+    const k = Math.floor(e.offset / size);
+    if (!o.slotMsgs) o.slotMsgs = {};
+    if (op === 'write') o.slotMsgs[k] = e.msg; else if (o.slotMsgs[k] === e.msg) delete o.slotMsgs[k];
   }
 }
 

@@ -109,7 +109,7 @@ function drawTube(t, o, model) {
   const want = (writer && writer.callBytes) || 1;
   const noSlot = full && pages && want <= pages.page && unread(pages) < cap && !fits(pages, want);
   set(t.fill, { x: X1 - 6 - w, width: Math.max(0, w), visibility: pages ? 'hidden' : 'inherit' });
-  set(t.g, { 'data-full': full ? 'true' : null, 'data-gone': o.gone ? 'true' : null, 'data-fill': fill,
+  set(t.g, { 'data-obj': o.label, 'data-full': full ? 'true' : null, 'data-gone': o.gone ? 'true' : null, 'data-fill': fill,
     'data-unread': pages ? unread(pages) : null, 'data-held': pages ? held(pages) : null,
     'data-slots-used': pages ? pages.bufs.length : null });
   set(t.full, { visibility: full ? 'visible' : 'hidden' });

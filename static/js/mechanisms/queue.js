@@ -77,6 +77,16 @@ function row() {
   return r;
 }
 
+// typeTag says which System V receivers wait, each for its own type.
+function typeTag(typed, fill) {
+  if (typed.length === 1) {
+    const [p] = typed;
+    return fill === 0 ? `EMPTY: ${p.name} waits for type ${p.callType}` : `NO TYPE ${p.callType} INSIDE: ${p.name} waits`;
+  }
+  const who = typed.map((p) => `${p.name} for ${p.callType}`).join(', ');
+  return `${fill === 0 ? 'EMPTY' : 'NONE OF THEIR TYPES'}: ${who} wait`;
+}
+
 // order lists the messages in the order the kernel will hand them out,
 // the next one last (at the right, by the exit).
 function order(o) {
@@ -111,11 +121,16 @@ function drawRow(r, o, model) {
     const p = model.procs.get(name);
     (p && SEND_CALLS.has(p.call) ? senders : receivers).push(name);
   }
-  const empty = fill === 0 && receivers.length > 0;
-  set(r.g, { 'data-full': full ? 'true' : null, 'data-empty': empty ? 'true' : null });
+  // A System V receiver waits for its own type (msgtyp > 0) whatever
+  // else the queue holds: the tag names the type it waits for.
+  const typed = o.kind === 'msg' ? receivers.map((n) => model.procs.get(n)).filter((p) => p && p.callType > 0) : [];
+  const empty = (fill === 0 && receivers.length > 0) || typed.length > 0;
+  set(r.g, { 'data-obj': o.label, 'data-fill': fill, 'data-full': full ? 'true' : null, 'data-empty': empty ? 'true' : null });
   set(r.label, { text: shortLabel(o.label, 34), 'data-real': o.label });
   set(r.level, { text: `${num(fill)} of ${o.cap ? num(o.cap) : '?'} messages${o.cap > MAX_SLOTS ? ` (last ${MAX_SLOTS} slots drawn)` : ''}` });
-  const tag = full ? `FULL: ${senders.join(', ') || 'senders'} must wait` : empty ? `EMPTY: ${receivers.join(', ')} ${receivers.length > 1 ? 'wait' : 'waits'}` : '';
+  const tag = full ? `FULL: ${senders.join(', ') || 'senders'} must wait`
+    : typed.length ? typeTag(typed, fill)
+      : empty ? `EMPTY: ${receivers.join(', ')} ${receivers.length > 1 ? 'wait' : 'waits'}` : '';
   set(r.tag, { visibility: tag ? 'visible' : 'hidden', 'data-kind': empty ? 'empty' : 'full' });
   // The pill grows with its words, up to the queue's width; longer words
   // shrink or are cut short rather than run past its edges.
@@ -124,7 +139,8 @@ function drawRow(r, o, model) {
     // Too many names for the line: the count says who waits, and their
     // boxes say BLOCKED.
     const n = full ? senders.length : receivers.length;
-    const short = full ? `FULL: ${n} ${n === 1 ? 'sender' : 'senders'} must wait` : `EMPTY: ${n} ${n === 1 ? 'receiver waits' : 'receivers wait'}`;
+    const short = full ? `FULL: ${n} ${n === 1 ? 'sender' : 'senders'} must wait`
+      : typed.length && fill > 0 ? `NONE OF THEIR TYPES: ${typed.length} wait` : `EMPTY: ${n} ${n === 1 ? 'receiver waits' : 'receivers wait'}`;
     fit = fitText(short, TAG_FONT, X1 - X0 - 8, 18);
   }
   const pill = Math.max(340, Math.ceil(fit.width) + 28);

@@ -106,7 +106,7 @@ export function light() {
 export function drawLight(l, o, room) {
   const v = o.value;
   const known = v !== null && v !== undefined;
-  set(l.g, { 'data-go': known ? String(v > 0) : null, 'data-gone': o.gone ? 'true' : null });
+  set(l.g, { 'data-obj': o.label, 'data-value': known ? v : null, 'data-go': known ? String(v > 0) : null, 'data-gone': o.gone ? 'true' : null });
   set(l.label, { text: shortLabel(o.label, 24), 'data-real': o.label });
   set(l.value, { text: known ? `value ${num(v)}` : 'value ?' });
   set(l.waiters, { text: o.waiters !== null ? `${num(o.waiters)} waiting (kernel)` : '' });

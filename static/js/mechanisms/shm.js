@@ -241,7 +241,12 @@ function drawGrid(r, o, model, sems, clear) {
     const cell = o.cells.get(i);
     const p = cell && cell.writer ? model.procs.get(cell.writer) : null;
     const flash = cell && cell.seq === lastW ? 'write' : cell && cell.seq === lastR ? 'read' : null;
-    set(c, { 'data-flash': flash, 'data-set': cell && cell.byte !== undefined ? 'true' : null, 'data-sem': semAt.has(i) ? 'true' : null });
+    // In a ring, a slot that holds no message is drawn faded: its old
+    // bytes stay in memory, but the slot is free.
+    const slot = geo.slot && o.slotMsgs !== undefined && i < geo.slot * geo.slots
+      ? (o.slotMsgs[Math.floor(i / geo.slot)] !== undefined ? 'full' : 'free') : null;
+    set(c, { 'data-flash': flash, 'data-set': cell && cell.byte !== undefined ? 'true' : null, 'data-sem': semAt.has(i) ? 'true' : null,
+      'data-slot': slot });
     // The writer's colour goes in the style: it must win over the
     // stylesheet's blank cell.
     set(c.firstChild, { style: p ? `fill:${procColor(p.index)}` : semAt.has(i) ? 'fill:#fde68a' : null });

@@ -163,8 +163,15 @@ function drawWords([label, level, sub, lost], model, o, lines, ctx) {
   set(label, { 'data-real': o.label });
   put(level, levelText, LEVEL, Math.max(LABEL.size + LEVEL.size + 12, top - 18));
   put(sub, subText, SUB, Math.min(ctx.H - 30, bottom + 24));
+  // The kernel's drop count comes with the server's readings, as the
+  // drops happen; the datagrams known lost by number only once the
+  // clients have said what they sent.
   const n = o.lostCount;
-  put(lost, n ? `✗ ${num(n)} datagram${n > 1 ? 's' : ''} lost` : '', LEVEL, Math.min(ctx.H - 6, bottom + (subText ? 50 : 30)));
+  const drops = o.drops || 0;
+  const words = drops ? `✗ ${num(drops)} dropped by the kernel${n ? `, ${num(n)} known by number` : ''}`
+    : n ? `✗ ${num(n)} datagram${n > 1 ? 's' : ''} lost` : '';
+  put(lost, words, LEVEL, Math.min(ctx.H - 6, bottom + (subText ? 50 : 30)));
+  set(lost, { 'data-drops': drops || null });
 }
 
 // hubOf is the end the cables lead to: the process connected to, which

@@ -44,3 +44,19 @@ test('a process sample carries the pending signals the kernel reports', () => {
   for (const e of seqd([...start, { kind: 'sample', proc: 'parent', attrs: { sig_pending: [10], sig_blocked: [10, 64] } }])) m.apply(e);
   assert.deepEqual(m.procs.get('parent').sigPending, [10]);
 });
+
+test('a ring slot holds a message from its write to its read', () => {
+  const m = new Model();
+  const obj = 'shm:/ring';
+  const w = (msg, offset) => ({ kind: 'write', proc: 'parent', obj, msg, offset, bytes: 8 });
+  const r = (msg, offset) => ({ kind: 'read', proc: 'parent', obj, msg, offset, bytes: 8 });
+  const evs = [...start, { kind: 'open', proc: 'parent', obj, call: 'shm_open', attrs: { slots: 4, slot_bytes: 64 } },
+    w(1, 0), w(2, 64), r(1, 0), w(3, 128), w(4, 192), w(5, 0)];
+  const want = [{ 0: 1 }, { 0: 1, 1: 2 }, { 1: 2 }, { 1: 2, 2: 3 }, { 1: 2, 2: 3, 3: 4 }, { 0: 5, 1: 2, 2: 3, 3: 4 }];
+  const seq = seqd(evs);
+  seq.slice(0, start.length + 1).forEach((e) => m.apply(e));
+  seq.slice(start.length + 1).forEach((e, i) => {
+    m.apply(e);
+    assert.deepEqual({ ...m.objs.get(obj).slotMsgs }, want[i], `after event ${i + 1}`);
+  });
+});
