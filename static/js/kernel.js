@@ -72,7 +72,7 @@ export class KernelPanel {
 
 // signals lists signal numbers by name, as kill -l does (glibc's
 // SIGRTMIN is 34).
-function signals(list) {
+export function signals(list) {
   if (!list || !list.length) return '-';
   const std = { 10: 'USR1', 12: 'USR2', 17: 'CHLD' };
   return list.map((n) => std[n] || (n === 64 ? 'RTMAX' : n >= 34 ? `RTMIN+${n - 34}` : String(n))).join(',');

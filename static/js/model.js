@@ -92,7 +92,7 @@ export class Model {
       if (e.cap) o.cap = e.cap;
       if (e.fill !== undefined) o.fill = e.fill;
       if (e.value !== undefined) o.value = e.value;
-      if (e.waiters !== undefined) o.waiters = e.waiters;
+      if (e.waiters !== undefined) { o.waiters = e.waiters; o.waitersAt = e.seq; }
       // A port's drop count, as the kernel keeps it (SO_RXQ_OVFL with a
       // receive, sock_diag in a reading): datagrams dropped for want of
       // room, seen as they happen.
@@ -331,6 +331,9 @@ const isMessage = (e) => e.offset === undefined || !!e.msg;
 const isValue = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
 
 function dataIn(e, p, o) {
+  // A socket's send buffer, as the kernel counts it for this sender:
+  // memory, bookkeeping included, against SO_SNDBUF.
+  if (p && e.attrs && e.attrs.outq !== undefined) p.sndq = { used: e.attrs.outq, size: e.attrs.sndbuf || 0, obj: e.obj };
   if (isMessage(e)) {
     this.count.sent++;
     this.count.bytesSent += e.bytes || 0;

@@ -2,6 +2,7 @@
 
 import { num, bytes, ms } from './dom.js';
 import { simpleName } from './names.js';
+import { signals } from './kernel.js';
 
 const level = (e) => (e.fill !== undefined ? (e.cap ? `; now ${num(e.fill)} of ${num(e.cap)}` : `; now ${num(e.fill)}`) : '');
 const msg = (e) => (e.msg ? `message ${e.msg}` : 'data');
@@ -67,7 +68,9 @@ const SAY = {
   lost: (e) => `${msg(e)} sent on ${e.obj} never arrived`,
   error: (e) => `${e.proc || 'a process'}: ${e.call}() failed: ${e.error}${paren(e.errno)}`,
   deadlock: (e) => e.text || 'deadlock: the processes wait for each other in a cycle',
-  sample: (e) => `the kernel reports ${e.obj}: ${[e.fill !== undefined ? `fill ${e.fill}` : '', e.value !== undefined ? `value ${e.value}` : '', e.waiters !== undefined ? `${e.waiters} waiting` : ''].filter(Boolean).join(', ')}`,
+  sample: (e) => (e.attrs && e.attrs.sig_pending && !e.obj
+    ? `the kernel reports the signals pending for ${e.proc}: ${e.attrs.sig_pending.length ? signals(e.attrs.sig_pending) : 'none'}`
+    : `the kernel reports ${e.obj}: ${[e.fill !== undefined ? `fill ${e.fill}` : '', e.value !== undefined ? `value ${e.value}` : '', e.waiters !== undefined ? `${e.waiters} waiting` : ''].filter(Boolean).join(', ')}`),
   note: (e) => e.text,
   pace: (e) => {
     const a = e.attrs || {};

@@ -77,6 +77,18 @@ function row() {
   return r;
 }
 
+// overtakers are the messages (items in the order sent) that will go out
+// before an older one of lower priority still in the queue.
+function overtakers(items) {
+  const out = new Set();
+  let low = Infinity; // the lowest priority among the older ones
+  for (const it of items) {
+    if ((it.prio ?? 0) > low) out.add(it);
+    low = Math.min(low, it.prio ?? 0);
+  }
+  return out;
+}
+
 // typeTag says which System V receivers wait, each for its own type.
 function typeTag(typed, fill) {
   if (typed.length === 1) {
@@ -103,13 +115,16 @@ function drawRow(r, o, model) {
   r.slot(n).forEach((el, i) => set(el, { x: X0 + i * w + 3, width: w - 6 }));
   const items = order(o).slice(-n);
   const cards = r.card(items.length);
+  // A POSIX message of higher priority goes out before older ones still
+  // inside: it is marked as having overtaken them.
+  const ahead = o.kind === 'mq' ? overtakers(o.items) : new Set();
   items.forEach((it, k) => {
     const slot = n - items.length + k;
     const p = model.procs.get(it.proc);
-    set(cards[k], { transform: `translate(${X0 + slot * w + w / 2},0)` });
+    set(cards[k], { transform: `translate(${X0 + slot * w + w / 2},0)`, 'data-overtook': ahead.has(it) ? 'true' : null });
     set(cards[k].children[0], { x: -w / 2 + 6, width: w - 12, style: `fill:${p ? procColor(p.index) : 'var(--p0)'}` });
     set(cards[k].children[1], { text: it.msg ? `#${it.msg}` : '' });
-    set(cards[k].children[2], { text: it.prio !== undefined ? `p${it.prio}` : it.type !== undefined ? `t${it.type}` : '' });
+    set(cards[k].children[2], { text: it.prio !== undefined ? `p${it.prio}${ahead.has(it) ? ' ↷' : ''}` : it.type !== undefined ? `t${it.type}` : '' });
   });
   const fill = o.fill ?? o.items.length;
   const full = o.cap && fill >= o.cap;

@@ -109,7 +109,9 @@ export function drawLight(l, o, room) {
   set(l.g, { 'data-obj': o.label, 'data-value': known ? v : null, 'data-go': known ? String(v > 0) : null, 'data-gone': o.gone ? 'true' : null });
   set(l.label, { text: shortLabel(o.label, 24), 'data-real': o.label });
   set(l.value, { text: known ? `value ${num(v)}` : 'value ?' });
-  set(l.waiters, { text: o.waiters !== null ? `${num(o.waiters)} waiting (kernel)` : '' });
+  // The kernel's count (GETNCNT) comes with the server's readings, ten a
+  // second, and may lag the queue the events draw: it says when it was read.
+  set(l.waiters, { text: o.waiters !== null ? `kernel: ${num(o.waiters)} waiting, read at #${num(o.waitersAt || 0)}` : '' });
   drawQueue(l, [...o.blocked], room);
 }
 

@@ -129,7 +129,11 @@ function cableWord(model, l) {
   // The kernel makes a stream's sender wait only when its send buffer is
   // full; a Unix datagram's sender also when the server's queue is.
   if (sender && sender.state === 'blocked' && sender.call === 'send' && sender.obj === l.o.label) {
-    return { text: stream(l.o) ? 'send buffer full' : 'waits for room', closed: null, kind: 'full' };
+    // The kernel counts a Unix sender's buffer in memory, bookkeeping
+    // included: a few small messages fill it.
+    const q = sender.sndq && sender.sndq.obj === l.o.label && l.o.kind === 'unix' && sender.sndq.size ? sender.sndq : null;
+    const text = !stream(l.o) ? 'waits for room' : q ? `send buffer full: ${num(q.used)} of ${num(q.size)} B of kernel memory` : 'send buffer full';
+    return { text, closed: null, kind: 'full' };
   }
   return { text: '', closed: null, kind: null };
 }
