@@ -81,10 +81,10 @@ func (s *Session) launch(cancel context.CancelFunc, ctx context.Context) error {
 	return nil
 }
 
-// describe tells viewers what the session is about to run.
 // pageSize is the size of the pages a pipe's slots hold.
 var pageSize = os.Getpagesize()
 
+// describe tells viewers what the session is about to run.
 func (s *Session) describe() map[string]any {
 	procs := make([]map[string]string, len(s.plan.Procs))
 	for i, p := range s.plan.Procs {

@@ -15,7 +15,8 @@ import (
 // the server after the receiver's. A read or store of shared memory marked
 // attrs.follows_store waits for the store that put there the value it found
 // (the read's value) or replaced (the store's attrs.overwrote): every store
-// is an event then, so the race's counter never goes back on screen. It
+// is an event then, so a value is never shown before the store that put
+// it there. It
 // holds no clock and starts nothing: it only says what may be logged now.
 type orderer struct {
 	sent   map[int64]bool      // message ids whose send was logged

@@ -24,7 +24,7 @@ type watchedProc struct {
 func (s *Session) noteSignalTarget(e *event.Event) {
 	o := &s.own
 	p := o.procs.find(e.Peer)
-	if p == nil || p.PID <= 0 || slices.ContainsFunc(o.watched, func(w watchedProc) bool { return w.name == p.Name }) {
+	if p == nil || p.PID <= 0 || p.State == ProcExited || slices.ContainsFunc(o.watched, func(w watchedProc) bool { return w.name == p.Name }) {
 		return
 	}
 	// Copies, never writes in place: the sampler may hold the list

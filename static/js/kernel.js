@@ -48,7 +48,7 @@ export class KernelPanel {
     // Signals are no object: what waits for a process is in its status.
     const sig = [...model.procs.values()].filter((p) => p.sigPending && p.state !== 'exited');
     if (sig.length) {
-      out.push('$ grep -E \'ShdPnd|SigBlk\' /proc/PID/status   # pending, blocked signals',
+      out.push('$ grep -E \'SigPnd|ShdPnd|SigBlk\' /proc/PID/status   # pending, blocked signals',
         ...table([['PID', 'PENDING', 'BLOCKED', 'NAME'], ...sig.map((p) => [p.pid || '-', signals(p.sigPending), signals(p.sigBlocked), p.name])]), '');
     }
     let any = sig.length > 0;

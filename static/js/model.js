@@ -137,10 +137,10 @@ const handlers = {
       if (q.waitsFor === p.name) stopWaiting(q);
       else if (p.startedBy === q.name && q.waitMore > 0) q.waitMore--;
     }
-    // The first of a reported cycle to end is its victim: the server's
-    // kill of it broke the cycle (the others' events wait behind it).
+    // The first of a reported cycle the server kills is its victim: the
+    // kill broke the cycle (the others' events wait behind its exit).
     const d = this.deadlock;
-    if (d && !d.brokenBy && d.cycle.some((c) => c.proc === p.name)) d.brokenBy = p.name;
+    if (d && !d.brokenBy && e.attrs?.ended_by === 'server' && d.cycle.some((c) => c.proc === p.name)) d.brokenBy = p.name;
     p.state = 'exited';
     p.code = e.code ?? null;
     p.sig = e.sig || '';
@@ -162,6 +162,9 @@ const handlers = {
     o.gone = false;
     // A pipe is made by pipe2, a FIFO opened by open: from then on its
     // writes and reads are replayed on the kernel's page slots.
+    // A FIFO nobody holds open has no pipe behind it: the next open
+    // starts an empty one.
+    if (o.kind === 'fifo' && o.ends.size === 0 && o.pages) o.pages = null;
     if ((o.kind === 'pipe' || o.kind === 'fifo') && o.pages === null && e.cap > 0 && this.session.pageSize &&
       (e.call === 'pipe2' || e.call === 'open')) o.pages = newPages(e.cap, this.session.pageSize);
     if (!o.opener) o.opener = e.proc || '';

@@ -72,9 +72,12 @@ export const held = (p) => p.bufs.reduce((n, b) => n + b.off, 0);
 
 const MOST_PENDING = 64;
 
-// logWrite replays a logged write of n bytes.
+// logWrite replays a logged write of n bytes. A write of more than a page
+// goes in by parts as room appears, interleaved with reads in a way the log
+// does not show: the replay gives up on it.
 export function logWrite(p, n) {
   if (n <= 0) return true;
+  if (n > p.page) return false;
   if (!p.pending.length && writeWhole(p, n)) return true;
   p.pending.push(n);
   return p.pending.length <= MOST_PENDING;
@@ -86,7 +89,8 @@ export function logRead(p, n) {
   // The read took bytes whose write is still pending: the write went
   // in first, so it goes in now, even into the read's own room.
   while (got < n && p.pending.length) {
-    if (write(p, p.pending.shift()) === 0) return false;
+    const w = p.pending.shift();
+    if (write(p, w) !== w) return false;
     got += read(p, n - got);
   }
   while (p.pending.length && writeWhole(p, p.pending[0])) p.pending.shift();

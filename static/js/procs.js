@@ -230,7 +230,9 @@ function badgeOf(p, lastSeq) {
   if (recent(p.handler) && (!p.bell || p.handler.seq >= p.bell.seq)) return { kind: 'handler', text: `handler: ${p.handler.name}` };
   if (recent(p.bell)) return { kind: 'bell', text: `${p.bell.name}!` };
   if (p.error && lastSeq - p.error.seq < 30) return { kind: 'error', text: p.error.errno || 'error' };
-  if (p.reg && p.state !== 'exited') return regBadge(p.reg);
+  // What a worker holds of the counter, while it is news: without an
+  // event for every load and store, its one report would stay forever.
+  if (p.reg && p.state !== 'exited' && lastSeq - p.reg.seq < 40) return regBadge(p.reg);
   return null;
 }
 

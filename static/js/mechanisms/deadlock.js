@@ -77,7 +77,7 @@ export default {
     // From the victim's exit on, the cycle is history: the server broke it.
     const [, , sub, who] = st.banner.children;
     set(sub, { text: victim ? `broken: the server killed ${victim}` : 'a wait-for cycle' });
-    set(who, { text: victim ? 'its semaphores and pipe ends were released' : 'found by this server: Linux never checks' });
+    set(who, { text: victim ? 'the kernel released what it held' : 'found by this server: Linux never checks' });
   },
 
   travel() { return null; },

@@ -171,7 +171,8 @@ function drawWords([label, level, sub, lost], model, o, lines, ctx) {
   // drops happen; the datagrams known lost by number only once the
   // clients have said what they sent.
   const n = o.lostCount;
-  const drops = o.drops || 0;
+  // TCP retransmits what it drops: only UDP's count is a loss.
+  const drops = o.kind === 'udp' ? o.drops || 0 : 0;
   const words = drops ? `✗ ${num(drops)} dropped by the kernel${n ? `, ${num(n)} known by number` : ''}`
     : n ? `✗ ${num(n)} datagram${n > 1 ? 's' : ''} lost` : '';
   put(lost, words, LEVEL, Math.min(ctx.H - 6, bottom + (subText ? 50 : 30)));

@@ -25,7 +25,8 @@ test('signals sent and not handled, and those merged', () => {
   const cases = [
     { name: 'nothing handled yet', evs: [sig(10, 1), sig(10, 2)], sent: [1, 2], merged: [] },
     { name: 'a handled value skips two: they merged', evs: [sig(10, 1), sig(10, 2), sig(10, 3), sig(10, 4), got(10, 1), got(10, 4)], sent: [], merged: [2, 3] },
-    { name: 'values after the handled one still wait', evs: [sig(10, 1), sig(10, 2), sig(10, 3), got(10, 2)], sent: [3], merged: [1] },
+    { name: 'values after the handled one still wait', evs: [sig(10, 1), sig(10, 2), sig(10, 3), got(10, 1)], sent: [2, 3], merged: [] },
+    { name: 'the one pending is handled; those sent meanwhile merged', evs: [sig(10, 1), sig(10, 2), sig(10, 3), got(10, 1), sig(10, 4), got(10, 2), got(10, 4)], sent: [], merged: [3] },
     { name: 'the end marker: whatever still waits merged', evs: [sig(10, 1), sig(10, 2), sig(64, 2, true), got(10, 1), got(64, 2, true)], sent: [], merged: [2] },
   ];
   for (const c of cases) {

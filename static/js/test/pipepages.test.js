@@ -66,6 +66,9 @@ test('a write logged before the read that made room for it waits for that read',
 test('a replay that cannot follow gives up', () => {
   const p = newPages(4096, 4096);
   assert.equal(logRead(p, 1), false, 'a read of a byte never written');
+  // The kernel puts a write of more than a page in by parts, between
+  // reads the log shows only after the whole write.
+  assert.equal(logWrite(newPages(8192, 4096), 6000), false, 'a write of more than a page');
   const q = newPages(4096, 4096);
   let ok = true;
   for (let i = 0; i < 70; i++) ok = logWrite(q, 4096);
