@@ -74,8 +74,18 @@ export class KernelPanel {
 // SIGRTMIN is 34).
 export function signals(list) {
   if (!list || !list.length) return '-';
-  const std = { 10: 'USR1', 12: 'USR2', 17: 'CHLD' };
-  return list.map((n) => std[n] || (n === 64 ? 'RTMAX' : n >= 34 ? `RTMIN+${n - 34}` : String(n))).join(',');
+  return list.map((n) => signalName(n).replace(/^SIG/, '')).join(',');
+}
+
+const STD_SIGNALS = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 9: 'SIGKILL', 10: 'SIGUSR1', 12: 'SIGUSR2', 13: 'SIGPIPE',
+  14: 'SIGALRM', 15: 'SIGTERM', 17: 'SIGCHLD' };
+
+// signalName names a signal number as Linux with glibc does.
+export function signalName(n) {
+  if (STD_SIGNALS[n]) return STD_SIGNALS[n];
+  if (n === 64) return 'SIGRTMAX';
+  if (n >= 34) return `SIGRTMIN+${n - 34}`;
+  return String(n);
 }
 
 function row(o, model) {

@@ -331,7 +331,7 @@ const isMessage = (e) => e.offset === undefined || !!e.msg;
 
 // isValue says whether a shared-memory access is a load or store of a
 // shared variable: a value, no message.
-const isValue = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
+export const isValue = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
 
 function dataIn(e, p, o) {
   // A socket's send buffer, as the kernel counts it for this sender:

@@ -3,6 +3,7 @@
 import { num, bytes, ms } from './dom.js';
 import { simpleName } from './names.js';
 import { signals } from './kernel.js';
+import { isValue } from './model.js';
 
 const level = (e) => (e.fill !== undefined ? (e.cap ? `; now ${num(e.fill)} of ${num(e.cap)}` : `; now ${num(e.fill)}`) : '');
 const msg = (e) => (e.msg ? `message ${e.msg}` : 'data');
@@ -39,15 +40,15 @@ const SAY = {
   close: (e) => `${e.proc} closed ${e.attrs && e.attrs.end ? `its ${e.attrs.end} end of ` : ''}${e.obj}`,
   unlink: (e) => (e.proc ? `${e.proc} removed ${e.obj}` : `the server removed ${e.obj}`),
   write: (e) => {
-    if (isCounter(e) && e.attrs && e.attrs.op) return `${e.proc} added to the counter with ${e.attrs.op}: now ${num(e.value)}`;
-    if (isCounter(e)) return `${e.proc} stored ${num(e.value)} to the counter (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})${overwrote(e)}`;
+    if (isValue(e) && e.attrs && e.attrs.op) return `${e.proc} added to the counter with ${e.attrs.op}: now ${num(e.value)}`;
+    if (isValue(e)) return `${e.proc} stored ${num(e.value)} to the counter (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})${overwrote(e)}`;
     return e.offset !== undefined
       ? `${e.proc} wrote ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}`
       : `${e.proc} wrote ${msg(e)} (${num(e.bytes)} bytes) into ${e.obj}${level(e)}`;
   },
   read: (e) => {
     if (!e.bytes && e.text) return `${e.proc}: ${e.text}`;
-    if (isCounter(e)) return `${e.proc} loaded the counter: ${num(e.value)} (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})`;
+    if (isValue(e)) return `${e.proc} loaded the counter: ${num(e.value)} (${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj})`;
     if (e.offset !== undefined) return `${e.proc} read ${num(e.bytes)} bytes at offset ${e.offset} of ${e.obj}`;
     return `${e.proc} read ${msg(e)} (${num(e.bytes)} bytes) from ${e.obj}${level(e)}`;
   },
@@ -78,10 +79,6 @@ const SAY = {
     return a.paused ? 'the presenter paused the processes' : 'the presenter resumed the processes';
   },
 };
-
-// isCounter says whether a shared-memory access is one of the race's
-// loads or stores of its counter: a value, no message.
-const isCounter = (e) => e.offset !== undefined && e.value !== undefined && !e.msg;
 
 // overwrote says what a store replaced, when another process had stored
 // in between its load and its store.

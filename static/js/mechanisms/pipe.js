@@ -170,8 +170,7 @@ function whyText(p, want) {
 function drawSlots(t, p, L) {
   const els = t.slot(p ? p.slots : 0);
   if (!p) return false;
-  const cw = L / p.slots;
-  const gap = cw >= 12 ? 2 : 0;
+  const { cw, gap } = slotSize(p, L);
   els.slice(0, p.slots).forEach((g, k) => {
     const right = X1 - 6 - k * cw;
     const b = p.bufs[k];
@@ -189,11 +188,17 @@ function drawSlots(t, p, L) {
   return els.length < p.slots;
 }
 
+// slotSize is the width of a slot in a tube of length L, and the gap
+// between slots (none when they are narrow).
+function slotSize(p, L) {
+  const cw = L / p.slots;
+  return { cw, gap: cw >= 12 ? 2 : 0 };
+}
+
 // bytePos is where the unread byte u (0: the oldest) lies in the tube,
 // with the slots drawn.
 function bytePos(p, u, L) {
-  const cw = L / p.slots;
-  const gap = cw >= 12 ? 2 : 0;
+  const { cw, gap } = slotSize(p, L);
   for (let k = 0; k < p.bufs.length; k++) {
     const b = p.bufs[k];
     if (u <= b.len) return X1 - 6 - k * cw - gap / 2 - ((b.off + u) / p.page) * (cw - gap);

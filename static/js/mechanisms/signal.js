@@ -9,6 +9,7 @@
 
 import { s, set, num } from '../dom.js';
 import { columns, edge, halfSize } from './common.js';
+import { signalName } from '../kernel.js';
 
 export default {
   // The least height (stage units) the drawing needs.
@@ -109,7 +110,7 @@ function pendingPanel() {
 // fillPanel writes one target's pending signals.
 function fillPanel(panel, p, model) {
   const pending = p.sigPending;
-  const names = (pending || []).map((n) => signalName(n, p));
+  const names = (pending || []).map((n) => nameOf(n, p));
   set(panel.kernel, {
     text: pending === undefined ? `kernel: ${p.name}'s pending set not read yet`
       : `kernel: pending for ${p.name}: ${names.length ? names.join(', ') : 'none'}`,
@@ -147,14 +148,9 @@ function fillPanel(panel, p, model) {
   });
 }
 
-// signalName names a signal number as the session's events did, else as
+// nameOf names a signal number as the session's events did, else as
 // Linux with glibc does (SIGRTMIN is 34 there).
-function signalName(n, p) {
+function nameOf(n, p) {
   const x = (p.sigSent || []).find((y) => y.signo === n) || (p.sigMerged || []).find((y) => y.signo === n);
-  if (x) return x.name;
-  const std = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 9: 'SIGKILL', 10: 'SIGUSR1', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM', 17: 'SIGCHLD' };
-  if (std[n]) return std[n];
-  if (n === 64) return 'SIGRTMAX';
-  if (n >= 34) return `SIGRTMIN+${n - 34}`;
-  return `signal ${n}`;
+  return x ? x.name : signalName(n);
 }
