@@ -498,9 +498,11 @@ func TestBrowserStep(t *testing.T) {
 			t.Fatalf("step %d: no process became ready: %v", i, err)
 		}
 		if eval[bool](t, ctx, `!document.querySelector('#step').disabled`) {
+			// Count before the press: the stepped call may show before an
+			// eval after it returns, and the next event waits for a press.
+			seq := eval[int](t, ctx, eventsShownJS)
 			run(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
 			// Wait for the stepped call to show before the next press.
-			seq := eval[int](t, ctx, eventsShownJS)
 			waitFor(t, ctx, "the step's event", fmt.Sprintf(`%s > %d`, eventsShownJS, seq), 20*time.Second)
 		}
 	}
