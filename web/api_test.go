@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -92,6 +94,47 @@ func TestStreamFrom(t *testing.T) {
 	status, body := ts.do(t, "GET", "/api/sessions/"+c.ID+"/events?from=zero", "", "Upgrade", "websocket")
 	if status != http.StatusBadRequest || !strings.Contains(string(body), `"field": "from"`) {
 		t.Fatalf("from=zero: %d %s", status, body)
+	}
+}
+
+// TestEventsStretch asks events.jsonl for stretches of a finished session
+// (read back from disk through the index): each is exactly those lines of
+// the whole recording, and a bad bound is refused in words.
+func TestEventsStretch(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 700}}`)
+	readStream(t, c.EventsURL, 60*time.Second)
+	path := "/api/sessions/" + c.ID + "/events.jsonl"
+	_, whole := ts.do(t, "GET", path, "")
+	lines := bytes.SplitAfter(whole, []byte("\n"))
+	lines = lines[:len(lines)-1] // after the last newline: nothing
+	n := len(lines)
+	if n < 1400 {
+		t.Fatalf("the session recorded %d events, want over 1,400", n)
+	}
+	for _, r := range [][2]int{{1, 1}, {7, 300}, {1, 0}, {513, 1024}, {1000, 1600}, {n - 2, n + 50}, {n, 0}, {n + 1, n + 9}} {
+		q := fmt.Sprintf("%s?from=%d", path, r[0])
+		if r[1] > 0 {
+			q += fmt.Sprintf("&to=%d", r[1])
+		}
+		status, got := ts.do(t, "GET", q, "")
+		hi := n
+		if r[1] > 0 {
+			hi = min(n, r[1])
+		}
+		var want []byte
+		if r[0] <= n {
+			want = bytes.Join(lines[r[0]-1:hi], nil)
+		}
+		if status != http.StatusOK || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d, %d bytes, want the %d bytes of events %d to %d", q, status, len(got), len(want), r[0], hi)
+		}
+	}
+	for _, q := range []string{"?to=0", "?from=10&to=9", "?to=x", "?from=0", "?to=9007199254740993"} {
+		status, body := ts.do(t, "GET", path+q, "")
+		if status != http.StatusBadRequest || !bytes.Contains(body, []byte(`"error"`)) {
+			t.Errorf("%s: %d %s, want 400 and a sentence", q, status, body)
+		}
 	}
 }
 

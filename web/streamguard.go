@@ -34,6 +34,22 @@ func parseFrom(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 	return n, true
 }
 
+// parseTo reads ?to=, the seq of the last event wanted (0 if absent: to
+// the last recorded), or answers 400 and reports false.
+func parseTo(w http.ResponseWriter, r *http.Request, from uint64) (uint64, bool) {
+	v := r.URL.Query().Get("to")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n < from || n > maxFrom {
+		writeError(w, http.StatusBadRequest, "to", "to must be a whole number from "+strconv.FormatUint(from, 10)+" (from) to "+strconv.Itoa(maxFrom)+
+			": the seq of the last event wanted, not "+short(v))
+		return 0, false
+	}
+	return n, true
+}
+
 // streamAccept is one WebSocket being opened: its options, and a context
 // for its life.
 type streamAccept struct {
