@@ -5,7 +5,7 @@
 import * as api from './js/api.js';
 import { $, set, reducedMotion, fitText } from './js/dom.js';
 import { Model, TERMINAL } from './js/model.js';
-import { Player } from './js/player.js';
+import { Player, REBUILD } from './js/player.js';
 import { Stage } from './js/stage.js';
 import { Timeline } from './js/timeline.js';
 import { KernelPanel } from './js/kernel.js';
@@ -115,8 +115,9 @@ function rebuild(seq) {
   stage.begin(mechName, model);
   log.reset();
   code.reset();
-  for (let s = Math.max(1, seq - 300); s <= seq; s++) {
+  for (let s = Math.max(1, seq - REBUILD); s <= seq; s++) {
     const e = player.tape.event(s);
+    if (!e) continue;
     if (s > seq - 200) log.add(e);
     code.see(e);
   }
@@ -162,6 +163,13 @@ log.onOpen = () => player.wake();
 code.onChange = () => player.wake();
 timeline.onResize = () => player.wake();
 timeline.onSeek = (seq) => { stage.dropTokens(); player.seek(seq); };
+// A mark's sentence is its event's: held by the tape, or fetched back.
+timeline.eventAt = (seq) => {
+  const e = player.tape.event(seq);
+  if (e) return e;
+  const wait = player.tape.want(seq, seq);
+  return wait ? wait.then(() => player.tape.event(seq)) : undefined;
+};
 
 // idle shows a scenario before it runs: what it is and what to watch.
 function idle(sc) {
@@ -199,6 +207,9 @@ async function open(id, started = false) {
   shown = snap;
   model.session.id = id;
   player.reset();
+  // The tape lets go of events far from the frame shown, and fetches them
+  // back from the recording when the page goes back to them.
+  player.tape.fetch = (from, to) => api.events(id, from, to);
   // A session that had ended before the page opened it is a recording,
   // and says so; unless this page has just started it (a short session
   // can end before its first event is shown), which is the presenter's

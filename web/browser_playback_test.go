@@ -344,3 +344,50 @@ func TestBrowserBackStops(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestBrowserGoBackFar plays a session of about 8,000 events to its end:
+// the page lets go of the events far behind, so going to seq 40 fetches
+// them back from the recording. The stage there equals the one a second
+// page shows at seq 40, reached by playing the events in order.
+func TestBrowserGoBackFar(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := newBrowser(t, 150*time.Second)
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "4000"}, "realtime")
+	eval[chromedp.Void](t, ctx, stageSigJS)
+	if state := waitEnd(t, ctx, 90*time.Second); state != "finished" {
+		t.Fatalf("the session %s", state)
+	}
+	goTo := func(c context.Context, seq int) string {
+		t.Helper()
+		run(t, c, chromedp.SetValue(chromedp.CSS("#t-seq"), fmt.Sprint(seq)))
+		eval[chromedp.Void](t, c, `document.querySelector('#t-goto').requestSubmit()`)
+		waitFor(t, c, fmt.Sprintf("seq %d shown", seq), fmt.Sprintf(`%s === %d`, shownSeqJS, seq), 20*time.Second)
+		var got struct {
+			Same bool   `json:"same"`
+			Sig  string `json:"sig"`
+		}
+		for i := 0; i < 20 && !got.Same; i++ {
+			if err := json.Unmarshal([]byte(evalAwait[string](t, c, settledSigJS)), &got); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !got.Same {
+			t.Fatalf("the stage did not settle at seq %d", seq)
+		}
+		return got.Sig
+	}
+	far := goTo(ctx, 40)
+	fetched := eval[int](t, ctx, `performance.getEntriesByType('resource').filter((e) => /events\.jsonl\?from=\d+&to=\d+/.test(e.name)).length`)
+	if fetched == 0 {
+		t.Error("going back 8,000 events fetched nothing back: the page held every event")
+	}
+	second, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	watchErrors(t, second)
+	run(t, second, chromedp.EmulateViewport(1280, 720), chromedp.Navigate(ts.URL+"/s/"+id))
+	waitFor(t, second, "the recording's first events", `Number(document.querySelector('#t-scrub').max) > 40`, 20*time.Second)
+	eval[chromedp.Void](t, second, stageSigJS)
+	if near := goTo(second, 40); near != far {
+		t.Errorf("at seq 40 the stage fetched back differs from the one played:\nplayed:  %s\nfetched: %s", near, far)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -38,6 +39,9 @@ func chromium(t testing.TB) string {
 // Debian package that provides it.
 func findBrowser(t testing.TB, pkg string, names []string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the browser tests are left out of the fast lane (-short)")
+	}
 	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -636,17 +640,20 @@ func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 		chromedp.WaitReady(chromedp.CSS("#param-messages")),
 	)
 	eval[chromedp.Void](t, ctx, `(() => {
-		const p = window.__perf = { long: [], frames: [], loaf: [], recording: true };
+		const p = window.__perf = { long: [], frames: [], loaf: [], gc: [], recording: true };
+		// A collection the test forces (keptHeapMiB) is no task of the
+		// page's: what starts within a second of one is not counted.
+		const byGC = (t) => p.gc.some((g) => t >= g && t < g + 1000);
 		// Only what happens after Start counts: page load is not streaming.
 		new PerformanceObserver((list) => {
-			for (const e of list.getEntries()) if (p.t0 && e.startTime >= p.t0) p.long.push(e.duration);
+			for (const e of list.getEntries()) if (p.t0 && e.startTime >= p.t0 && !byGC(e.startTime)) p.long.push(e.duration);
 		}).observe({ type: 'longtask', buffered: true });
 		// Long animation frames say where a slow frame went: which scripts,
 		// and how long style, layout and paint took after them.
 		if (PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')) {
 			new PerformanceObserver((list) => {
 				for (const e of list.getEntries()) {
-					if (!p.t0 || e.startTime < p.t0) continue;
+					if (!p.t0 || e.startTime < p.t0 || byGC(e.startTime)) continue;
 					const render = e.renderStart ? e.startTime + e.duration - e.renderStart : 0;
 					const layout = e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0;
 					const r = Math.round;
@@ -666,9 +673,12 @@ func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 			const every = setInterval(() => { if (!p.recording) { clearInterval(every); return; } p.heap.push(heap()); }, 1000);
 		});
 		let last = performance.now();
-		const tick = (now) => { p.frames.push(now - last); last = now; if (p.recording) requestAnimationFrame(tick); };
+		const tick = (now) => { if (!byGC(now)) p.frames.push(now - last); last = now; if (p.recording) requestAnimationFrame(tick); };
 		requestAnimationFrame(tick);
 	})()`)
+	// The heap the page keeps, after a full collection: before Start,
+	// every 5 s of the run, and at the end.
+	kept := []float64{keptHeapMiB(t, ctx)}
 	run(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#param-messages"), messages),
 		chromedp.SetValue(chromedp.CSS("#param-reader_delay_ms"), readerDelay),
@@ -678,10 +688,22 @@ func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 	waitFor(t, ctx, "the session's own address", `location.pathname.startsWith('/s/')`, 10*time.Second)
 	id := strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/s/")
 	start := time.Now()
-	if state := waitEnd(t, ctx, 150*time.Second); state != "finished" {
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](sessionEndedJS,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 150*time.Second {
+			t.Fatalf("the session did not end in 150 s: %v", err)
+		}
+		kept = append(kept, keptHeapMiB(t, ctx))
+	}
+	if state := waitEnd(t, ctx, 10*time.Second); state != "finished" {
 		t.Fatalf("the session %s", state)
 	}
 	wall := time.Since(start)
+	kept = append(kept, keptHeapMiB(t, ctx))
 	type perf struct {
 		Heap   []float64 `json:"heap"`
 		Long   []float64 `json:"long"`
@@ -722,9 +744,15 @@ func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 		for i, h := range p.Heap {
 			each[i] = fmt.Sprintf("%.1f", h)
 		}
-		t.Logf("JS heap (MiB): at Start %.1f, halfway %.1f, at the end %.1f, most %.1f; every second: %s",
+		t.Logf("JS heap in use (MiB, garbage included): at Start %.1f, halfway %.1f, at the end %.1f, most %.1f; every second: %s",
 			p.Heap[0], p.Heap[n/2], p.Heap[n-1], slices.Max(p.Heap), strings.Join(each, " "))
 	}
+	each := make([]string, len(kept))
+	for i, h := range kept {
+		each[i] = fmt.Sprintf("%.2f", h)
+	}
+	t.Logf("JS heap kept after a full collection (MiB): before Start %.2f, at the end %.2f; every 5 s: %s",
+		kept[0], kept[len(kept)-1], strings.Join(each, " "))
 	for i, f := range p.Loaf {
 		if i == 5 {
 			break
@@ -735,6 +763,21 @@ func pageUnderLoad(t testing.TB, messages, readerDelay, capacity string) {
 		t.Errorf("the page counted %s events, the session logged %d", got, snap.Events)
 	}
 	screenshot(t, ctx, "pipe-load-"+capacity+".png")
+}
+
+// keptHeapMiB collects the page's garbage and reports the JavaScript heap
+// still in use, in MiB: what the page holds on to.
+func keptHeapMiB(t testing.TB, ctx context.Context) float64 {
+	t.Helper()
+	eval[chromedp.Void](t, ctx, `window.__perf && window.__perf.gc.push(performance.now())`)
+	if _, err := chromedp.Call(ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		t.Fatalf("collect the page's garbage: %v", err)
+	}
+	u, err := chromedp.Call(ctx, runtime.GetHeapUsage, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("the page's heap: %v", err)
+	}
+	return u.UsedSize / (1 << 20)
 }
 
 // sessionSeconds is the time from a session's first event to its last.

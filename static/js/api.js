@@ -26,6 +26,23 @@ async function call(method, path, body, token) {
   return data;
 }
 
+// events fetches the recorded events from..to of a session (a stretch the
+// page let go of), parsed.
+export async function events(id, from, to) {
+  let res;
+  try {
+    res = await fetch(`/api/sessions/${encodeURIComponent(id)}/events.jsonl?from=${from}&to=${to}`);
+  } catch {
+    throw new ApiError(0, 'the server cannot be reached');
+  }
+  if (!res.ok) {
+    const data = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, data.error || `the server answered ${res.status}`, data.field);
+  }
+  const text = await res.text();
+  return text.split('\n').filter((l) => l).map((l) => JSON.parse(l));
+}
+
 export const scenarios = () => call('GET', '/api/scenarios');
 export const session = (id) => call('GET', `/api/sessions/${encodeURIComponent(id)}`);
 export const create = (scenario, params, pace) => call('POST', '/api/sessions', { scenario, params, pace });

@@ -4,8 +4,10 @@
 // the clock sets, and can be held, stepped one event or one moment either
 // way, and moved to any seq like a debugger. A step back restores the
 // nearest snapshot and applies the events after it, so the frame it shows
-// is the one shown when the events first came. All drawing happens once
-// per animation frame, never per event.
+// is the one shown when the events first came. The tape holds only the
+// events near the frame shown; an event it let go of is fetched back from
+// the server, and the player waits for it (a few milliseconds) rather than
+// skip it. All drawing happens once per animation frame, never per event.
 
 import { Clock, WATCHED, AROUND, firstAfter, lastBefore } from './clock.js';
 import { Tape } from './tape.js';
@@ -14,6 +16,11 @@ import { Tape } from './tape.js';
 const MIN_ANIM_MS = 60;
 // A frame spends at most this long applying events.
 const FRAME_BUDGET_MS = 3;
+// A step back redraws the log and code panels from the events just
+// before the frame: this many of them are fetched back with it.
+export const REBUILD = 300;
+// After a failed fetch, the player asks again this much later.
+const RETRY_MS = 3000;
 // While the page runs through many events at once (a summary, a jump),
 // each part of the page is redrawn at most this often, one part a frame.
 const HURRY_DRAW_MS = 100;
@@ -26,7 +33,7 @@ export class Player {
   // event applies 'after' it; frame(now, hurry) draws and says whether
   // anything still moves; onMoment(e) hears of a moment the page stopped
   // at: 'predict' before the event it is about, 'reveal' at the moment.
-  constructor({ model, apply, rebuild, animate, frame, onMoment, parts = 1, timed }) {
+  constructor({ model, apply, rebuild, animate, frame, onMoment, parts = 1, timed, tape }) {
     this.model = model;
     this.parts = parts;
     this.timed = timed || ((name, fn) => fn());
@@ -36,7 +43,8 @@ export class Player {
     this.frame = frame;
     this.onMoment = onMoment || (() => {});
     this.clock = new Clock();
-    this.tape = new Tape();
+    // tape: the Tape's sizes, for tests.
+    this.tape = new Tape(tape);
     this.motion = true;
     this.stopAtMoments = false;
     this.raf = 0;
@@ -48,6 +56,11 @@ export class Player {
   // reset forgets the session: call it after the model's reset.
   reset() {
     this.tape.reset(this.model);
+    // fetching: events are being fetched back; failed: why they could not.
+    this.fetching = false;
+    this.failed = '';
+    this.seekGen = 0;
+    this.retryAt = 0;
     this.clock.reset();
     this.held = null;
     this.paused = false;
@@ -90,8 +103,39 @@ export class Player {
   step(d) {
     this.flush();
     let s = this.at;
-    do s += d; while (s > 0 && s < this.known && !WATCHED.has(this.tape.event(s).kind));
+    for (;;) {
+      s += d;
+      if (s <= 0 || s >= this.known) break;
+      const e = this.tape.event(s);
+      if (!e) {
+        // Let go of: fetch the chunk the search goes on into, then step.
+        const size = this.tape.size;
+        this.after(this.tape.want(d > 0 ? s : s - size, d > 0 ? s + size : s), () => this.step(d));
+        return;
+      }
+      if (WATCHED.has(e.kind)) break;
+    }
     this.seek(s);
+  }
+
+  // after runs then once the events wanted are held (at once, if they
+  // are); a later step or seek makes an earlier one's then moot.
+  after(wait, then) {
+    const gen = ++this.seekGen;
+    if (!wait) { then(); return; }
+    this.fetching = true;
+    this.wake();
+    wait.then(() => {
+      if (gen !== this.seekGen) return;
+      this.fetching = false;
+      this.failed = '';
+      then();
+    }, (err) => {
+      if (gen !== this.seekGen) return;
+      this.fetching = false;
+      this.failed = `could not fetch the events back from the server: ${err.message}`;
+      this.wake();
+    });
   }
 
   // stepMoment moves to the next (d = 1) or previous (d = -1) moment;
@@ -130,8 +174,13 @@ export class Player {
     n = Math.max(0, Math.min(this.known, Math.round(n)));
     this.paused = true;
     this.clock.reset();
-    if (n >= this.at) { this.target = n; this.wake(); return; }
+    if (n >= this.at) { this.seekGen++; this.target = n; this.wake(); return; }
     this.target = 0;
+    // The events from the snapshot on, and the page's panels' last few
+    // before n (REBUILD), must be held before the model moves.
+    const wait = this.tape.want(Math.min(this.tape.snapAt(n) + 1, n - REBUILD), n);
+    if (wait) { this.after(wait, () => this.seek(n)); return; }
+    this.seekGen++;
     const from = this.tape.rewind(this.model, n);
     for (let s = from + 1; s <= n; s++) this.model.apply(this.tape.event(s));
     this.stoppedAt = Math.min(this.stoppedAt, n);
@@ -156,7 +205,30 @@ export class Player {
     this.tape.keep(this.model);
   }
 
-  next() { this.apply(this.tape.event(this.at + 1)); }
+  // next applies the next event and says whether it could: one let go of
+  // is fetched back, and the player waits for it.
+  next() {
+    const e = this.tape.event(this.at + 1);
+    if (!e) { this.need(this.at + 1); return false; }
+    this.apply(e);
+    return true;
+  }
+
+  // need fetches back the events from seq on, then plays on.
+  need(seq) {
+    if (this.fetching || Date.now() < this.retryAt) return;
+    const wait = this.tape.want(seq, seq + this.tape.size - 1);
+    if (!wait) return;
+    this.fetching = true;
+    wait.then(() => { this.fetching = false; this.failed = ''; this.wake(); },
+      (err) => {
+        this.fetching = false;
+        this.failed = `could not fetch events from ${seq} on from the server: ${err.message}`;
+        // Try again in a while, not every frame.
+        this.retryAt = Date.now() + RETRY_MS;
+        setTimeout(() => this.wake(), RETRY_MS);
+      });
+  }
 
   tick(now) {
     this.raf = 0;
@@ -169,7 +241,7 @@ export class Player {
     if (this.held && now >= this.held.at) { this.apply(this.held.e); this.held = null; }
     this.summary = false;
     if (this.target > this.at) {
-      while (this.at < this.target && within()) this.next();
+      while (this.at < this.target && within() && this.next());
       if (this.at >= this.target) this.target = 0;
     } else if (!this.paused) {
       this.play(now, within);
@@ -183,7 +255,11 @@ export class Player {
       this.drawn = now;
       this.timed('frame', () => this.frame(now, true));
     }
-    const more = this.at < this.known && !this.paused;
+    // Keep the tape to what is near the frame, and fetch back what the
+    // frame will soon need.
+    this.tape.trim(this.at);
+    if (!this.paused || this.target > this.at) this.need(this.at + 1);
+    const more = this.at < this.known && !this.paused && !this.fetching;
     if (busy || hurry || this.held || more || this.target > this.at) this.wake();
   }
 
@@ -195,11 +271,12 @@ export class Player {
       if (z.mode === 'summary') {
         this.summary = true;
         let n = this.clock.take(now, this.at, z.until);
-        while (n > 0 && within()) { this.next(); n--; }
+        while (n > 0 && within() && this.next()) n--;
         return;
       }
       if (now < this.clock.nextAt) return;
       const e = this.tape.event(this.at + 1);
+      if (!e) { this.need(this.at + 1); return; }
       // Stopping at moments, the page first stops before the event a
       // moment is about (predict), then at the moment itself (reveal).
       const about = this.stopAtMoments && this.tape.about.get(e.seq);
@@ -210,19 +287,19 @@ export class Player {
         return;
       }
       if (e.kind === 'moment' && this.stopAtMoments && e.seq > this.stoppedAt) {
-        this.next();
+        this.apply(e);
         this.stoppedAt = e.seq;
         this.paused = true;
         this.onMoment(e, 'reveal');
         return;
       }
-      if (!WATCHED.has(e.kind)) { this.next(); continue; }
+      if (!WATCHED.has(e.kind)) { this.apply(e); continue; }
       const beat = this.clock.beat(this.backlog);
       const when = this.motion && beat >= MIN_ANIM_MS ? this.animate(e, beat * 0.7) : null;
       // Several short beats may share a frame, each still in order.
       this.clock.nextAt = Math.max(this.clock.nextAt, now - 100) + beat;
       if (when === 'after') { this.held = { e, at: now + beat * 0.6 }; return; }
-      this.next();
+      this.apply(e);
     }
   }
 }

@@ -2,7 +2,9 @@
 // per event, arrows from each send to its receive. It grows to the right as
 // events arrive and follows the newest until the reader scrolls back. Only
 // the columns in view are drawn, so a session of many thousands of events
-// costs no more than a short one. Lane names never shrink below a size a
+// costs no more than a short one to draw; a column keeps a few numbers
+// (its seq, time, lane and glyph), not its event, so it costs 16 bytes to
+// hold. A mark's sentence asks the page's tape for the event. Lane names never shrink below a size a
 // class can read: with many processes the panel asks for more height, and
 // the lanes that still do not fit are a vertical scroll away.
 
@@ -92,21 +94,26 @@ export class Timeline {
     this.scrollPos = 0;
     this.scrollTop = 0;
     root.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // eventAt(seq) is the event of a column, or a promise of it (the page
+    // sets it).
+    this.eventAt = () => undefined;
     // A mark's sentence is written into its tooltip only when the pointer
     // reaches it, not for every mark drawn.
     this.svg.addEventListener('pointerover', (ev) => {
       const mark = ev.target.closest && ev.target.closest('.tl-mark');
-      if (mark && mark.col >= 0 && this.cols[mark.col]) {
-        const e = this.cols[mark.col].e;
-        mark.lastChild.textContent = `#${e.seq} ${ms(e.t)} ms: ${sentence(e)}`;
-      }
+      if (!mark || !(mark.col >= 0) || mark.col >= this.cols.n) return;
+      const c = mark.col;
+      const seq = this.cols.a.seq[c];
+      const say = (e) => { if (mark.col === c) mark.lastChild.textContent = e ? `#${seq} ${ms(e.t)} ms: ${sentence(e)}` : `#${seq}`; };
+      const e = this.eventAt(seq);
+      if (e && e.then) { mark.lastChild.textContent = `#${seq} ${ms(this.cols.a.t[c])} ms`; e.then(say, () => {}); } else say(e);
     });
     // A click on a column moves the page there (onSeek); on the line
     // above the names, it pages through the lanes.
     this.svg.addEventListener('click', (ev) => {
       if (ev.target.classList.contains('tl-more')) { this.page(); return; }
       const c = Math.floor((ev.offsetX + (this.left || 0) - (this.lw || LABEL_W)) / CW);
-      if (ev.offsetX > (this.lw || LABEL_W) && c >= 0 && c < this.cols.length && this.onSeek) this.onSeek(this.cols[c].e.seq);
+      if (ev.offsetX > (this.lw || LABEL_W) && c >= 0 && c < this.cols.n && this.onSeek) this.onSeek(this.cols.a.seq[c]);
     });
     this.cursorLine = s('line', { class: 'tl-cursor' });
     this.svg.append(this.cursorLine);
@@ -119,9 +126,9 @@ export class Timeline {
     // cursor is the seq the stage shows: columns after it (seen before a
     // step back) are drawn faint.
     this.cursor = Infinity;
-    this.cols = [];
-    this.arrows = [];
-    this.spans = [];
+    this.cols = new Rows(COLS);
+    this.arrows = new Rows(ARROWS);
+    this.spans = new Rows(SPANS);
     this.sends = new Map();
     this.pending = new Map();
     this.lanes = [];
@@ -166,19 +173,20 @@ export class Timeline {
     if (!p && e.kind !== 'deadlock' && e.kind !== 'lost' && e.kind !== 'moment') return;
     // A pause for the pace is no IPC: it gets no column.
     if (e.kind === 'sleep' || e.kind === 'pace') return;
-    const col = this.cols.length;
+    const col = this.cols.n;
     // A moment is flagged across every lane, its flag on the lane of the
     // process it is about (attrs.proc), if any.
     let lane = p && e.kind !== 'moment' ? p.index : -1;
     if (e.kind === 'moment') { const q = e.attrs && model.procs.get(e.attrs.proc); lane = q ? q.index : -1; }
     if (e.kind === 'lost' && this.sends.has(e.msg)) lane = this.sends.get(e.msg).lane;
-    this.cols.push({ e, lane, idx: p ? p.index : 0 });
     const mk = markOf(e);
+    const eof = e.kind === 'read' && !e.bytes && !!e.text;
+    this.cols.push({ seq: e.seq, t: e.t, lane, mark: intern(mk), eof: eof ? 1 : 0 });
     const key = KEY_OF[mk] || (GLYPH[mk] ? mk : 'other');
     if (!this.kinds.has(key)) { this.kinds.add(key); this.keyDirty = true; }
     this.link(e, col, lane, model);
     this.dirty = true;
-    this.root.dataset.count = String(this.cols.length);
+    this.root.dataset.count = String(this.cols.n);
   }
 
   // link pairs this column with an earlier one: a receive with its send,
@@ -192,11 +200,11 @@ export class Timeline {
         break;
       case 'read': case 'recv': {
         const from = e.msg && this.sends.get(e.msg);
-        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: 'msg' }); this.sends.delete(e.msg); }
+        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: LINK.msg }); this.sends.delete(e.msg); }
         break;
       }
       case 'spawn':
-        if (e.peer) this.arrows.push({ c0: col, l0: laneOf(e.peer), c1: col, l1: lane, kind: 'spawn' });
+        if (e.peer) this.arrows.push({ c0: col, l0: laneOf(e.peer), c1: col, l1: lane, kind: LINK.spawn });
         break;
       // A signal is paired with its delivery by target, number and value:
       // several may be pending at once, and a merged one is never delivered.
@@ -204,19 +212,23 @@ export class Timeline {
       case 'deliver': {
         const key = sigKey(e.proc, e);
         const from = this.pending.get(key);
-        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: 'signal' }); this.pending.delete(key); }
+        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: LINK.signal }); this.pending.delete(key); }
         break;
       }
       case 'connect': this.pending.set(`conn:${e.obj}`, { col, lane }); break;
       case 'accept': {
         const from = this.pending.get(`conn:${e.obj}`);
-        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: 'conn' }); this.pending.delete(`conn:${e.obj}`); }
+        if (from) { this.arrows.push({ c0: from.col, l0: from.lane, c1: col, l1: lane, kind: LINK.conn }); this.pending.delete(`conn:${e.obj}`); }
         break;
       }
-      case 'block': this.spans.push({ lane, c0: col, c1: -1, name: e.proc }); break;
+      // A span is the process's, on its lane: the last one still open
+      // there ends here.
+      case 'block': this.spans.push({ lane, c0: col, c1: -1 }); break;
       case 'unblock': case 'exit': {
-        const sp = this.spans.findLast((x) => x.name === e.proc && x.c1 < 0);
-        if (sp) sp.c1 = col;
+        const sp = this.spans.a;
+        for (let i = this.spans.n - 1; i >= 0; i--) {
+          if (sp.lane[i] === lane && sp.c1[i] < 0) { sp.c1[i] = col; break; }
+        }
         break;
       }
     }
@@ -235,7 +247,7 @@ export class Timeline {
     const rows = this.rows(h, view);
     this.shownRows = rows;
     const LW = this.labelW(view, rows);
-    const total = LW + this.cols.length * CW + CW;
+    const total = LW + this.cols.n * CW + CW;
     // The spacer is as wide as all the columns and as tall as all the
     // lanes; the drawing stays put over it and draws what is in view.
     set(this.spacer, { style: `width:${total}px;height:${Math.ceil(rows.over) + 1}px` });
@@ -265,9 +277,9 @@ export class Timeline {
     this.left = left;
     this.lw = LW;
     const cx = LW + cc * CW - left;
-    set(this.cursorLine, { x1: cx, x2: cx, y1: TOP - 4, y2: h, visibility: cc < this.cols.length && cx > LW ? null : 'hidden' });
+    set(this.cursorLine, { x1: cx, x2: cx, y1: TOP - 4, y2: h, visibility: cc < this.cols.n && cx > LW ? null : 'hidden' });
     const c0 = Math.max(0, Math.floor(left / CW) - 1);
-    const c1 = Math.min(this.cols.length, c0 + Math.ceil((w - LW) / CW) + 2);
+    const c1 = Math.min(this.cols.n, c0 + Math.ceil((w - LW) / CW) + 2);
     const { first, shown, laneH } = rows;
     // Columns sit at fixed x in a group that slides left; an element keeps
     // its column while in view, so a new event touches one element, not all.
@@ -284,13 +296,14 @@ export class Timeline {
 
   // cursorCol counts the columns at or before the cursor's seq.
   cursorCol() {
-    const cols = this.cols;
-    if (!cols.length || cols[cols.length - 1].e.seq <= this.cursor) return cols.length;
+    const { n } = this.cols;
+    const seq = this.cols.a.seq;
+    if (!n || seq[n - 1] <= this.cursor) return n;
     let lo = 0;
-    let hi = cols.length;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cols[mid].e.seq <= this.cursor) lo = mid + 1; else hi = mid;
+      if (seq[mid] <= this.cursor) lo = mid + 1; else hi = mid;
     }
     return lo;
   }
@@ -386,24 +399,24 @@ export class Timeline {
     // Spans are in column order; the ones in view are among the last few
     // thousand, since a span in view started before it, not long before.
     const vis = [];
-    for (let i = this.spans.length - 1, n = 0; i >= 0 && n < 3000; i--, n++) {
-      const sp = this.spans[i];
+    for (let i = this.spans.n - 1, n = 0; i >= 0 && n < 3000; i--, n++) {
+      const sp = this.spans.row(i);
       if (sp.c0 <= c1 && (sp.c1 < 0 || sp.c1 >= c0) && geo.shows(sp.lane)) vis.push(sp);
     }
     const els = sync(this.layers[1], vis.length, () => s('rect', { class: 'tl-block' }, s('title')));
     const tall = Math.min(14, geo.laneH - 4);
     vis.forEach((sp, i) => {
-      const end = sp.c1 < 0 ? this.cols.length : sp.c1;
+      const end = sp.c1 < 0 ? this.cols.n : sp.c1;
       set(els[i], { x: geo.x(sp.c0), y: geo.y(sp.lane) - tall / 2, width: Math.max(4, geo.x(end) - geo.x(sp.c0)), height: tall });
-      els[i].firstChild.textContent = `${sp.name} blocked`;
+      els[i].firstChild.textContent = `${this.lanes[sp.lane]} blocked`;
     });
   }
 
   drawArrows(geo, c0, c1) {
     const vis = [];
     let i = lowerBound(this.arrows, c0);
-    for (; i < this.arrows.length && vis.length < 400; i++) {
-      const a = this.arrows[i];
+    for (; i < this.arrows.n && vis.length < 400; i++) {
+      const a = this.arrows.row(i);
       if (a.c0 > c1) break;
       if (a.l0 >= 0 && a.l1 >= 0) vis.push(a);
     }
@@ -411,7 +424,7 @@ export class Timeline {
     vis.forEach((a, k) => {
       const y0 = geo.y(a.l0) + (a.l1 > a.l0 ? 8 : -8);
       const y1 = geo.y(a.l1) + (a.l1 > a.l0 ? -9 : 9);
-      set(els[k], { d: `M${geo.x(a.c0)},${y0}L${geo.x(a.c1)},${y1}`, class: `tl-arrow tl-${a.kind}` });
+      set(els[k], { d: `M${geo.x(a.c0)},${y0}L${geo.x(a.c1)},${y1}`, class: `tl-arrow tl-${LINKS[a.kind]}` });
     });
   }
 
@@ -437,10 +450,10 @@ export class Timeline {
     for (let c = c0; c < c1; c++) {
       const el = els[c % n];
       shown.add(el);
-      set(el, { 'data-future': this.cols[c].e.seq > this.cursor ? 'true' : null });
+      set(el, { 'data-future': this.cols.a.seq[c] > this.cursor ? 'true' : null });
       if (el.col === c) continue;
       el.col = c;
-      this.drawMark(el, this.cols[c], c, geo);
+      this.drawMark(el, this.cols.row(c), c, geo);
     }
     for (const el of els) if (!shown.has(el)) { el.col = -1; set(el, { visibility: 'hidden' }); }
   }
@@ -460,23 +473,22 @@ export class Timeline {
   }
 
   drawMark(el, col, c, geo) {
-    const e = col.e;
     const x = geo.x(c);
     const { lane } = col;
+    const mk = MARKS[col.mark];
+    const moment = mk === 'moment';
     // An event of no process (a cycle, a lost message of no known sender)
     // is drawn in the middle of the lanes in view.
     // A moment whose process's lane is out of view keeps its flag in the
     // middle, where it can be seen.
-    const y = lane >= 0 && (e.kind !== 'moment' || geo.shows(lane)) ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
-    const eof = e.kind === 'read' && !e.bytes && e.text;
-    const mk = markOf(e);
-    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${mk}${eof ? ' eof' : ''}`, 'data-lane': lane });
+    const y = lane >= 0 && (!moment || geo.shows(lane)) ? geo.y(lane) : TOP + (geo.rows.shown * geo.laneH) / 2;
+    set(el, { visibility: 'visible', transform: `translate(${x},${y})`, class: `tl-mark k-${mk}${col.eof ? ' eof' : ''}`, 'data-lane': lane });
     // On a lane scrolled out of view, the column keeps its time but not
     // its glyph.
     // A moment's flag stands on a pole across the lanes in view.
-    const d = e.kind === 'moment' ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[mk] || OTHER;
-    set(el.children[0], { d, visibility: lane < 0 || e.kind === 'moment' || geo.shows(lane) ? null : 'hidden' });
-    set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(e.t)} ms` : '' });
+    const d = moment ? `M-1.5,${TOP - y}V${TOP + geo.rows.shown * geo.laneH - y}h3V${TOP - y}Z${GLYPH.moment}` : GLYPH[mk] || OTHER;
+    set(el.children[0], { d, visibility: lane < 0 || moment || geo.shows(lane) ? null : 'hidden' });
+    set(el.children[1], { x: -CW / 2, y: TOP - 8 - y, text: c % 8 === 0 ? `${ms(col.t)} ms` : '' });
   }
 }
 
@@ -496,12 +508,63 @@ function sync(g, n, make) {
 // lowerBound finds the first arrow ending at or after column c.
 function lowerBound(arrows, c) {
   let lo = 0;
-  let hi = arrows.length;
+  let hi = arrows.n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (arrows[mid].c1 < c) lo = mid + 1; else hi = mid;
+    if (arrows.a.c1[mid] < c) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+// Rows is a table of numbers, a typed array per field, that grows by
+// doubling: a row costs its fields' bytes, not an object's.
+export class Rows {
+  constructor(fields) {
+    this.fields = fields;
+    this.n = 0;
+    this.a = {};
+    this.grow(256);
+  }
+
+  grow(cap) {
+    for (const [k, T] of Object.entries(this.fields)) {
+      const x = new T(cap);
+      if (this.a[k]) x.set(this.a[k]);
+      this.a[k] = x;
+    }
+    this.cap = cap;
+  }
+
+  push(row) {
+    if (this.n === this.cap) this.grow(this.cap * 2);
+    for (const k in this.fields) this.a[k][this.n] = row[k];
+    return this.n++;
+  }
+
+  // row reads row i back as an object, for the few rows drawn.
+  row(i) {
+    const r = {};
+    for (const k in this.fields) r[k] = this.a[k][i];
+    return r;
+  }
+}
+
+// What a column, an arrow and a blocked span keep. A seq fits 32 bits: a
+// session ends at 2,000,000 events. A time is in nanoseconds.
+const COLS = { seq: Int32Array, t: Float64Array, lane: Int16Array, mark: Uint8Array, eof: Uint8Array };
+const ARROWS = { c0: Int32Array, c1: Int32Array, l0: Int16Array, l1: Int16Array, kind: Uint8Array };
+const SPANS = { c0: Int32Array, c1: Int32Array, lane: Int16Array };
+// The kinds of arrow, by number.
+const LINKS = ['msg', 'spawn', 'signal', 'conn'];
+const LINK = Object.fromEntries(LINKS.map((k, i) => [k, i]));
+// The glyph names met so far, by number: markOf gives the kinds of GLYPH
+// and any other kind an event may have.
+const MARKS = [];
+const MARK_NO = new Map();
+function intern(mk) {
+  let i = MARK_NO.get(mk);
+  if (i === undefined) { i = MARKS.length; MARKS.push(mk); MARK_NO.set(mk, i); }
+  return i;
 }
 
 // sigKey names one signal on its way to target.

@@ -142,6 +142,8 @@ export class Transport {
     const asking = this.banner.dataset.stage === 'predict' && p.at <= Number(this.banner.dataset.seq);
     if (!this.banner.hidden && Number(this.banner.dataset.at) !== p.at && !asking) this.hideMoment();
     const w = where({ at: p.at, known: p.known, ended: p.ended, endT: p.endT, recorded: p.recorded, held, summary: p.summary });
+    // Events the page let go of that it cannot fetch back: say so, plainly.
+    if (p.failed) { w.text = p.failed; w.jump = false; }
     set(this.where, { hidden: w.text ? null : true, 'data-jump': w.jump ? 'true' : 'false' });
     set(this.where.firstChild, { text: w.text });
     set($('#jump'), { hidden: w.jump ? null : true });

@@ -23,14 +23,22 @@ function run(n, moment = 0) {
   return evs.map((e, i) => ({ seq: i + 1, t: i * 1e5, ...e }));
 }
 
-function player(evs) {
+// player plays evs; the events its tape lets go of are fetched back
+// from evs (fetched counts the stretches), after a turn of the event loop
+// as from a server.
+function player(evs, tape) {
   const model = new Model();
   const seen = [];
-  const p = new Player({ model, apply: (e) => { model.apply(e); seen.push(e.seq); }, animate: () => null, frame: () => false });
+  const p = new Player({ model, apply: (e) => { model.apply(e); seen.push(e.seq); }, animate: () => null, frame: () => false, tape });
   p.motion = false;
+  const fetched = [];
+  p.tape.fetch = (from, to) => new Promise((resolve) => setTimeout(() => { fetched.push([from, to]); resolve(evs.slice(from - 1, to).map((e) => ({ ...e }))); }, 0));
   p.push(evs);
-  return { p, model, seen };
+  return { p, model, seen, fetched };
 }
+
+// settle lets the fetches started so far come back.
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 const built = (evs, n) => { const m = new Model(); for (const e of evs.slice(0, n)) m.apply(e); return m.snapshot(); };
 
@@ -52,7 +60,7 @@ test('a fast run is played in full, every event once and in order, at a pace one
   assert.ok(n >= watched * 4, `${n} frames for ${watched} watched events`);
 });
 
-test('step back and on lands on watched events; the model equals the one built from the start', () => {
+test('step back and on lands on watched events; the model equals the one built from the start', async () => {
   const evs = run(2000);
   const { p, model } = player(evs);
   p.seek(evs.length);
@@ -65,7 +73,10 @@ test('step back and on lands on watched events; the model equals the one built f
   frames(p, () => p.target === 0);
   assert.ok(p.at > back);
   assert.deepEqual(model.snapshot(), built(evs, p.at));
+  // Far back, the events were let go of: the seek waits for them.
   p.seek(1234);
+  assert.equal(p.fetching, true);
+  await settle();
   assert.equal(p.at, 1234);
   assert.deepEqual(model.snapshot(), built(evs, 1234));
   p.seek(0);
@@ -123,4 +134,63 @@ test('a moment about an earlier event: the page asks before that event, then sto
   p.setPaused(false);
   frames(p, () => p.paused);
   assert.equal(heard[2][1], 'predict');
+});
+
+// framesFetching runs frames as frames does, letting fetches come back
+// whenever the player waits for one; held is the most events the tape held.
+async function framesFetching(p, cond, limit = 100000) {
+  let now = 0;
+  let held = 0;
+  for (let n = 0; !cond() && n < limit; n++) {
+    p.run(now);
+    now += 16;
+    held = Math.max(held, p.tape.held);
+    if (p.fetching) await settle();
+  }
+  return held;
+}
+
+test('a long run costs the tape a bounded number of events: the rest are fetched back, none skipped or repeated', async () => {
+  const evs = run(3000);
+  const sizes = { chunk: 64, behind: 128, ahead: 256, every: 16, most: 8 };
+  const { p, model, seen, fetched } = player(evs, sizes);
+  // Received all at once, the tape keeps what lies near the frame.
+  const bound = (2 + (sizes.behind + sizes.ahead) / sizes.chunk + 2) * sizes.chunk;
+  assert.ok(p.tape.held <= bound, `${p.tape.held} events held after the push, bound ${bound}`);
+  assert.equal(p.known, evs.length);
+  p.seek(evs.length);
+  const held = await framesFetching(p, () => p.at === evs.length);
+  assert.equal(p.at, evs.length);
+  assert.deepEqual(seen, evs.map((e) => e.seq), 'every event applied once, in order');
+  assert.ok(held <= bound, `${held} events held while playing, bound ${bound}`);
+  assert.ok(fetched.length > 0, 'nothing was fetched back');
+  assert.deepEqual(model.snapshot(), built(evs, evs.length));
+  // Back three steps, then far back, then far on again: each frame equals
+  // the one built from the start.
+  for (let i = 0; i < 3; i++) p.step(-1);
+  await framesFetching(p, () => !p.fetching);
+  assert.deepEqual(model.snapshot(), built(evs, p.at));
+  for (const n of [100, 7, 5000, 2048, 1]) {
+    p.seek(n);
+    await framesFetching(p, () => p.at === n && !p.fetching);
+    assert.equal(p.at, n);
+    assert.deepEqual(model.snapshot(), built(evs, n), `at seq ${n}`);
+    assert.ok(p.tape.held <= bound, `${p.tape.held} events held at seq ${n}`);
+  }
+  // The moments and the end are kept whatever the frame.
+  assert.equal(p.endT, evs[evs.length - 1].t);
+});
+
+test('a fetch that fails leaves the frame where it was and says why', async () => {
+  const evs = run(600);
+  const { p } = player(evs, { chunk: 32, behind: 64, ahead: 64, every: 16, most: 8 });
+  p.seek(evs.length);
+  await framesFetching(p, () => p.at === evs.length);
+  p.tape.fetch = () => Promise.reject(new Error('the server answered 404'));
+  const at = p.at;
+  p.seek(10);
+  await settle();
+  assert.equal(p.at, at);
+  assert.equal(p.fetching, false);
+  assert.match(p.failed, /404/);
 });

@@ -79,3 +79,34 @@ test('a moment changes no process and is listed', () => {
   assert.equal(m.procs.get('a').state, 'ready');
   assert.deepEqual(m.moments, [{ seq: 2, t: 5, name: 'lost_update', text: 'worker-2 overwrote 41 with 41' }]);
 });
+
+test('the tape lets go of events far from the frame, keeps moments and the end, and fetches chunks back whole', async () => {
+  const evs = pipeRun(300);
+  const tape = new Tape({ chunk: 10, behind: 20, ahead: 30 });
+  tape.reset(new Model());
+  const asked = [];
+  tape.fetch = async (from, to) => { asked.push([from, to]); return evs.slice(from - 1, to); };
+  for (const e of evs) tape.push(e);
+  // The frame is at 0: chunks 0..2 (seqs 1..30) and the one being filled.
+  const last = evs.length;
+  const newest = Math.floor((last - 1) / 10);
+  assert.deepEqual([...tape.chunks.keys()].sort((a, b) => a - b), [0, 1, 2, newest]);
+  assert.equal(tape.event(31), undefined);
+  const moment = evs.find((e) => e.kind === 'moment');
+  assert.equal(tape.event(moment.seq), moment);
+  assert.equal(tape.event(last).state, 'finished');
+  assert.equal(tape.want(5, 30), null, 'held: nothing to fetch');
+  const wait = tape.want(35, 67);
+  assert.ok(wait instanceof Promise);
+  await wait;
+  assert.deepEqual(asked, [[31, 40], [41, 50], [51, 60], [61, 70]]);
+  for (let s = 35; s <= 67; s++) assert.equal(tape.event(s), evs[s - 1]);
+  // The frame moves on: what lies far behind goes.
+  tape.trim(65);
+  assert.equal(tape.event(30), undefined);
+  assert.equal(tape.event(45).seq, 45);
+  // A stretch the server does not give whole is refused.
+  tape.fetch = async (from, to) => evs.slice(from - 1, to - 1);
+  await assert.rejects(tape.want(101, 101), /asked for events 101 to 110/);
+  assert.equal(tape.event(101), undefined);
+});
