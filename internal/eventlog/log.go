@@ -89,6 +89,9 @@ func (l *Log) Append(encoded []byte) {
 	l.wn++
 }
 
+// Pending is how many bytes were appended since the last commit.
+func (l *Log) Pending() int { return len(l.pend) }
+
 // Appended is how many events were appended so far, committed or not.
 func (l *Log) Appended() uint64 { return l.wn }
 
@@ -168,8 +171,10 @@ func (l *Log) trimWindowLocked() {
 		cut = len(l.winOffs) - 1
 	}
 	drop := l.winOffs[cut] - l.winStart
-	l.win = append([]byte(nil), l.win[drop:]...)
-	l.winOffs = append([]int64(nil), l.winOffs[cut:]...)
+	// In place: readers copy out of the window under mu, so none holds
+	// a slice of it, and the memory is kept for the events to come.
+	l.win = l.win[:copy(l.win, l.win[drop:])]
+	l.winOffs = l.winOffs[:copy(l.winOffs, l.winOffs[cut:])]
 	l.winStart += drop
 	l.winFirst += uint64(cut)
 }

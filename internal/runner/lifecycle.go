@@ -143,8 +143,31 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 	return nil
 }
 
-// maxBatch bounds how many records the reader hands the owner at once.
-const maxRecordBatch = 1024
+// maxRecordBatch bounds how many records the reader hands the owner at
+// once.
+const maxRecordBatch = 128
+
+// freeBatch returns an empty batch for the reader to fill: one the owner
+// gave back (see reuseBatch), or a new one.
+func (s *Session) freeBatch() records {
+	select {
+	case b := <-s.batches:
+		return b
+	default:
+		return make(records, 0, maxRecordBatch)
+	}
+}
+
+// reuseBatch gives a batch the owner is done with back to the reader, so
+// that a session's records are decoded into the same few batches over and
+// over instead of into new memory for each. What the old events point to
+// stays reachable until their slots are filled again: a few batches' worth.
+func (s *Session) reuseBatch(b records) {
+	select {
+	case s.batches <- b[:0]:
+	default:
+	}
+}
 
 // readEvents reads worker records until every writer is gone. It decodes
 // them here, outside the owner, and hands them over in batches: as many as
@@ -159,11 +182,14 @@ func (s *Session) readEvents(f *os.File) {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && err == nil {
 			s.busy.Store(true)
-			var e event.Event
-			if jerr := dec.Decode(line, &e); jerr != nil {
+			if batch == nil {
+				batch = s.freeBatch()
+			}
+			// Decoded in place, in the batch's next slot.
+			batch = append(batch, event.Event{})
+			if jerr := dec.Decode(line, &batch[len(batch)-1]); jerr != nil {
 				s.runner.log.Warn("bad event record", "session", s.ID, "err", jerr)
-			} else {
-				batch = append(batch, e)
+				batch = batch[:len(batch)-1]
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {

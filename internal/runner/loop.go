@@ -82,8 +82,10 @@ func (s *Session) loop() {
 		case m := <-s.in:
 			s.handle(m)
 			// Take what else is waiting before committing, up to a bound,
-			// so a burst is written and published once.
-			for i := 0; i < 64 && len(s.in) > 0; i++ {
+			// so a burst is written and published in a few commits, each
+			// soon enough for viewers to be sent it while the owner goes
+			// on with the next.
+			for i := 0; i < 64 && len(s.in) > 0 && s.log.Pending() < commitBytes; i++ {
 				s.handle(<-s.in)
 			}
 		case <-o.grace:
@@ -107,6 +109,9 @@ func (s *Session) loop() {
 	s.finish()
 }
 
+// commitBytes is about the most a turn of the loop logs before it commits.
+const commitBytes = 64 << 10
+
 // tickEvery is how often the owner looks after what no message tells it.
 const tickEvery = 250 * time.Millisecond
 
@@ -117,6 +122,7 @@ func (s *Session) handle(m any) {
 		for _, e := range m {
 			s.fromWorker(e)
 		}
+		s.reuseBatch(m)
 	case samples:
 		for _, e := range m {
 			s.emit(e)

@@ -174,6 +174,7 @@ func DecodeRecord(line []byte, e *event.Event) error {
 // goroutine.
 type Decoder struct {
 	names map[string]string
+	ints  []int64 // room for the optional numbers events point to
 }
 
 // maxNames bounds a Decoder's memory of names.
@@ -242,15 +243,15 @@ func (d *Decoder) field(e *event.Event, tag byte, val []byte) error {
 	case tagType:
 		return setInt(&e.Type, val)
 	case tagFill:
-		return setPtr(&e.Fill, val)
+		return d.setPtr(&e.Fill, val)
 	case tagCap:
 		return setInt(&e.Cap, val)
 	case tagValue:
-		return setPtr(&e.Value, val)
+		return d.setPtr(&e.Value, val)
 	case tagWaiters:
-		return setPtr(&e.Waiters, val)
+		return d.setPtr(&e.Waiters, val)
 	case tagOffset:
-		return setPtr(&e.Offset, val)
+		return d.setPtr(&e.Offset, val)
 	case tagData:
 		return setStr(&e.Data, val)
 	case tagCode:
@@ -369,12 +370,21 @@ func setIntAs(dst *int, val []byte) error {
 	return err
 }
 
-func setPtr(dst **int64, val []byte) error {
+// setPtr sets an optional number. The numbers are taken from a block the
+// Decoder allocates for many of them, not one allocation each: a pipe's
+// every event carries its fill.
+func (d *Decoder) setPtr(dst **int64, val []byte) error {
 	v, err := parseInt(val)
 	if err != nil {
 		return err
 	}
-	*dst = &v
+	if len(d.ints) == 0 {
+		d.ints = make([]int64, 256)
+	}
+	p := &d.ints[0]
+	d.ints = d.ints[1:]
+	*p = v
+	*dst = p
 	return nil
 }
 
