@@ -2,6 +2,7 @@ package moment
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 )
@@ -27,8 +28,11 @@ func (s *dropState) observe(e *event.Event) []event.Event {
 		m.Msg, m.Peer = e.Msg, e.Peer
 		return []event.Event{m}
 	}
+	// Only a UDP port's drops are datagrams lost. A TCP socket counts
+	// drops too (segments that found its buffer full), but TCP sends those
+	// again: nothing is lost.
 	n, ok := attrInt(e, "drops")
-	if !ok || e.Obj == "" {
+	if !ok || !strings.HasPrefix(e.Obj, "udp:") {
 		return nil
 	}
 	before := s.counts[e.Obj]

@@ -184,6 +184,10 @@ func TestDetector(t *testing.T) {
 			event.Event{Kind: event.KindRecv, Proc: "server", Obj: udp, Msg: 3, Attrs: map[string]any{"drops": float64(99)}},
 			event.Event{Kind: event.KindLost, Proc: "server", Obj: udp, Msg: 4, Peer: "client-1"},
 		), []want{{2, DatagramDropped, map[string]any{"drops": int64(98)}, []string{"dropped 98 datagrams sent to udp:127.0.0.1:9"}}}},
+		{"TCP: segments dropped and sent again are no lost datagram", "socket-tcp", one(
+			event.Event{Kind: event.KindSample, Obj: "tcp:127.0.0.1:9", Fill: fill(0), Attrs: map[string]any{"drops": float64(0)}},
+			event.Event{Kind: event.KindSample, Obj: "tcp:127.0.0.1:9", Fill: fill(36864), Attrs: map[string]any{"drops": float64(3)}},
+		), nil},
 		{"UDP: a lost datagram named at the end", "socket-udp", one(
 			event.Event{Kind: event.KindLost, Proc: "server", Obj: udp, Msg: 4, Peer: "client-1"},
 		), []want{{1, DatagramDropped, nil, []string{"Datagram 4 from client-1 never arrived"}}}},

@@ -44,7 +44,7 @@ func (s *Session) sample(ctx context.Context) {
 		var batch samples
 		for _, e := range s.readAll() {
 			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
-				e.Attrs["pending_connections"], e.Attrs["drops"], e.Attrs["sig_pending"], e.Attrs["sig_blocked"])
+				e.Attrs["pending_connections"], e.Attrs["fins_unread"], e.Attrs["conns"], e.Attrs["drops"], e.Attrs["sig_pending"], e.Attrs["sig_blocked"])
 			// A process's signals are keyed by its name, never an object's.
 			at := e.Obj
 			if at == "" {
@@ -190,13 +190,17 @@ func readInet(o inetObj) (event.Event, bool) {
 	if err != nil || len(socks) == 0 {
 		return event.Event{}, false
 	}
-	rx, tx, drops, pending := 0, 0, 0, 0
+	rx, tx, drops, pending, fins := 0, 0, 0, 0, 0
 	for _, k := range socks {
 		if k.Listening() {
 			pending += k.RxQueue
 			continue
 		}
-		rx += k.RxQueue
+		data, fin := unreadData(o.proto, k)
+		rx += data
+		if fin {
+			fins++
+		}
 		tx += k.TxQueue
 		drops += k.Drops
 	}
@@ -204,8 +208,53 @@ func readInet(o inetObj) (event.Event, bool) {
 		"source": source}
 	if o.proto == "tcp" {
 		attrs["pending_connections"] = pending
+		attrs["fins_unread"] = fins
+		if conns := connQueues(o, socks); len(conns) > 0 {
+			attrs["conns"] = conns
+		}
 	}
 	return event.Event{Kind: event.KindSample, Obj: o.label, Fill: event.Int64(int64(rx)), Attrs: attrs}, true
+}
+
+// connQueues splits a TCP port's queues by connection, for the cable of
+// each: by the client's port, the bytes waiting at the server's end to be
+// read, and the bytes the client has sent that are not yet acknowledged
+// (on loopback, those the server's full window holds back).
+func connQueues(o inetObj, socks []ipc.InetSocket) []map[string]any {
+	var out []map[string]any
+	for _, c := range o.clients {
+		unread, unacked, fin, found := 0, 0, false, false
+		for _, k := range socks {
+			switch {
+			case k.LocalPort == o.port && k.RemotePort == c && !k.Listening():
+				unread, fin = unreadData(o.proto, k)
+				found = true
+			case k.LocalPort == c && k.RemotePort == o.port:
+				unacked, found = k.TxQueue, true
+			}
+		}
+		if found {
+			out = append(out, map[string]any{"client_port": c, "unread": unread, "unacked": unacked, "fin_unread": fin})
+		}
+	}
+	return out
+}
+
+// tcpCloseWait is the TCP state of a socket whose peer has closed (sent
+// its FIN) while this end is still open.
+const tcpCloseWait = 8
+
+// unreadData is the bytes of data waiting in a socket's receive queue, and
+// whether the peer's FIN waits there too. sock_diag counts sequence
+// numbers not yet read, and a FIN takes one: after the peer has closed,
+// the count is the data plus one until the reader reads the end of the
+// stream. FIONREAD leaves the FIN out, and so does this, so a reading and
+// a receive's fill count the same bytes.
+func unreadData(proto string, k ipc.InetSocket) (int, bool) {
+	if proto == "tcp" && k.State == tcpCloseWait && k.RxQueue > 0 {
+		return k.RxQueue - 1, true
+	}
+	return k.RxQueue, false
 }
 
 func deref(p *int64) int64 {

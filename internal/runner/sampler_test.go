@@ -57,6 +57,49 @@ func TestSamplerReadsTCPBySockDiag(t *testing.T) {
 	}
 }
 
+// With two clients and a slow server, each reading splits the port's
+// queues by connection: every client's port (from its connect event) has
+// its own unread bytes, and they add up to the port's.
+func TestSamplerSplitsTCPByConnection(t *testing.T) {
+	r := newTestRunner(t)
+	s := startScenario(t, r, "socket-tcp", map[string]any{"clients": 2, "messages": 20, "size": 1024,
+		"reader_delay_ms": 30}, "realtime")
+	evs := waitDone(t, s, 60*time.Second)
+	ports := map[int]bool{}
+	for _, e := range evs {
+		if e.Kind == event.KindConnect {
+			ports[int(num(e.Attrs["local_port"]))] = true
+		}
+	}
+	if len(ports) != 2 {
+		t.Fatalf("connect events name the client ports %v, want two", ports)
+	}
+	split := 0
+	for _, e := range socketSamples(evs, "tcp") {
+		conns, _ := e.Attrs["conns"].([]any)
+		if len(conns) == 0 {
+			continue
+		}
+		sum := 0.0
+		for _, c := range conns {
+			m, _ := c.(map[string]any)
+			if !ports[int(num(m["client_port"]))] {
+				t.Fatalf("a connection of client port %v, which no connect event named: %+v", m["client_port"], e)
+			}
+			sum += num(m["unread"])
+		}
+		if e.Fill == nil || sum != float64(*e.Fill) {
+			t.Fatalf("the connections' unread bytes add up to %v, the port's to %v: %+v", sum, e.Fill, e.Attrs)
+		}
+		if len(conns) == 2 && sum > 0 {
+			split++
+		}
+	}
+	if split == 0 {
+		t.Fatal("no reading split unread bytes between the two connections")
+	}
+}
+
 // Datagrams sent faster than a small buffer drains are dropped, and a
 // sample says so while the session runs: the server keeps its socket open
 // for a quiet period after the last datagram, so at least one sample falls

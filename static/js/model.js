@@ -184,6 +184,14 @@ const handlers = {
       p.sigBlocked = e.attrs.sig_blocked || [];
       return;
     }
+    // A TCP port's reading, split by connection: each cable's queues.
+    if (o && e.attrs && Array.isArray(e.attrs.conns)) {
+      for (const c of o.conns) {
+        const q = e.attrs.conns.find((x) => x.client_port === c.port);
+        c.queued = q ? { unread: q.unread || 0, unacked: q.unacked || 0, fin: !!q.fin_unread, seq: e.seq } : null;
+      }
+      return;
+    }
     if (!o || o.kind !== 'shm' || !e.data) return;
     for (let i = 0; i * 2 < e.data.length && i < 4096; i++) {
       const prev = o.cells.get(i) || {};
@@ -205,7 +213,16 @@ const handlers = {
   write(e, p, o) { dataIn.call(this, e, p, o); },
   send(e, p, o) { dataIn.call(this, e, p, o); },
   read(e, p, o) { dataOut.call(this, e, p, o); },
-  recv(e, p, o) { dataOut.call(this, e, p, o); },
+  recv(e, p, o) {
+    dataOut.call(this, e, p, o);
+    // The bytes received left that connection's queue at the reader's
+    // end; a receive of none took the FIN. The next reading says the rest.
+    const c = o && e.peer && o.conns.find((x) => x.from === e.peer && x.to === e.proc);
+    if (c && c.queued) {
+      if (e.bytes) c.queued = { ...c.queued, unread: Math.max(0, c.queued.unread - e.bytes) };
+      else if (c.queued.unread === 0) c.queued = { ...c.queued, fin: false };
+    }
+  },
   block(e, p, o) {
     p.state = 'blocked';
     p.call = e.call || '';
@@ -254,9 +271,11 @@ const handlers = {
   },
   connect(e, p, o) {
     if (!o) return;
-    const c = o.conns.find((c) => c.from === e.proc && c.to === (e.peer || ''));
+    let c = o.conns.find((c) => c.from === e.proc && c.to === (e.peer || ''));
     if (c) c.connected = true;
-    else o.conns.push({ from: e.proc, to: e.peer || '', seq: e.seq, connected: true });
+    else { c = { from: e.proc, to: e.peer || '', seq: e.seq, connected: true }; o.conns.push(c); }
+    // The client's port names its connection in the server's readings.
+    if (e.attrs && e.attrs.local_port) c.port = e.attrs.local_port;
   },
   accept(e, p, o) {
     if (!o) return;

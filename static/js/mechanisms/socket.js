@@ -11,7 +11,9 @@
 // count, never mixed in; the cable says "send buffer full" while the
 // kernel makes its sender wait for room. A connection that an end closed
 // says so in words, and a cable closed at both ends is drawn dashed and
-// grey.
+// grey. A TCP cable says what its connection holds, from the server's
+// reading of that connection: bytes waiting at the server's end, and
+// bytes the client sent that are not yet acknowledged.
 
 import { s, set, num, fitText } from '../dom.js';
 import { columns, edge, objsOf, ghost, shortLabel, halfSize } from './common.js';
@@ -23,6 +25,7 @@ const MONO = 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace';
 const LABEL = { font: `700 20px ${MONO}`, size: 20 };
 const LEVEL = { font: `700 20px ${SANS}`, size: 20 };
 const SUB = { font: `700 15px ${SANS}`, size: 15 };
+const WORD = { font: `700 18px ${SANS}`, size: 18 };
 
 export default {
   // The least height (stage units) the drawing needs.
@@ -46,7 +49,8 @@ export default {
     ghost(st, st.root, !socks.length, [350, ctx.H / 2 - 40, 300, 80], 'no socket yet');
     const lines = linesOf(model, socks, ctx);
     while (st.cables.childElementCount < lines.length) {
-      st.cables.append(s('g', {}, s('path', { class: 'cable-outer' }), s('path', { class: 'cable' }), s('text', { class: 'cable-word' })));
+      st.cables.append(s('g', {}, s('path', { class: 'cable-outer' }), s('path', { class: 'cable' }), s('text', { class: 'cable-word' }),
+        s('text', { class: 'cable-word', 'data-kind': 'queued' })));
     }
     [...st.cables.children].forEach((g, i) => {
       const l = lines[i];
@@ -62,8 +66,18 @@ export default {
       // reads upside down.
       const back = l.b.x < l.a.x;
       const deg = (Math.atan2(l.b.y - l.a.y, l.b.x - l.a.x) * 180) / Math.PI + (back ? 180 : 0);
-      set(g.children[2], { x: l.a.x + (back ? -14 : 14), y: l.a.y - 14, 'text-anchor': back ? 'end' : 'start',
-        transform: `rotate(${deg.toFixed(1)},${l.a.x},${l.a.y})`, text: w.text, 'data-kind': w.kind });
+      // What the connection holds runs under the cable, on the first two
+      // thirds of it, clear of where the cables meet: shrunk a little, or
+      // cut.
+      const room = Math.hypot(l.b.x - l.a.x, l.b.y - l.a.y) * 0.7;
+      const put = (el, text, kind, dy) => {
+        const fit = kind === 'queued' ? fitText(text, WORD.font, room, WORD.size) : { text, size: null };
+        set(el, { x: l.a.x + (back ? -14 : 14), y: l.a.y + dy, 'text-anchor': back ? 'end' : 'start',
+          transform: `rotate(${deg.toFixed(1)},${l.a.x},${l.a.y})`, text: fit.text, 'data-kind': kind,
+          style: fit.size && fit.size !== WORD.size ? `font-size:${fit.size}px` : null });
+      };
+      put(g.children[2], w.text, w.kind, -14);
+      put(g.children[3], w.held, 'queued', 28);
     });
     drawWords(st.words, model, socks[0], lines, ctx);
   },
@@ -123,8 +137,11 @@ function closedBy(model, c) {
 // closed at one end ("half") or both ("both").
 function cableWord(model, l) {
   const shut = closedBy(model, l.c);
-  if (shut.length === 2) return { text: 'closed', closed: 'both', kind: 'closed' };
-  if (shut.length === 1) return { text: `closed by ${shut[0]}`, closed: 'half', kind: 'closed' };
+  if (shut.length === 2) return { text: 'closed', held: '', closed: 'both', kind: 'closed' };
+  // Closed by the sender, the bytes it sent still wait in the kernel
+  // for the reader.
+  const held = queuedWords(l.c);
+  if (shut.length === 1) return { text: `closed by ${shut[0]}`, held, closed: 'half', kind: 'closed' };
   const sender = model.procs.get(l.ends[0]);
   // The kernel makes a stream's sender wait only when its send buffer is
   // full; a Unix datagram's sender also when the server's queue is.
@@ -133,9 +150,20 @@ function cableWord(model, l) {
     // included: a few small messages fill it.
     const q = sender.sndq && sender.sndq.obj === l.o.label && l.o.kind === 'unix' && sender.sndq.size ? sender.sndq : null;
     const text = !stream(l.o) ? 'waits for room' : q ? `send buffer full: ${num(q.used)} of ${num(q.size)} B of kernel memory` : 'send buffer full';
-    return { text, closed: null, kind: 'full' };
+    return { text, held, closed: null, kind: 'full' };
   }
-  return { text: '', closed: null, kind: null };
+  return { text: '', held, closed: null, kind: null };
+}
+
+// queuedWords is what a TCP connection holds, as the server last read it.
+function queuedWords(c) {
+  const q = c && c.queued;
+  if (!q || (!q.unread && !q.unacked && !q.fin)) return '';
+  const parts = [];
+  // The end of the stream waits in line behind the bytes sent before it.
+  if (q.unread || q.fin) parts.push(`${q.unread ? `${num(q.unread)} B${q.fin ? ' + FIN' : ''}` : 'FIN'} unread`);
+  if (q.unacked) parts.push(`${num(q.unacked)} B unacked`);
+  return parts.join(' · ');
 }
 
 // stream says whether a socket carries a stream of bytes.

@@ -61,3 +61,32 @@ test('a ring slot holds a message from its write to its read', () => {
     assert.deepEqual({ ...m.objs.get(obj).slotMsgs }, want[i], `after event ${i + 1}`);
   });
 });
+
+test('a TCP reading split by connection gives each cable its own queues', () => {
+  const m = new Model();
+  const evs = [
+    { kind: 'connect', proc: 'client-1', peer: 'server', obj: 'tcp:127.0.0.1:4000', attrs: { local_port: 51001 } },
+    { kind: 'connect', proc: 'client-2', peer: 'server', obj: 'tcp:127.0.0.1:4000', attrs: { local_port: 51002 } },
+    { kind: 'accept', proc: 'server', peer: 'client-1', obj: 'tcp:127.0.0.1:4000' },
+    { kind: 'accept', proc: 'server', peer: 'client-2', obj: 'tcp:127.0.0.1:4000' },
+    { kind: 'sample', obj: 'tcp:127.0.0.1:4000', fill: 3072,
+      attrs: { conns: [{ client_port: 51001, unread: 1024, unacked: 0 }, { client_port: 51002, unread: 2048, unacked: 512 }] } },
+  ];
+  evs.forEach((e, i) => m.apply({ seq: i + 1, t: i, ...e }));
+  const o = m.objs.get('tcp:127.0.0.1:4000');
+  assert.equal(o.conns.length, 2);
+  assert.deepEqual(o.conns.map((c) => [c.from, c.port, c.queued.unread, c.queued.unacked]),
+    [['client-1', 51001, 1024, 0], ['client-2', 51002, 2048, 512]]);
+  // The server's receive of 1,024 bytes from client-2 takes them out of
+  // that connection's queue; an end of stream takes the FIN.
+  m.apply({ seq: 6, t: 6, kind: 'recv', proc: 'server', peer: 'client-2', obj: 'tcp:127.0.0.1:4000', bytes: 1024, fill: 2048 });
+  assert.equal(o.conns[1].queued.unread, 1024);
+  assert.equal(o.conns[0].queued.unread, 1024);
+  // A later reading without a connection empties its cable.
+  m.apply({ seq: 7, t: 7, kind: 'sample', obj: 'tcp:127.0.0.1:4000', fill: 0, attrs: { conns: [{ client_port: 51002, unread: 0, unacked: 0, fin_unread: true }] } });
+  assert.equal(o.conns[1].queued.fin, true);
+  m.apply({ seq: 8, t: 8, kind: 'recv', proc: 'server', peer: 'client-2', obj: 'tcp:127.0.0.1:4000', bytes: 0, fill: 0 });
+  assert.equal(o.conns[1].queued.fin, false);
+  assert.equal(o.conns[0].queued, null);
+  assert.equal(o.conns[1].queued.unread, 0);
+});
