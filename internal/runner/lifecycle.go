@@ -92,7 +92,7 @@ func (s *Session) describe() map[string]any {
 	}
 	objs := make([]map[string]any, len(s.plan.Objects))
 	for i, o := range s.plan.Objects {
-		objs[i] = map[string]any{"kind": o.Kind, "label": o.Label, "name": o.Name, "key": o.Key,
+		objs[i] = map[string]any{"kind": o.Kind, "title": objKinds[o.Kind].title, "label": o.Label, "name": o.Name, "key": o.Key,
 			"key_hex": fmt.Sprintf("0x%08x", o.Key)}
 	}
 	// clock_start is the shared clock's reading at t = 0, so a tool on the

@@ -72,17 +72,11 @@ func removeObjects(objs []scenario.Object) []string {
 
 // removeObject removes o if it exists and says whether it did.
 func removeObject(o scenario.Object) (bool, error) {
-	switch o.Kind {
-	case scenario.ObjFIFO, scenario.ObjSocketDir:
-		if _, err := os.Lstat(o.Name); errors.Is(err, fs.ErrNotExist) {
-			return false, nil // the session removed it itself
-		}
-		err := os.RemoveAll(o.Name)
-		return err == nil, err
-	case scenario.ObjPipe:
-		return false, nil // anonymous: it goes when the last descriptor closes
+	k, ok := objKinds[o.Kind]
+	if !ok {
+		return false, fmt.Errorf("remove %s: unknown object kind %q", o.Label, o.Kind)
 	}
-	return removeIPC(o)
+	return k.remove(o)
 }
 
 // sweep removes what the server's earlier instances left: the directory of

@@ -2,33 +2,14 @@ package runner
 
 import (
 	"errors"
-	"fmt"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/ipc-playground/ipc-playground/internal/ipc"
-	"github.com/ipc-playground/ipc-playground/internal/scenario"
 )
 
-// removeIPC removes a named or keyed IPC object if it exists, and says
-// whether it did. A name or key that is already gone is not an error: the
-// session's processes usually remove their own objects.
-func removeIPC(o scenario.Object) (bool, error) {
-	var err error
-	switch o.Kind {
-	case scenario.ObjMqPosix:
-		err = ipc.MqUnlink(o.Name)
-	case scenario.ObjShmPosix:
-		err = ipc.ShmUnlink(o.Name)
-	case scenario.ObjMsgSysV:
-		err = removeByKey(o.Key, func(k int) (int, error) { return ipc.Msgget(k, 0) }, ipc.MsgRemove)
-	case scenario.ObjShmSysV:
-		err = removeByKey(o.Key, func(k int) (int, error) { return ipc.Shmget(k, 0, 0) }, ipc.ShmRemove)
-	case scenario.ObjSemSysV:
-		err = removeByKey(o.Key, func(k int) (int, error) { return ipc.Semget(k, 0, 0) }, ipc.SemRemove)
-	default:
-		return false, fmt.Errorf("remove %s: unknown object kind %q", o.Label, o.Kind)
-	}
+// removed reads the result of removing a named or keyed IPC object: a
+// name or key that is already gone is not an error, since the session's
+// processes usually remove their own objects.
+func removed(err error) (bool, error) {
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EIDRM) {
 		return false, nil
 	}

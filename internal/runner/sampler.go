@@ -267,45 +267,49 @@ func deref(p *int64) int64 {
 // readObject returns the kernel's view of o as sample events, none if o
 // does not exist (yet, or any more) or cannot be read from outside.
 func readObject(o scenario.Object) []event.Event {
-	sample := func(obj string) event.Event { return event.Event{Kind: event.KindSample, Obj: obj} }
-	switch o.Kind {
-	case scenario.ObjMqPosix:
-		a, err := ipc.MqStat(o.Name)
-		if err != nil {
-			return nil
-		}
-		e := sample(o.Label)
-		e.Fill, e.Cap = event.Int64(int64(a.Curmsgs)), int64(a.Maxmsg)
-		e.Attrs = map[string]any{"msgsize": a.Msgsize, "source": "mq_getattr"}
-		return []event.Event{e}
-	case scenario.ObjMsgSysV:
-		id, err := ipc.Msgget(o.Key, 0)
-		if err != nil {
-			return nil
-		}
-		st, err := ipc.MsgStat(id)
-		if err != nil {
-			return nil
-		}
-		e := sample(o.Label)
-		e.Fill = event.Int64(int64(st.Qnum))
-		e.Attrs = map[string]any{"id": id, "bytes": st.Cbytes, "qbytes": st.Qbytes, "source": "msgctl(IPC_STAT)"}
-		return []event.Event{e}
-	case scenario.ObjSemSysV:
-		return readSemaphores(o)
-	case scenario.ObjShmPosix, scenario.ObjShmSysV:
-		b, err := readShm(o)
-		if err != nil {
-			return nil
-		}
-		e := sample(o.Label)
-		e.Data = hex.EncodeToString(b)
-		if o.Counter && len(b) >= 8 {
-			e.Value = event.Int64(int64(binary.NativeEndian.Uint64(b)))
-		}
-		return []event.Event{e}
+	if k := objKinds[o.Kind]; k.sample != nil {
+		return k.sample(o)
 	}
 	return nil
+}
+
+// readMqPosix reads a POSIX queue's messages, capacity and message size.
+func readMqPosix(o scenario.Object) []event.Event {
+	a, err := ipc.MqStat(o.Name)
+	if err != nil {
+		return nil
+	}
+	e := event.Event{Kind: event.KindSample, Obj: o.Label, Fill: event.Int64(int64(a.Curmsgs)), Cap: int64(a.Maxmsg),
+		Attrs: map[string]any{"msgsize": a.Msgsize, "source": "mq_getattr"}}
+	return []event.Event{e}
+}
+
+// readMsgSysV reads a System V queue's messages and bytes.
+func readMsgSysV(o scenario.Object) []event.Event {
+	id, err := ipc.Msgget(o.Key, 0)
+	if err != nil {
+		return nil
+	}
+	st, err := ipc.MsgStat(id)
+	if err != nil {
+		return nil
+	}
+	e := event.Event{Kind: event.KindSample, Obj: o.Label, Fill: event.Int64(int64(st.Qnum)),
+		Attrs: map[string]any{"id": id, "bytes": st.Cbytes, "qbytes": st.Qbytes, "source": "msgctl(IPC_STAT)"}}
+	return []event.Event{e}
+}
+
+// readShmSample reads a shared segment's first bytes, and its counter.
+func readShmSample(o scenario.Object) []event.Event {
+	b, err := readShm(o)
+	if err != nil {
+		return nil
+	}
+	e := event.Event{Kind: event.KindSample, Obj: o.Label, Data: hex.EncodeToString(b)}
+	if o.Counter && len(b) >= 8 {
+		e.Value = event.Int64(int64(binary.NativeEndian.Uint64(b)))
+	}
+	return []event.Event{e}
 }
 
 // readSemaphores reads each semaphore of a set: its value and how many
