@@ -12,13 +12,9 @@
 // mechanism the snippet is shown for.
 
 import { h } from './dom.js';
+import { snippetOf } from './mechanisms/index.js';
 
 // Which snippet file each mechanism uses.
-const FILES = {
-  pipe: 'pipe', fifo: 'fifo', 'mq-posix': 'mq-posix', 'mq-sysv': 'mq-sysv', 'shm-posix': 'shm',
-  'shm-sysv': 'shm', semaphore: 'sem', race: 'race', deadlock: 'deadlock', 'socket-unix': 'unix-stream',
-  'socket-tcp': 'socket', 'socket-udp': 'udp', signal: 'signal',
-};
 const NAMES = { c: 'C', go: 'Go', py: 'Python' };
 // WHERE says how a marked process stands at its line: it made the call
 // there (nothing to add), sleeps in it, or makes it next.
@@ -90,7 +86,7 @@ export class CodePanel {
     this.tabs.replaceChildren();
     this.where.replaceChildren();
     this.where.hidden = true;
-    const file = mech === 'socket-unix' ? (params.mode === 'datagram' ? 'unix-dgram' : 'unix-stream') : FILES[mech];
+    const file = snippetOf(mech, params);
     if (!file) return;
     try {
       const mod = await import(`./snippets/${file}.js`);

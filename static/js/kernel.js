@@ -3,16 +3,7 @@
 // the numbers the events carried.
 
 import { num } from './dom.js';
-
-// SECTIONS lists each family of objects under the command that shows it.
-const SECTIONS = [
-  { kinds: ['pipe', 'fifo'], cmd: '$ ls -l /proc/PID/fd   # pipes and FIFOs', cols: ['object', 'bytes', 'capacity', 'ends open'] },
-  { kinds: ['mq'], cmd: '$ ls -l /dev/mqueue   # POSIX message queues', cols: ['object', 'messages', 'max', 'waiting'] },
-  { kinds: ['msg'], cmd: '$ ipcs -q   # System V message queues', cols: ['object', 'messages', 'max', 'waiting'] },
-  { kinds: ['shm'], cmd: '$ ls -l /dev/shm; ipcs -m   # shared memory', cols: ['object', 'size', 'value', 'attached'] },
-  { kinds: ['sem', 'futex'], cmd: '$ ipcs -s   # semaphores', cols: ['object', 'value', 'waiters', 'blocked'] },
-  { kinds: ['unix', 'tcp', 'udp'], cmd: '$ ss -xtua   # sockets', cols: ['object', 'queued', 'capacity', 'connections'] },
-];
+import { KERNEL } from './mechanisms/index.js';
 
 const STAT = { running: 'R', blocked: 'S', waiting: 'S', ready: 'S', sleeping: 'S', starting: '-' };
 
@@ -52,7 +43,7 @@ export class KernelPanel {
         ...table([['PID', 'PENDING', 'BLOCKED', 'NAME'], ...sig.map((p) => [p.pid || '-', signals(p.sigPending), signals(p.sigBlocked), p.name])]), '');
     }
     let any = sig.length > 0;
-    for (const sec of SECTIONS) {
+    for (const sec of KERNEL) {
       // Once the session has ended nothing of it is left: the server
       // removes what the processes did not, and a socket goes with the
       // last process that held it.
@@ -60,7 +51,7 @@ export class KernelPanel {
       const objs = [...model.objs.values()].filter((o) => sec.kinds.includes(o.kind) && !o.gone);
       if (!objs.length) continue;
       any = true;
-      out.push(sec.cmd, ...table([sec.cols.map((c) => c.toUpperCase()), ...objs.map((o) => row(o, model))]), '');
+      out.push(sec.cmd, ...table([sec.cols.map((c) => c.toUpperCase()), ...objs.map((o) => sec.row(o, model))]), '');
     }
     if (!any) {
       out.push(model.objs.size ? 'every IPC object of this session is gone'
@@ -86,22 +77,6 @@ export function signalName(n) {
   if (n === 64) return 'SIGRTMAX';
   if (n >= 34) return `SIGRTMIN+${n - 34}`;
   return String(n);
-}
-
-function row(o, model) {
-  const holders = [...o.ends].map(([n, ends]) => `${n}:${[...ends].join('+')}`).join(' ') || '-';
-  const blocked = [...o.blocked].join(' ') || '-';
-  switch (o.kind) {
-    case 'pipe': case 'fifo': return [o.label, num(o.fill ?? 0), num(o.cap), holders];
-    case 'mq': case 'msg': return [o.label, num(o.fill ?? 0), num(o.cap), blocked];
-    // A segment's size in bytes, as its open said (a ring's capacity is
-    // its slots, not its size).
-    case 'shm': return [o.label, num((o.attrs && o.attrs.size) || o.cap), o.value ?? '-', holders];
-    // A System V set has no value of its own: each of its semaphores
-    // has a row.
-    case 'sem': case 'futex': return [o.label, o.value ?? '-', o.waiters ?? '-', blocked];
-  }
-  return [o.label, num(o.fill ?? 0), o.cap ? num(o.cap) : '-', o.conns.map((c) => `${c.from}->${c.to}`).join(' ') || '-'];
 }
 
 // table aligns rows in columns, like the tools do.

@@ -144,3 +144,8 @@ export function shortLabel(label, max = 30) {
   const head = Math.ceil(keep * 0.45);
   return `${label.slice(0, head)}…${label.slice(label.length - (keep - head))}`;
 }
+
+// holdersOf lists who holds an object's ends ("parent:read child:write"),
+// as /proc/PID/fd would show them; blockedOf, who waits in a call on it.
+export const holdersOf = (o) => [...o.ends].map(([n, ends]) => `${n}:${[...ends].join('+')}`).join(' ') || '-';
+export const blockedOf = (o) => [...o.blocked].join(' ') || '-';

@@ -9,7 +9,7 @@
 // every writer has closed, the reader sees EOF.
 
 import { s, set, num, bytes, fitText } from '../dom.js';
-import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel, holdersOf } from './common.js';
 import { fits, held, unread } from '../pipepages.js';
 
 const X0 = 300;
@@ -18,6 +18,11 @@ const TH = 84;
 const TAG_FONT = '800 18.6px system-ui, "DejaVu Sans", "Liberation Sans", sans-serif';
 
 export default {
+  // The kernel panel's section: the command that lists these objects, its
+  // columns, and an object's row.
+  kernel: [{ kinds: ['pipe', 'fifo'], cmd: '$ ls -l /proc/PID/fd   # pipes and FIFOs', cols: ['object', 'bytes', 'capacity', 'ends open'],
+    row: (o) => [o.label, num(o.fill ?? 0), num(o.cap), holdersOf(o)] }],
+
   // The least height (stage units) the drawing needs.
   minH: 290,
 

@@ -7,7 +7,7 @@
 
 import { s, set, num, fitText } from '../dom.js';
 import { procColor } from '../procs.js';
-import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel, blockedOf } from './common.js';
 
 const X0 = 290;
 const X1 = 710;
@@ -18,7 +18,15 @@ const TAG_FONT = '800 18.6px system-ui, "DejaVu Sans", "Liberation Sans", sans-s
 const SEND_CALLS = new Set(['mq_send', 'mq_timedsend', 'msgsnd']);
 const MAX_SLOTS = 16;
 
+const queueRow = (o) => [o.label, num(o.fill ?? 0), num(o.cap), blockedOf(o)];
+
 export default {
+  // The kernel panel's sections, one per family of queue.
+  kernel: [
+    { kinds: ['mq'], cmd: '$ ls -l /dev/mqueue   # POSIX message queues', cols: ['object', 'messages', 'max', 'waiting'], row: queueRow },
+    { kinds: ['msg'], cmd: '$ ipcs -q   # System V message queues', cols: ['object', 'messages', 'max', 'waiting'], row: queueRow },
+  ],
+
   // The least height (stage units) the drawing needs.
   minH: 300,
 

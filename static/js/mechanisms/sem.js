@@ -8,7 +8,7 @@
 
 import { s, set, num, fitText } from '../dom.js';
 import { FULL } from '../procs.js';
-import { columns, edge, objsOf, ghost, pool, shortLabel } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel, blockedOf } from './common.js';
 
 const LW = 110;
 const LH = 190;
@@ -21,6 +21,11 @@ const QUEUE_GAP = 14;
 const BOXES_END = 12 + FULL.w + 13 + 8;
 
 export default {
+  // The kernel panel's section. A System V set has no value of its own:
+  // each of its semaphores has a row.
+  kernel: [{ kinds: ['sem', 'futex'], cmd: '$ ipcs -s   # semaphores', cols: ['object', 'value', 'waiters', 'blocked'],
+    row: (o) => [o.label, o.value ?? '-', o.waiters ?? '-', blockedOf(o)] }],
+
   // The least height (stage units) the drawing needs.
   minH: 330,
 

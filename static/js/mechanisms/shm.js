@@ -12,7 +12,7 @@
 
 import { s, set, num, bytes, fitText } from '../dom.js';
 import { procColor } from '../procs.js';
-import { columns, edge, objsOf, ghost, pool, shortLabel, halfSize } from './common.js';
+import { columns, edge, objsOf, ghost, pool, shortLabel, halfSize, holdersOf } from './common.js';
 
 // The most bytes drawn, and two grids: large cells (with their hex) for
 // a small segment, small ones for a larger segment. Each cell shrinks to
@@ -44,6 +44,11 @@ const LAMP_LINE = 24;
 const ABOVE = { plain: { label: -54, counter: -22, h: 66 }, race: { label: -76, counter: -40, sub: -14, h: 88 } };
 
 export default {
+  // The kernel panel's section: a segment's size in bytes, as its open
+  // said (a ring's capacity is its slots, not its size).
+  kernel: [{ kinds: ['shm'], cmd: '$ ls -l /dev/shm; ipcs -m   # shared memory', cols: ['object', 'size', 'value', 'attached'],
+    row: (o) => [o.label, num((o.attrs && o.attrs.size) || o.cap), o.value ?? '-', holdersOf(o)] }],
+
   // The least height (stage units) the drawing needs.
   minH: 340,
 

@@ -28,6 +28,10 @@ const SUB = { font: `700 15px ${SANS}`, size: 15 };
 const WORD = { font: `700 18px ${SANS}`, size: 18 };
 
 export default {
+  // The kernel panel's section.
+  kernel: [{ kinds: ['unix', 'tcp', 'udp'], cmd: '$ ss -xtua   # sockets', cols: ['object', 'queued', 'capacity', 'connections'],
+    row: (o) => [o.label, num(o.fill ?? 0), o.cap ? num(o.cap) : '-', o.conns.map((c) => `${c.from}->${c.to}`).join(' ') || '-'] }],
+
   // The least height (stage units) the drawing needs.
   minH: 280,
 
