@@ -157,6 +157,25 @@ func (e *PipeEnd) TryWrite(b []byte) (int, error) {
 	}
 }
 
+// Pending reports how many bytes wait unread in the pipe or FIFO, as
+// Pending does for any descriptor, with a raw system call on the private
+// description (see pendingNow): a process that reports the fill after every
+// call asks this as often as it reads or writes.
+//
+//	int ioctl(int fd, FIONREAD, int *count);
+func (e *PipeEnd) Pending() (int, error) {
+	for {
+		n, errno := pendingNow(e.own)
+		switch errno {
+		case 0:
+			return n, nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, syscallErr("ioctl FIONREAD", errno)
+	}
+}
+
 // Close closes both descriptions, the private one first. Calling it again
 // only returns an error.
 //

@@ -47,3 +47,16 @@ func writeNow(fd int, b []byte) (int, unix.Errno) {
 	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	return int(n), errno
 }
+
+// pendingNow asks how many bytes wait in the pipe or FIFO behind fd, a
+// PipeEnd's private description, and returns the count and the bare errno.
+// It is a raw system call for the reasons given at readNow: FIONREAD on a
+// pipe only takes the pipe's lock, to count its buffers, and never sleeps
+// otherwise.
+//
+//	int ioctl(int fd, FIONREAD, int *count);
+func pendingNow(fd int) (int, unix.Errno) {
+	var n int32
+	_, _, errno := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), uintptr(unix.TIOCINQ), uintptr(unsafe.Pointer(&n)))
+	return int(n), errno
+}

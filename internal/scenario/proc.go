@@ -22,8 +22,10 @@ type RoleFunc func(p *Proc, args json.RawMessage) error
 // and the power to start a child process of the session.
 type Host interface {
 	// Emit sends one event record to the server. Records may be gathered
-	// for a moment and written together.
-	Emit(e *event.Event)
+	// for a moment and written together. The event is passed by value, so
+	// that it need not be allocated for the call: a process may make
+	// hundreds of thousands a second.
+	Emit(e event.Event)
 	// Flush writes at once every record gathered so far.
 	Flush()
 	// Gate returns when the process may make its next IPC call: at once in
@@ -78,7 +80,7 @@ func (p *Proc) Emit(e event.Event) {
 		e.PID = p.PID
 	}
 	e.T = p.host.Now()
-	p.host.Emit(&e)
+	p.host.Emit(e)
 }
 
 // WaitFor is the role's own wait for its child called name. When the

@@ -23,7 +23,7 @@ type byteStream struct {
 
 // fill asks the kernel how many bytes wait in the object.
 func (s *byteStream) fill() *int64 {
-	n, err := ipc.Pending(s.end.Fd())
+	n, err := s.end.Pending()
 	if err != nil {
 		return nil
 	}

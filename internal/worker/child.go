@@ -33,7 +33,7 @@ func (w *worker) Spawn(name string, files []*os.File) (scenario.Child, error) {
 		if err != nil {
 			return nil, err
 		}
-		w.Emit(&event.Event{T: w.Now(), Kind: event.KindSpawn, Proc: name, PID: cmd.Process.Pid, Peer: w.spec.Proc,
+		w.Emit(event.Event{T: w.Now(), Kind: event.KindSpawn, Proc: name, PID: cmd.Process.Pid, Peer: w.spec.Proc,
 			Call: "fork+exec", Text: fmt.Sprintf("%s started %s", w.spec.Proc, name)})
 		c := &childProc{cmd: cmd, done: make(chan struct{})}
 		go w.await(name, c)
@@ -73,7 +73,7 @@ func (w *worker) watchLoop() {
 				continue
 			}
 			wt.last = key
-			w.Emit(&event.Event{T: w.Now(), Kind: event.KindSample, Proc: w.spec.Proc, PID: os.Getpid(),
+			w.Emit(event.Event{T: w.Now(), Kind: event.KindSample, Proc: w.spec.Proc, PID: os.Getpid(),
 				Obj: wt.obj, Fill: event.Int64(fill), Cap: capacity, Attrs: map[string]any{"source": "holder"}})
 		}
 		w.watchMu.Unlock()
@@ -135,6 +135,6 @@ func (w *worker) await(name string, c *childProc) {
 	if sig == "" {
 		e.Code = event.Int(code)
 	}
-	w.Emit(&e)
+	w.Emit(e)
 	close(c.done)
 }

@@ -79,7 +79,7 @@ func Main(getenv func(string) string, stderr io.Writer, exit func(code int)) int
 // process's exit only after it, so the exit never overtakes the process's
 // own last events.
 func (w *worker) emitDone() {
-	w.Emit(&event.Event{T: w.Now(), Kind: wire.KindDone, Proc: w.spec.Proc, PID: os.Getpid()})
+	w.Emit(event.Event{T: w.Now(), Kind: wire.KindDone, Proc: w.spec.Proc, PID: os.Getpid()})
 }
 
 // Abort ends the process at once as failed, wherever its role is: the

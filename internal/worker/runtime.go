@@ -94,14 +94,14 @@ func (w *worker) Pace() string { return w.currentPace() }
 // for many records. None waits long: a record that says the process is
 // about to wait or end (see urgent) is written at once with all before it,
 // and any other within flushAfter.
-func (w *worker) Emit(e *event.Event) {
+func (w *worker) Emit(e event.Event) {
 	w.emitMu.Lock()
 	defer w.emitMu.Unlock()
 	start := len(w.pend)
-	rec, err := wire.AppendRecord(w.pend, e)
+	rec, err := wire.AppendRecord(w.pend, &e)
 	if errors.Is(err, wire.ErrTooLarge) {
 		e.Data, e.Text, e.Attrs = "", "(cut: too long)", nil
-		rec, err = wire.AppendRecord(w.pend, e)
+		rec, err = wire.AppendRecord(w.pend, &e)
 	}
 	if err != nil {
 		fmt.Fprintf(w.stderr, "worker %s: %v\n", w.spec.Proc, err)
@@ -229,7 +229,7 @@ func (w *worker) Gate(call, obj string) error {
 			<-ch
 		case pace == "step":
 			if !announced {
-				w.Emit(&event.Event{T: w.Now(), Kind: event.KindReady, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj})
+				w.Emit(event.Event{T: w.Now(), Kind: event.KindReady, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj})
 				announced = true
 			}
 			<-ch
@@ -237,7 +237,7 @@ func (w *worker) Gate(call, obj string) error {
 			if sleepUntil.IsZero() {
 				d := time.Duration(float64(wire.SlowDelay) / speed)
 				sleepUntil = time.Now().Add(d)
-				w.Emit(&event.Event{T: w.Now(), Kind: event.KindSleep, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj,
+				w.Emit(event.Event{T: w.Now(), Kind: event.KindSleep, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj,
 					Attrs: map[string]any{"ns": d.Nanoseconds()}})
 			}
 			d := time.Until(sleepUntil)
