@@ -176,6 +176,10 @@ func checkStream(t testing.TB, evs []event.Event) {
 		if e.Terminal() && i != len(evs)-1 {
 			t.Fatalf("seq %d is terminal but %d events follow", e.Seq, len(evs)-1-i)
 		}
+		// Every object named has its kind, a field of its own.
+		if e.Obj != "" && (e.ObjKind == "" || !strings.HasPrefix(e.Obj, e.ObjKind+":")) {
+			t.Fatalf("seq %d names %q with obj_kind %q", e.Seq, e.Obj, e.ObjKind)
+		}
 		switch e.Kind {
 		case event.KindWrite, event.KindSend:
 			if e.Msg != 0 {

@@ -25,6 +25,7 @@ func AppendJSON(dst []byte, e *Event) []byte {
 	dst = appendStr(dst, "proc", e.Proc, true)
 	dst = appendInt(dst, "pid", int64(e.PID))
 	dst = appendStr(dst, "obj", e.Obj, true)
+	dst = appendStr(dst, "obj_kind", e.ObjKind, true)
 	dst = appendInt(dst, "bytes", int64(e.Bytes))
 	dst = appendInt(dst, "msg", e.Msg)
 	dst = appendStr(dst, "call", e.Call, true)

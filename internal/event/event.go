@@ -55,12 +55,15 @@ type Event struct {
 	T    int64  `json:"t"`
 	Kind string `json:"kind"`
 	// Name names a moment (snake case: first_block, lost_update, ...).
-	Name  string `json:"name,omitempty"`
-	Proc  string `json:"proc,omitempty"`
-	PID   int    `json:"pid,omitempty"`
-	Obj   string `json:"obj,omitempty"`
-	Bytes int    `json:"bytes,omitempty"`
-	Msg   int64  `json:"msg,omitempty"`
+	Name string `json:"name,omitempty"`
+	Proc string `json:"proc,omitempty"`
+	PID  int    `json:"pid,omitempty"`
+	Obj  string `json:"obj,omitempty"`
+	// ObjKind is the kind of object Obj names (ObjKindPipe, ...): the
+	// server fills it as it logs the event.
+	ObjKind string `json:"obj_kind,omitempty"`
+	Bytes   int    `json:"bytes,omitempty"`
+	Msg     int64  `json:"msg,omitempty"`
 
 	// Call names the syscall of a block, unblock, error or ready event.
 	Call string `json:"call,omitempty"`

@@ -2,7 +2,6 @@ package moment
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
 )
@@ -32,7 +31,7 @@ func (s *dropState) observe(e *event.Event) []event.Event {
 	// drops too (segments that found its buffer full), but TCP sends those
 	// again: nothing is lost.
 	n, ok := attrInt(e, "drops")
-	if !ok || !strings.HasPrefix(e.Obj, "udp:") {
+	if !ok || event.KindOf(e.Obj) != event.ObjKindUDP {
 		return nil
 	}
 	before := s.counts[e.Obj]

@@ -222,6 +222,9 @@ func (s *Session) append(h heldEv) {
 		e.T = o.lastT
 	}
 	o.lastT = e.T
+	if e.Obj != "" && e.ObjKind == "" {
+		e.ObjKind = event.KindOf(e.Obj)
+	}
 	o.buf = event.AppendJSON(o.buf[:0], e)
 	s.log.Append(o.buf)
 	if e.Terminal() {

@@ -106,10 +106,11 @@ type inetObj struct {
 // both ends of the connection by name. Only the owner calls it; the
 // sampler reads the list it publishes.
 func (s *Session) noteObject(e *event.Event) {
-	proto, addr, ok := strings.Cut(e.Obj, ":")
-	if !ok || (proto != "tcp" && proto != "udp") {
+	proto := event.KindOf(e.Obj)
+	if proto != event.ObjKindTCP && proto != event.ObjKindUDP {
 		return
 	}
+	_, addr, _ := strings.Cut(e.Obj, ":")
 	_, portStr, _ := strings.Cut(addr, ":")
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port <= 0 {

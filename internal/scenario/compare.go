@@ -107,11 +107,11 @@ func comparePlan(a compareArgs, env Env) Plan {
 	var objs []Object
 	if slices.Contains(a.Mechanisms, "smq") {
 		a.MsgKey = env.Key()
-		objs = append(objs, Object{Kind: ObjMsgSysV, Label: fmt.Sprintf("msg:0x%x", a.MsgKey), Key: a.MsgKey})
+		objs = append(objs, Object{Kind: ObjMsgSysV, Label: event.Label(event.ObjKindMsg, fmt.Sprintf("0x%x", a.MsgKey)), Key: a.MsgKey})
 	}
 	if slices.Contains(a.Mechanisms, "shmsem") {
 		a.SemKey = env.Key()
-		objs = append(objs, Object{Kind: ObjSemSysV, Label: fmt.Sprintf("sem:0x%x", a.SemKey), Key: a.SemKey, Size: 2})
+		objs = append(objs, Object{Kind: ObjSemSysV, Label: event.Label(event.ObjKindSem, fmt.Sprintf("0x%x", a.SemKey)), Key: a.SemKey, Size: 2})
 	}
 	return Plan{Procs: []ProcSpec{{Name: "bench", Role: "compare", Args: a}}, Objects: objs}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -67,10 +68,10 @@ func planDeadlock(v Values, env Env) (Plan, error) {
 	var objs []Object
 	if a.Resource == "semaphores" {
 		a.Key = env.Key()
-		a.Obj = syncKeyLabel("sem", a.Key)
+		a.Obj = syncKeyLabel(event.ObjKindSem, a.Key)
 		objs = []Object{{Kind: ObjSemSysV, Label: a.Obj, Key: a.Key, Size: 2}}
 	} else {
-		objs = []Object{{Kind: ObjPipe, Label: "pipe:1"}, {Kind: ObjPipe, Label: "pipe:2"}}
+		objs = []Object{{Kind: ObjPipe, Label: event.Label(event.ObjKindPipe, "1")}, {Kind: ObjPipe, Label: event.Label(event.ObjKindPipe, "2")}}
 	}
 	procs := []ProcSpec{{Name: "parent", Role: "deadlock-parent", Args: a}}
 	for i := 1; i <= 2; i++ {
@@ -121,7 +122,7 @@ func dlPipesParent(p *Proc) error {
 		}
 	}()
 	for i := range ends {
-		obj := fmt.Sprintf("pipe:%d", i+1)
+		obj := event.Label(event.ObjKindPipe, strconv.Itoa(i+1))
 		if err := p.Gate("pipe2", obj); err != nil {
 			return err
 		}
@@ -244,8 +245,8 @@ func dlPipesWorker(p *Proc, a deadlockArgs) error {
 		return errors.New("deadlock worker started without its pipe ends")
 	}
 	other := syncWorkerName(3 - a.Index)
-	in := &dlPipe{p: p, obj: fmt.Sprintf("pipe:%d", 3-a.Index), peer: other}
-	out := &dlPipe{p: p, obj: fmt.Sprintf("pipe:%d", a.Index), peer: other}
+	in := &dlPipe{p: p, obj: event.Label(event.ObjKindPipe, strconv.Itoa(3-a.Index)), peer: other}
+	out := &dlPipe{p: p, obj: event.Label(event.ObjKindPipe, strconv.Itoa(a.Index)), peer: other}
 	for i, s := range []*dlPipe{in, out} {
 		end, err := ipc.NewPipeEnd(p.Files[i])
 		if err != nil {

@@ -53,7 +53,7 @@ func init() {
 		},
 		Plan: func(v Values, env Env) (Plan, error) {
 			path := env.Path("channel.fifo")
-			obj := "fifo:" + filepath.Base(path)
+			obj := event.Label(event.ObjKindFIFO, filepath.Base(path))
 			args := fifoArgs{Messages: v.Int("messages"), Size: v.Int("size"), Capacity: v.Int("capacity"),
 				ReaderDelayMS: v.Int("reader_delay_ms"), ArrivesMS: v.Int("reader_arrives_ms"), Path: path, Obj: obj}
 			return Plan{

@@ -178,7 +178,7 @@ type mqPosixArgs struct {
 // and removes the queue once all of them have ended.
 func planMqPosix(v Values, env Env) (Plan, error) {
 	name := env.Name("queue")
-	base := mqPosixArgs{Name: name, Obj: "mq:" + name, Producers: v.Int("producers"), Consumers: v.Int("consumers"),
+	base := mqPosixArgs{Name: name, Obj: event.Label(event.ObjKindMq, name), Producers: v.Int("producers"), Consumers: v.Int("consumers"),
 		Messages: v.Int("messages"), Size: v.Int("size"), Maxmsg: v.Int("maxmsg"), Priorities: v.Str("priorities"),
 		ConsumerDelayMS: v.Int("consumer_delay_ms")}
 	var procs []ProcSpec

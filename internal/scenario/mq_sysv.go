@@ -85,7 +85,7 @@ type mqSysvArgs struct {
 // consumers and removes the queue once they have all ended.
 func planMqSysv(v Values, env Env) (Plan, error) {
 	key := env.Key()
-	base := mqSysvArgs{Key: key, Obj: fmt.Sprintf("msg:0x%08x", key), Consumers: v.Int("consumers"),
+	base := mqSysvArgs{Key: key, Obj: syncKeyLabel(event.ObjKindMsg, key), Consumers: v.Int("consumers"),
 		Messages: v.Int("messages"), Size: v.Int("size"), QueueBytes: v.Int("queue_bytes"), Order: v.Str("order"),
 		ConsumerDelayMS: v.Int("consumer_delay_ms")}
 	var procs []ProcSpec

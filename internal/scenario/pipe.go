@@ -41,7 +41,7 @@ func init() {
 		},
 		Plan: func(v Values, env Env) (Plan, error) {
 			args := pipeArgs{Messages: v.Int("messages"), Size: v.Int("size"), Capacity: v.Int("capacity"),
-				ReaderDelayMS: v.Int("reader_delay_ms"), Obj: "pipe:1"}
+				ReaderDelayMS: v.Int("reader_delay_ms"), Obj: event.Label(event.ObjKindPipe, "1")}
 			return Plan{Procs: []ProcSpec{
 				{Name: "parent", Role: "pipe-parent", Args: args},
 				{Name: "child", Role: "pipe-child", Args: args, StartedBy: "parent"},

@@ -98,16 +98,16 @@ type raceArgs struct {
 func planRace(v Values, env Env) (Plan, error) {
 	shm := env.Name("counter")
 	a := raceArgs{Workers: v.Int("workers"), Increments: v.Int("increments"), Sync: v.Str("sync"),
-		Shm: shm, ShmObj: "shm:" + shm}
+		Shm: shm, ShmObj: event.Label(event.ObjKindShm, shm)}
 	a.Detail = a.Workers*a.Increments <= raceDetail
 	objs := []Object{{Kind: ObjShmPosix, Label: a.ShmObj, Name: shm, Size: raceShmSize, Counter: true}}
 	switch a.Sync {
 	case "semaphore":
 		a.Key = env.Key()
-		a.LockObj = syncKeyLabel("sem", a.Key)
+		a.LockObj = syncKeyLabel(event.ObjKindSem, a.Key)
 		objs = append(objs, Object{Kind: ObjSemSysV, Label: a.LockObj, Key: a.Key, Size: 1})
 	case "futex":
-		a.LockObj = "futex:lock"
+		a.LockObj = event.Label(event.ObjKindFutex, "lock")
 	}
 	procs := []ProcSpec{{Name: "parent", Role: "race-parent", Args: a}}
 	for i := 1; i <= a.Workers; i++ {
@@ -255,7 +255,7 @@ func newRacer(p *Proc, a raceArgs, mem []byte) (*racer, error) {
 // short loop of additions lasts; without this the loops would barely
 // overlap.
 func raceStartLine(p *Proc, a raceArgs, mem []byte) error {
-	const obj = "futex:start"
+	obj := event.Label(event.ObjKindFutex, "start")
 	start, err := ipc.FutexSemAt(mem[raceStart:])
 	if err != nil {
 		return err

@@ -81,7 +81,7 @@ type semaphoreArgs struct {
 
 func planSemaphore(v Values, env Env) (Plan, error) {
 	key, shm := env.Key(), env.Name("light")
-	a := semaphoreArgs{Key: key, Obj: syncKeyLabel("sem", key), Shm: shm, ShmObj: "shm:" + shm,
+	a := semaphoreArgs{Key: key, Obj: syncKeyLabel(event.ObjKindSem, key), Shm: shm, ShmObj: event.Label(event.ObjKindShm, shm),
 		Processes: v.Int("processes"), Permits: v.Int("permits"), Rounds: v.Int("rounds"), HoldMS: v.Int("hold_ms")}
 	procs := []ProcSpec{{Name: "parent", Role: "semaphore-parent", Args: a}}
 	for i := 1; i <= a.Processes; i++ {
@@ -96,7 +96,7 @@ func planSemaphore(v Values, env Env) (Plan, error) {
 }
 
 // syncKeyLabel labels a System V object by its key, as the server shows keys.
-func syncKeyLabel(kind string, key int) string { return fmt.Sprintf("%s:0x%08x", kind, key) }
+func syncKeyLabel(kind string, key int) string { return event.Label(kind, fmt.Sprintf("0x%08x", key)) }
 
 func syncWorkerName(i int) string { return fmt.Sprintf("worker-%d", i) }
 

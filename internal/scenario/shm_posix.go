@@ -33,7 +33,7 @@ func init() {
 		Plan: func(v Values, env Env) (Plan, error) {
 			a := shmBaseArgs(v)
 			a.Name = env.Name("ring")
-			a.Obj = "shm:" + a.Name
+			a.Obj = event.Label(event.ObjKindShm, a.Name)
 			// The futex words follow the data, 8-byte aligned, so the
 			// segment's first bytes (which the server samples) are the
 			// first slot.
@@ -53,7 +53,7 @@ func init() {
 }
 
 // futexLabels name the two semaphores in events.
-var futexLabels = [2]string{"futex:empty", "futex:full"}
+var futexLabels = [2]string{event.Label(event.ObjKindFutex, "empty"), event.Label(event.ObjKindFutex, "full")}
 
 // shmPosixWriter creates and maps the object, sets up the semaphores,
 // starts the reader, writes every message, and removes the object once

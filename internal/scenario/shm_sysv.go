@@ -38,8 +38,8 @@ func init() {
 			for a.SemKey == a.Key {
 				a.SemKey = env.Key()
 			}
-			a.Obj = fmt.Sprintf("shm:0x%08x", a.Key)
-			a.SemObj = fmt.Sprintf("sem:0x%08x", a.SemKey)
+			a.Obj = syncKeyLabel(event.ObjKindShm, a.Key)
+			a.SemObj = syncKeyLabel(event.ObjKindSem, a.SemKey)
 			a.SegSize = a.Slots * a.Size
 			return Plan{
 				Procs: []ProcSpec{

@@ -52,9 +52,9 @@ func (a sockArgs) sockType() int {
 // label names the server's socket in events.
 func (a sockArgs) label(port int) string {
 	if a.Proto == "unix" {
-		return "unix:" + a.Path
+		return event.Label(event.ObjKindUnix, a.Path)
 	}
-	return fmt.Sprintf("%s:127.0.0.1:%d", a.Proto, port)
+	return event.Label(a.Proto, fmt.Sprintf("127.0.0.1:%d", port))
 }
 
 // msgID numbers the k-th message (from 0) of client index: client i of C

@@ -6,7 +6,8 @@ import { newPages, logWrite, logRead } from './pipepages.js';
 
 export const TERMINAL = ['finished', 'failed', 'stopped'];
 
-// kindOf names an object's family from its label: "mq:/x" -> "mq".
+// kindOf names an object's family from its label ("mq:/x" -> "mq"), for a
+// recording made before events carried obj_kind.
 export const kindOf = (label) => (label || '').split(':')[0];
 
 export class Model {
@@ -52,10 +53,12 @@ export class Model {
     return p;
   }
 
-  obj(label) {
+  // obj is the object a label names, made at its first mention; kind is
+  // the event's obj_kind.
+  obj(label, kind) {
     let o = this.objs.get(label);
     if (!o) {
-      o = { label, kind: kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
+      o = { label, kind: kind || kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
         items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], lostCount: 0, writes: 0,
         opener: '', attrs: {}, last: null, pages: null };
       this.objs.set(label, o);
@@ -87,7 +90,7 @@ export class Model {
       if (p.state === 'waiting' && e.kind !== 'sample' && e.kind !== 'note') stopWaiting(p);
       p.ops++;
     }
-    const o = e.obj ? this.obj(e.obj) : null;
+    const o = e.obj ? this.obj(e.obj, e.obj_kind) : null;
     if (o) {
       if (e.cap) o.cap = e.cap;
       if (e.fill !== undefined) o.fill = e.fill;

@@ -3,7 +3,7 @@
 import { num, bytes, ms } from './dom.js';
 import { simpleName } from './names.js';
 import { signals } from './kernel.js';
-import { isValue } from './model.js';
+import { isValue, kindOf } from './model.js';
 
 const level = (e) => (e.fill !== undefined ? (e.cap ? `; now ${num(e.fill)} of ${num(e.cap)}` : `; now ${num(e.fill)}`) : '');
 const msg = (e) => (e.msg ? `message ${e.msg}` : 'data');
@@ -16,7 +16,7 @@ const paren = (t) => (t ? ` (${t})` : '');
 const outq = (e) => {
   const a = e.attrs || {};
   if (a.outq === undefined) return '';
-  if (String(e.obj).startsWith('tcp:')) return `; ${num(a.outq)} bytes sent are not yet acknowledged`;
+  if ((e.obj_kind || kindOf(e.obj)) === 'tcp') return `; ${num(a.outq)} bytes sent are not yet acknowledged`;
   return `; its send buffer holds ${num(a.outq)}${a.sndbuf ? ` of ${num(a.sndbuf)}` : ''} bytes of kernel memory, bookkeeping included`;
 };
 
