@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -176,6 +180,11 @@ func checkStream(t testing.TB, evs []event.Event) {
 		if e.Terminal() && i != len(evs)-1 {
 			t.Fatalf("seq %d is terminal but %d events follow", e.Seq, len(evs)-1-i)
 		}
+		for k := range e.Attrs {
+			if !knownAttrKeys(t)[k] {
+				t.Fatalf("seq %d (%s) carries attrs.%s, which internal/event/attrs.go does not name", e.Seq, e.Kind, k)
+			}
+		}
 		// Every object named has its kind, a field of its own.
 		if e.Obj != "" && (e.ObjKind == "" || !strings.HasPrefix(e.Obj, e.ObjKind+":")) {
 			t.Fatalf("seq %d names %q with obj_kind %q", e.Seq, e.Obj, e.ObjKind)
@@ -312,4 +321,38 @@ func assertObjectsGone(t testing.TB, evs []event.Event) {
 			t.Errorf("%s object %v (key %#x) still exists after the session", kind, name, key)
 		}
 	}
+}
+
+var attrKeys struct {
+	once sync.Once
+	keys map[string]bool
+	err  error
+}
+
+// knownAttrKeys reads the attrs keys internal/event/attrs.go names.
+func knownAttrKeys(t testing.TB) map[string]bool {
+	t.Helper()
+	attrKeys.once.Do(func() {
+		f, err := parser.ParseFile(token.NewFileSet(), "../internal/event/attrs.go", nil, 0)
+		if err != nil {
+			attrKeys.err = err
+			return
+		}
+		attrKeys.keys = map[string]bool{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if v, ok := n.(*ast.ValueSpec); ok {
+				for _, x := range v.Values {
+					if lit, ok := x.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						k, _ := strconv.Unquote(lit.Value)
+						attrKeys.keys[k] = true
+					}
+				}
+			}
+			return true
+		})
+	})
+	if attrKeys.err != nil {
+		t.Fatal(attrKeys.err)
+	}
+	return attrKeys.keys
 }

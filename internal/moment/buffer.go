@@ -97,8 +97,8 @@ func (d *Detector) firstBlock(e *event.Event) event.Event {
 	mo.Call, mo.Bytes = e.Call, e.Bytes
 	used, total := m.Slots()
 	mo.Fill, mo.Cap = event.Int64(int64(m.Unread())), int64(total*pageSize)
-	mo.Attrs["slots_used"] = used
-	mo.Attrs["slots"] = total
+	mo.Attrs[event.AttrSlotsUsed] = used
+	mo.Attrs[event.AttrSlots] = total
 	return mo
 }
 

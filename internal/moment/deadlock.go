@@ -84,8 +84,8 @@ func (s *deadlockState) broke(e *event.Event) []event.Event {
 	m := newMoment(DeadlockBroken, e.T, w, fmt.Sprintf("The deadlock is broken: %s was killed (%s), the kernel "+
 		"released what it held, and %s, woken, goes on.", v.Proc, v.Sig, w.Proc))
 	m.Peer = v.Proc
-	m.Attrs["victim"] = v.Proc
-	m.Attrs["survivor"] = w.Proc
+	m.Attrs[event.AttrVictim] = v.Proc
+	m.Attrs[event.AttrSurvivor] = w.Proc
 	m.Attrs[AttrRelated] = v.Seq
 	return []event.Event{m}
 }

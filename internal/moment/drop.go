@@ -30,7 +30,7 @@ func (s *dropState) observe(e *event.Event) []event.Event {
 	// Only a UDP port's drops are datagrams lost. A TCP socket counts
 	// drops too (segments that found its buffer full), but TCP sends those
 	// again: nothing is lost.
-	n, ok := attrInt(e, "drops")
+	n, ok := attrInt(e, event.AttrDrops)
 	if !ok || event.KindOf(e.Obj) != event.ObjKindUDP {
 		return nil
 	}
@@ -44,6 +44,6 @@ func (s *dropState) observe(e *event.Event) []event.Event {
 		"had no room when they came (each datagram also costs some hundreds of bytes of bookkeeping). UDP "+
 		"neither waits for room nor sends again; the kernel only counts the drops.",
 		plural(n-before, "datagram", "datagrams"), e.Obj))
-	m.Attrs["drops"] = n
+	m.Attrs[event.AttrDrops] = n
 	return []event.Event{m}
 }

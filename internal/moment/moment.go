@@ -31,11 +31,11 @@ const (
 // Attrs keys every moment may carry.
 const (
 	// AttrAbout is the seq of the event the moment is about.
-	AttrAbout = "about_seq"
+	AttrAbout = event.AttrAboutSeq
 	// AttrRelated is the seq of a second event it involves: the store
 	// overwritten, the victim's exit, the signal that was pending, the
 	// message overtaken.
-	AttrRelated = "related_seq"
+	AttrRelated = event.AttrRelatedSeq
 )
 
 // Detector keeps what it has seen of one session. It is not safe for
@@ -122,7 +122,7 @@ func newMoment(name string, t int64, about *event.Event, text string) event.Even
 }
 
 // AttrProc is the attr naming the process a moment is about.
-const AttrProc = "proc"
+const AttrProc = event.AttrProc
 
 // attrInt reads a numeric attr, whether the event was built in Go (int,
 // int64) or decoded from JSON (float64, json.Number).

@@ -85,8 +85,8 @@ func overtakeMoment(e *event.Event, m, k queued) event.Event {
 		"the oldest first only among equals.", e.Proc, m.msg, m.prio, k.msg, k.prio, k.proc)
 	mo := newMoment(PriorityOvertake, e.T, e, text)
 	mo.Msg, mo.Prio = m.msg, m.prio
-	mo.Attrs["overtaken_msg"] = k.msg
-	mo.Attrs["overtaken_prio"] = k.prio
+	mo.Attrs[event.AttrOvertakenMsg] = k.msg
+	mo.Attrs[event.AttrOvertakenPrio] = k.prio
 	mo.Attrs[AttrRelated] = k.seq
 	return mo
 }

@@ -27,8 +27,8 @@ func (r *raceState) observe(e *event.Event) []event.Event {
 		return nil
 	}
 	stored := *e.Value
-	loaded, ok1 := attrInt(e, "loaded")
-	overwrote, ok2 := attrInt(e, "overwrote")
+	loaded, ok1 := attrInt(e, event.AttrLoaded)
+	overwrote, ok2 := attrInt(e, event.AttrOverwrote)
 	if !ok1 || !ok2 || overwrote <= loaded {
 		r.stores[stored] = store{e.Proc, e.Seq}
 		return nil
@@ -41,10 +41,10 @@ func (r *raceState) observe(e *event.Event) []event.Event {
 	lost := overwrote - loaded
 	m := newMoment(LostUpdate, e.T, e, lostText(e.Proc, victim.proc, known, loaded, stored, overwrote, lost))
 	m.Value = event.Int64(stored)
-	m.Attrs["loaded"] = loaded
-	m.Attrs["stored"] = stored
-	m.Attrs["overwrote"] = overwrote
-	m.Attrs["lost"] = lost
+	m.Attrs[event.AttrLoaded] = loaded
+	m.Attrs[event.AttrStored] = stored
+	m.Attrs[event.AttrOverwrote] = overwrote
+	m.Attrs[event.AttrLost] = lost
 	if known {
 		m.Peer = victim.proc
 		m.Attrs[AttrRelated] = victim.seq

@@ -32,16 +32,16 @@ func (s *signalState) observe(e *event.Event) []event.Event {
 	if s.done {
 		return nil
 	}
-	signo, ok := attrInt(e, "signo")
-	marker, _ := e.Attrs["marker"].(bool)
+	signo, ok := attrInt(e, event.AttrSigno)
+	marker, _ := e.Attrs[event.AttrMarker].(bool)
 	switch {
 	case e.Kind == event.KindSignal && ok && !marker && signo < standardSignals:
-		v, _ := attrInt(e, "value")
+		v, _ := attrInt(e, event.AttrValue)
 		s.sent[signo] = append(s.sent[signo], sentSignal{ev: *e, value: v})
 	case e.Kind == event.KindDeliver && ok && marker:
 		return s.confirm(e, -1, -1)
 	case e.Kind == event.KindDeliver && ok:
-		v, _ := attrInt(e, "value")
+		v, _ := attrInt(e, event.AttrValue)
 		return s.deliver(e, signo, v)
 	case e.Kind == event.KindExit:
 		return s.confirm(e, -1, -1)
@@ -109,11 +109,11 @@ func mergedMoment(at *event.Event, m, pending *sentSignal) event.Event {
 	mo := newMoment(SignalMerged, at.T, &m.ev, text)
 	mo.Peer = m.ev.Peer
 	signo, _ := attrInt(&m.ev, "signo")
-	mo.Attrs["signal"] = name
-	mo.Attrs["signo"] = signo
-	mo.Attrs["value"] = m.value
+	mo.Attrs[event.AttrSignal] = name
+	mo.Attrs[event.AttrSigno] = signo
+	mo.Attrs[event.AttrValue] = m.value
 	if pending != nil {
-		mo.Attrs["pending_value"] = pending.value
+		mo.Attrs[event.AttrPendingValue] = pending.value
 		mo.Attrs[AttrRelated] = pending.ev.Seq
 	}
 	return mo

@@ -128,7 +128,7 @@ func (s *Session) control(action string, value json.RawMessage) error {
 		return s.step(value)
 	}
 	s.armLimit()
-	s.emit(event.Event{Kind: event.KindPace, Attrs: map[string]any{"action": action, "paused": o.paused, "speed": o.speed}})
+	s.emit(event.Event{Kind: event.KindPace, Attrs: map[string]any{event.AttrAction: action, event.AttrPaused: o.paused, event.AttrSpeed: o.speed}})
 	return nil
 }
 
@@ -205,7 +205,7 @@ func (s *Session) limitReached() {
 	now := time.Now()
 	if left := o.limit.left(now); left > 0 {
 		o.warned = true
-		s.emit(event.Event{Kind: event.KindNote, Attrs: map[string]any{"limit_ns": o.limit.limit.Nanoseconds(), "left_ns": left.Nanoseconds()},
+		s.emit(event.Event{Kind: event.KindNote, Attrs: map[string]any{event.AttrLimitNS: o.limit.limit.Nanoseconds(), event.AttrLeftNS: left.Nanoseconds()},
 			Text: fmt.Sprintf("This session will be ended in %v: sessions may run for %v (time spent paused does not count).",
 				left.Round(time.Second), o.limit.limit)})
 		s.armLimit()

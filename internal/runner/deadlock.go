@@ -134,7 +134,7 @@ func (s *Session) confirmDeadlock() {
 	o.det.found = true
 	o.det.last = c
 	victim := s.victim(c)
-	s.emit(event.Event{Kind: event.KindDeadlock, Cycle: c, Attrs: map[string]any{"detected_by": "server"},
+	s.emit(event.Event{Kind: event.KindDeadlock, Cycle: c, Attrs: map[string]any{event.AttrDetectedBy: "server"},
 		Text: describeCycle(c) + fmt.Sprintf(" None of them can ever go on. Linux does not notice: it only puts each process to sleep "+
 			"until what it waits for is released, and never asks who holds it. This playground's server found the cycle, by following "+
 			"who waits for whom in the events, and will end %s to break it.", victim.Name)})

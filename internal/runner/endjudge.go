@@ -148,7 +148,7 @@ func (j *endJudge) markServerKill(e *event.Event) {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	attrs["ended_by"] = "server"
+	attrs[event.AttrEndedBy] = "server"
 	e.Attrs = attrs
 	if e.Text == "" {
 		e.Text = "the server ended it: " + why

@@ -55,8 +55,8 @@ type signalKey struct {
 // process outside the session (named by a pid, or by nobody) has none, and
 // never waits: its send is never logged.
 func signalOf(e *event.Event, from string) (signalKey, bool) {
-	signo, ok1 := attrInt(e.Attrs["signo"])
-	value, ok2 := attrInt(e.Attrs["value"])
+	signo, ok1 := attrInt(e.Attrs[event.AttrSigno])
+	value, ok2 := attrInt(e.Attrs[event.AttrValue])
 	if !ok1 || !ok2 || from == "" || isNumber(from) {
 		return signalKey{}, false
 	}
@@ -74,14 +74,14 @@ type storeKey struct {
 // waits for another process's store: what it replaced was put there between
 // its own load and store, so not by itself.
 func followsStore(e *event.Event) (k storeKey, other bool, ok bool) {
-	if f, _ := e.Attrs["follows_store"].(bool); !f || e.Obj == "" || e.Offset == nil {
+	if f, _ := e.Attrs[event.AttrFollowsStore].(bool); !f || e.Obj == "" || e.Offset == nil {
 		return storeKey{}, false, false
 	}
 	switch {
 	case e.Kind == event.KindRead && e.Value != nil:
 		return storeKey{e.Obj, *e.Offset, *e.Value}, false, true
 	case e.Kind == event.KindWrite:
-		v, ok := attrInt(e.Attrs["overwrote"])
+		v, ok := attrInt(e.Attrs[event.AttrOverwrote])
 		return storeKey{e.Obj, *e.Offset, int64(v)}, true, ok
 	}
 	return storeKey{}, false, false

@@ -57,7 +57,7 @@ func (s *Session) afterGrace() <-chan time.Time {
 		return time.After(peerGrace)
 	}
 	s.emit(event.Event{Kind: event.KindNote, Text: s.lossText(),
-		Attrs: map[string]any{"ended_early": j.loss.name, "pid": j.loss.pid}})
+		Attrs: map[string]any{event.AttrEndedEarly: j.loss.name, event.AttrPID: j.loss.pid}})
 	j.endAll(lossEndWhy(j.loss.name))
 	s.killGroup()
 	return nil

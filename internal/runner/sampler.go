@@ -43,8 +43,8 @@ func (s *Session) sample(ctx context.Context) {
 		}
 		var batch samples
 		for _, e := range s.readAll() {
-			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs["tx_queue"],
-				e.Attrs["pending_connections"], e.Attrs["fins_unread"], e.Attrs["conns"], e.Attrs["drops"], e.Attrs["sig_pending"], e.Attrs["sig_blocked"])
+			key := fmt.Sprint(deref(e.Fill), e.Cap, deref(e.Value), deref(e.Waiters), e.Data, e.Attrs[event.AttrTxQueue],
+				e.Attrs[event.AttrPendingConnections], e.Attrs[event.AttrFinsUnread], e.Attrs[event.AttrConns], e.Attrs[event.AttrDrops], e.Attrs[event.AttrSigPending], e.Attrs[event.AttrSigBlocked])
 			// A process's signals are keyed by its name, never an object's.
 			at := e.Obj
 			if at == "" {
@@ -118,7 +118,7 @@ func (s *Session) noteObject(e *event.Event) {
 	}
 	o := &s.own
 	i := slices.IndexFunc(o.inet, func(x inetObj) bool { return x.label == e.Obj })
-	client, isClient := attrInt(e.Attrs["local_port"])
+	client, isClient := attrInt(e.Attrs[event.AttrLocalPort])
 	isClient = isClient && e.Kind == event.KindConnect && client > 0 && client <= 0xffff
 	switch {
 	case i < 0:
@@ -205,13 +205,13 @@ func readInet(o inetObj) (event.Event, bool) {
 		tx += k.TxQueue
 		drops += k.Drops
 	}
-	attrs := map[string]any{"rx_queue": rx, "tx_queue": tx, "drops": drops, "sockets": len(socks),
-		"source": source}
+	attrs := map[string]any{event.AttrRxQueue: rx, event.AttrTxQueue: tx, event.AttrDrops: drops, event.AttrSockets: len(socks),
+		event.AttrSource: source}
 	if o.proto == "tcp" {
-		attrs["pending_connections"] = pending
-		attrs["fins_unread"] = fins
+		attrs[event.AttrPendingConnections] = pending
+		attrs[event.AttrFinsUnread] = fins
 		if conns := connQueues(o, socks); len(conns) > 0 {
-			attrs["conns"] = conns
+			attrs[event.AttrConns] = conns
 		}
 	}
 	return event.Event{Kind: event.KindSample, Obj: o.label, Fill: event.Int64(int64(rx)), Attrs: attrs}, true
@@ -281,7 +281,7 @@ func readMqPosix(o scenario.Object) []event.Event {
 		return nil
 	}
 	e := event.Event{Kind: event.KindSample, Obj: o.Label, Fill: event.Int64(int64(a.Curmsgs)), Cap: int64(a.Maxmsg),
-		Attrs: map[string]any{"msgsize": a.Msgsize, "source": "mq_getattr"}}
+		Attrs: map[string]any{event.AttrMsgsize: a.Msgsize, event.AttrSource: "mq_getattr"}}
 	return []event.Event{e}
 }
 
@@ -296,7 +296,7 @@ func readMsgSysV(o scenario.Object) []event.Event {
 		return nil
 	}
 	e := event.Event{Kind: event.KindSample, Obj: o.Label, Fill: event.Int64(int64(st.Qnum)),
-		Attrs: map[string]any{"id": id, "bytes": st.Cbytes, "qbytes": st.Qbytes, "source": "msgctl(IPC_STAT)"}}
+		Attrs: map[string]any{event.AttrID: id, event.AttrBytes: st.Cbytes, event.AttrQbytes: st.Qbytes, event.AttrSource: "msgctl(IPC_STAT)"}}
 	return []event.Event{e}
 }
 
@@ -330,7 +330,7 @@ func readSemaphores(o scenario.Object) []event.Event {
 		}
 		out = append(out, event.Event{Kind: event.KindSample, Obj: scenario.SemLabel(o.Label, i, n),
 			Value: event.Int64(int64(v)), Waiters: event.Int64(int64(w)),
-			Attrs: map[string]any{"id": id, "source": "semctl(GETVAL, GETNCNT)"}})
+			Attrs: map[string]any{event.AttrID: id, event.AttrSource: "semctl(GETVAL, GETNCNT)"}})
 	}
 	return out
 }

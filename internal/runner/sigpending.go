@@ -61,7 +61,7 @@ func readPending(w watchedProc) (event.Event, bool) {
 		return event.Event{}, false
 	}
 	return event.Event{Kind: event.KindSample, Proc: w.name, PID: w.pid,
-		Attrs: map[string]any{"sig_pending": pending, "sig_blocked": blocked}}, true
+		Attrs: map[string]any{event.AttrSigPending: pending, event.AttrSigBlocked: blocked}}, true
 }
 
 // parsePending reads the pending and blocked signal numbers, in order,

@@ -148,7 +148,7 @@ func compareRole(p *Proc, raw json.RawMessage) error {
 	for _, s := range skipped {
 		text := fmt.Sprintf("%s, %s of %s: not run: %s", titleOf(s.Mechanism), s.Mode, bench.Bytes(s.Size), s.Why)
 		p.Emit(event.Event{Kind: KindMeasure, Text: text, Attrs: map[string]any{
-			"mechanism": s.Mechanism, "title": titleOf(s.Mechanism), "mode": s.Mode, "size": s.Size, "skipped": s.Why}})
+			event.AttrMechanism: s.Mechanism, event.AttrTitle: titleOf(s.Mechanism), event.AttrMode: s.Mode, event.AttrSize: s.Size, event.AttrSkipped: s.Why}})
 	}
 	cpu := bench.FirstCPU()
 	// A measuring process's complaints go where the worker's own go: to
@@ -187,8 +187,8 @@ func measure(p *Proc, o bench.Options, c bench.Cell, done, total int) (bench.Res
 	defer tick.Stop()
 	for {
 		text := fmt.Sprintf("measuring %s, %s of %s (%d of %d cells done)", titleOf(c.Mechanism), c.Mode, bench.Bytes(c.Size), done, total)
-		p.Emit(event.Event{Kind: KindProgress, Text: text, Attrs: map[string]any{"mechanism": c.Mechanism, "mode": c.Mode,
-			"size": c.Size, "count": c.Count, "done": done, "total": total, "running_ns": time.Since(start).Nanoseconds()}})
+		p.Emit(event.Event{Kind: KindProgress, Text: text, Attrs: map[string]any{event.AttrMechanism: c.Mechanism, event.AttrMode: c.Mode,
+			event.AttrSize: c.Size, event.AttrCount: c.Count, event.AttrDone: done, event.AttrTotal: total, event.AttrRunningNS: time.Since(start).Nanoseconds()}})
 		select {
 		case a := <-ch:
 			return a.r, a.err
@@ -200,14 +200,14 @@ func measure(p *Proc, o bench.Options, c bench.Cell, done, total int) (bench.Res
 // measureEvent reports one cell's figures.
 func measureEvent(r bench.Result, done, total int) event.Event {
 	attrs := map[string]any{
-		"mechanism": r.Mechanism, "title": titleOf(r.Mechanism), "mode": r.Mode, "size": r.Size, "count": r.Count,
-		"warmup": r.Warmup, "reps": r.Reps, "cpu": r.CPU,
-		"msgs_per_s": round(r.MsgsPerS), "mb_per_s": round(r.MBPerS),
-		"ctxsw_per_msg": round(r.CtxswPerMsg), "copies": r.Copies, "copies_why": r.CopiesWhy,
-		"done": done, "total": total, "rep_msgs_per_s": roundAll(r.RepRates),
+		event.AttrMechanism: r.Mechanism, event.AttrTitle: titleOf(r.Mechanism), event.AttrMode: r.Mode, event.AttrSize: r.Size, event.AttrCount: r.Count,
+		event.AttrWarmup: r.Warmup, event.AttrReps: r.Reps, event.AttrCPU: r.CPU,
+		event.AttrMsgsPerS: round(r.MsgsPerS), event.AttrMBPerS: round(r.MBPerS),
+		event.AttrCtxswPerMsg: round(r.CtxswPerMsg), event.AttrCopies: r.Copies, event.AttrCopiesWhy: r.CopiesWhy,
+		event.AttrDone: done, event.AttrTotal: total, event.AttrRepMsgsPerS: roundAll(r.RepRates),
 	}
 	if r.Mode == bench.RoundTrip {
-		attrs["rtt_p50_ns"], attrs["rtt_p99_ns"] = r.RTTP50NS, r.RTTP99NS
+		attrs[event.AttrRTTP50NS], attrs[event.AttrRTTP99NS] = r.RTTP50NS, r.RTTP99NS
 	}
 	return event.Event{Kind: KindMeasure, Attrs: attrs,
 		Text: fmt.Sprintf("%s, %s of %s: %s messages/s", titleOf(r.Mechanism), r.Mode, bench.Bytes(r.Size), bench.Rate(r.MsgsPerS))}

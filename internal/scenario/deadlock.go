@@ -133,7 +133,7 @@ func dlPipesParent(p *Proc) error {
 		ends[i] = [2]*os.File{os.NewFile(uintptr(r), obj+"-read"), os.NewFile(uintptr(w), obj+"-write")}
 		capacity, _ := ipc.PipeSize(r)
 		p.Emit(event.Event{Kind: event.KindOpen, Obj: obj, Call: "pipe2", Cap: int64(capacity), Fill: event.Int64(0),
-			Attrs: map[string]any{"read_fd": r, "write_fd": w, "writer": syncWorkerName(i + 1), "reader": syncWorkerName(2 - i)}})
+			Attrs: map[string]any{event.AttrReadFD: r, event.AttrWriteFD: w, event.AttrWriter: syncWorkerName(i + 1), event.AttrReader: syncWorkerName(2 - i)}})
 	}
 	// worker-1 reads pipe:2 and writes pipe:1; worker-2 the reverse.
 	files := func(i int) []*os.File {
@@ -222,7 +222,7 @@ func deadlockWorker(p *Proc, raw json.RawMessage) error {
 		if _, err := set.take(n); err != nil {
 			return err
 		}
-		set.report(event.KindWait, n, map[string]any{"holding": i + 1})
+		set.report(event.KindWait, n, map[string]any{event.AttrHolding: i + 1})
 		if i == 0 {
 			// Holding the first while the other takes its own first is
 			// what makes the opposite order deadlock every time.

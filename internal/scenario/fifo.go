@@ -94,7 +94,7 @@ func makeFifo(p *Proc, a fifoArgs) error {
 		return p.Fail("mkfifo", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "mkfifo",
-		Attrs: map[string]any{"path": a.Path, "mode": "0600"},
+		Attrs: map[string]any{event.AttrPath: a.Path, event.AttrMode: "0600"},
 		Text:  "mkfifo made a name in the file system; no pipe exists until both ends are open"})
 	return nil
 }
@@ -123,7 +123,7 @@ func fifoWriter(p *Proc, raw json.RawMessage) error {
 		return p.Fail("fcntl F_SETPIPE_SZ", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: int64(capacity), Fill: event.Int64(0),
-		Attrs: map[string]any{"fd": fd, "end": "write", "flags": "O_WRONLY"}})
+		Attrs: map[string]any{event.AttrFD: fd, event.AttrEnd: "write", event.AttrFlags: "O_WRONLY"}})
 	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
 	if err := s.sendAllAndClose(a.Messages, a.Size); err != nil {
 		return err
@@ -204,7 +204,7 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	in := &fifoIn{p: p, end: end, path: a.Path, obj: a.Obj}
 	defer func() { in.end.Close() }()
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: in.capacity(), Fill: in.fill(),
-		Attrs: map[string]any{"fd": fd, "end": "read", "flags": "O_RDONLY|O_NONBLOCK"}})
+		Attrs: map[string]any{event.AttrFD: fd, event.AttrEnd: "read", event.AttrFlags: "O_RDONLY|O_NONBLOCK"}})
 	buf := make([]byte, a.Size)
 	got := 0
 	for {
@@ -222,7 +222,7 @@ func fifoReader(p *Proc, raw json.RawMessage) error {
 	if err := p.Gate("close", a.Obj); err != nil {
 		return err
 	}
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": in.end.Fd(), "end": "read"}})
+	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{event.AttrFD: in.end.Fd(), event.AttrEnd: "read"}})
 	if got != a.Messages {
 		return fmt.Errorf("received %d of %d messages", got, a.Messages)
 	}
@@ -361,6 +361,6 @@ func (r *fifoIn) awaitWriter() error {
 	r.end = end
 	r.writerSeen = true
 	r.p.Emit(event.Event{Kind: event.KindOpen, Obj: r.obj, Call: "open", Cap: r.capacity(), Fill: r.fill(),
-		Attrs: map[string]any{"fd": fd, "end": "read", "flags": "O_RDONLY"}})
+		Attrs: map[string]any{event.AttrFD: fd, event.AttrEnd: "read", event.AttrFlags: "O_RDONLY"}})
 	return nil
 }

@@ -278,8 +278,8 @@ func mqCreate(p *Proc, a mqPosixArgs) (int, error) {
 		return -1, p.Fail("mq_open", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "mq_open", Cap: int64(a.Maxmsg), Fill: event.Int64(0),
-		Attrs: map[string]any{"name": a.Name, "flags": "O_WRONLY|O_CREAT|O_EXCL", "created": true,
-			"maxmsg": a.Maxmsg, "msgsize": a.Size, "kernel_bytes": ipc.MqCost(a.Maxmsg, a.Size)}})
+		Attrs: map[string]any{event.AttrName: a.Name, event.AttrFlags: "O_WRONLY|O_CREAT|O_EXCL", event.AttrCreated: true,
+			event.AttrMaxmsg: a.Maxmsg, event.AttrMsgsize: a.Size, event.AttrKernelBytes: ipc.MqCost(a.Maxmsg, a.Size)}})
 	return fd, nil
 }
 
@@ -294,7 +294,7 @@ func mqJoin(p *Proc, a mqPosixArgs, flags int, flagNames string) (int, error) {
 	}
 	fill, capacity := mqLevel(fd)
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "mq_open", Fill: fill, Cap: capacity,
-		Attrs: map[string]any{"name": a.Name, "flags": flagNames}})
+		Attrs: map[string]any{event.AttrName: a.Name, event.AttrFlags: flagNames}})
 	return fd, nil
 }
 

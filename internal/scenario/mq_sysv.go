@@ -197,9 +197,9 @@ func msgCreate(p *Proc, a mqSysvArgs) (int, error) {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	attrs["key"], attrs["id"], attrs["flags"], attrs["created"] = fmt.Sprintf("0x%08x", a.Key), id, "IPC_CREAT|IPC_EXCL|0600", true
+	attrs[event.AttrKey], attrs[event.AttrID], attrs[event.AttrFlags], attrs[event.AttrCreated] = fmt.Sprintf("0x%08x", a.Key), id, "IPC_CREAT|IPC_EXCL|0600", true
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "msgget", Fill: fill, Cap: capacity, Attrs: attrs})
-	if q, _ := attrs["qbytes"].(int); q == a.QueueBytes {
+	if q, _ := attrs[event.AttrQbytes].(int); q == a.QueueBytes {
 		return id, nil
 	}
 	if err := p.Gate("msgctl IPC_SET", a.Obj); err != nil {
@@ -240,7 +240,7 @@ func msgSend(p *Proc, id int, a mqSysvArgs, m int64, buf []byte) (bool, error) {
 	}
 	fill, capacity, attrs := msgLevel(id, a.Size)
 	if attrs != nil {
-		attrs["to"] = fmt.Sprintf("consumer-%d", to)
+		attrs[event.AttrTo] = fmt.Sprintf("consumer-%d", to)
 	}
 	p.Emit(event.Event{Kind: event.KindSend, Obj: a.Obj, Bytes: len(buf), Msg: m, Type: int64(to),
 		Fill: fill, Cap: capacity, Attrs: attrs})
@@ -265,7 +265,7 @@ func mqSysvConsumer(p *Proc, raw json.RawMessage) error {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	attrs["key"], attrs["id"], attrs["type"] = fmt.Sprintf("0x%08x", a.Key), id, a.Index
+	attrs[event.AttrKey], attrs[event.AttrID], attrs[event.AttrType] = fmt.Sprintf("0x%08x", a.Key), id, a.Index
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "msgget", Fill: fill, Cap: capacity, Attrs: attrs})
 	sink := newRecordSink(p)
 	buf := make([]byte, a.Size)

@@ -98,7 +98,7 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 		return p.Fail("fcntl F_SETPIPE_SZ", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "pipe2", Cap: int64(capacity), Fill: event.Int64(0),
-		Attrs: map[string]any{"read_fd": r, "write_fd": w}})
+		Attrs: map[string]any{event.AttrReadFD: r, event.AttrWriteFD: w}})
 
 	if err := p.Gate("fork+exec", a.Obj); err != nil {
 		wf.Close()
@@ -116,7 +116,7 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 		return err
 	}
 	wf.Close()
-	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{"fd": w, "end": "write"}})
+	p.Emit(event.Event{Kind: event.KindClose, Obj: a.Obj, Call: "close", Attrs: map[string]any{event.AttrFD: w, event.AttrEnd: "write"}})
 	end, err := ipc.NewPipeEnd(rf)
 	if err != nil {
 		return p.Fail("open", a.Obj, err)
@@ -174,7 +174,7 @@ func pipeChild(p *Proc, raw json.RawMessage) error {
 	// The child made no call to get the write end: it came with the
 	// process, across fork and exec. Say so, so the page knows who holds it.
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "inherited", Cap: int64(capacity),
-		Attrs: map[string]any{"fd": w, "end": "write"},
+		Attrs: map[string]any{event.AttrFD: w, event.AttrEnd: "write"},
 		Text:  fmt.Sprintf("the write end came with the process: inherited across fork and exec as descriptor %d", w)})
 	end, err := ipc.NewPipeEnd(p.Files[0])
 	if err != nil {

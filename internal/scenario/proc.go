@@ -93,7 +93,7 @@ func (p *Proc) Emit(e event.Event) {
 func (p *Proc) WaitFor(name string, c Child) (code int, sig string, err error) {
 	if !c.Ended() {
 		p.Emit(event.Event{Kind: event.KindNote, Text: fmt.Sprintf("%s waits for %s (pid %d) to end", p.Name, name, c.PID()),
-			Attrs: map[string]any{"waits_for": name, "child_pid": c.PID()}})
+			Attrs: map[string]any{event.AttrWaitsFor: name, event.AttrChildPID: c.PID()}})
 	}
 	return c.Wait()
 }
@@ -110,7 +110,7 @@ func (p *Proc) Sleep(d time.Duration, why string) {
 		return
 	}
 	if d >= minSleepShown {
-		p.Emit(event.Event{Kind: event.KindSleep, Text: why, Attrs: map[string]any{"ns": d.Nanoseconds(), "reason": why}})
+		p.Emit(event.Event{Kind: event.KindSleep, Text: why, Attrs: map[string]any{event.AttrNS: d.Nanoseconds(), event.AttrReason: why}})
 	}
 	time.Sleep(d)
 }
@@ -199,7 +199,7 @@ func (p *Proc) BlockingAs(tmpl event.Event, try func() (wouldBlock bool, err err
 	u := tmpl
 	u.Kind = event.KindUnblock
 	u.Text = ""
-	u.Attrs = map[string]any{"waited_ns": time.Since(start).Nanoseconds()}
+	u.Attrs = map[string]any{event.AttrWaitedNS: time.Since(start).Nanoseconds()}
 	p.Emit(u)
 	return err
 }

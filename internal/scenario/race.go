@@ -283,7 +283,7 @@ func raceStartLine(p *Proc, a raceArgs, mem []byte) error {
 	// Marked as the start line: it is no lock of the race, and the page
 	// keeps its wait out of the blocks it counts.
 	wait := event.Event{Call: "sem_wait", Obj: obj, Text: p.Name + " waits at the start line until every worker has arrived",
-		Attrs: map[string]any{"purpose": "start_line"}}
+		Attrs: map[string]any{event.AttrPurpose: "start_line"}}
 	if err := p.BlockingAs(wait, try, start.Wait); err != nil {
 		return p.Fail("sem_wait", obj, err)
 	}
@@ -395,7 +395,7 @@ func (r *racer) increment() error {
 		n := r.counter.Add(1)
 		if r.a.Detail {
 			e := counterEvent(event.KindWrite, r.a.ShmObj, n)
-			e.Attrs = map[string]any{"op": "atomic add (one instruction: lock xadd)"}
+			e.Attrs = map[string]any{event.AttrOp: "atomic add (one instruction: lock xadd)"}
 			r.p.Emit(e)
 		}
 		return nil
@@ -424,7 +424,7 @@ func (r *racer) loadStore() error {
 		if v != 0 {
 			// Only a store of the race, an event too, puts there more
 			// than the zero the counter starts at.
-			e.Attrs = map[string]any{"follows_store": true}
+			e.Attrs = map[string]any{event.AttrFollowsStore: true}
 		}
 		r.p.EmitNow(e)
 	}
@@ -442,9 +442,9 @@ func (r *racer) loadStore() error {
 	}
 	e := counterEvent(event.KindWrite, obj, v+1)
 	if old != v {
-		e.Attrs = map[string]any{"loaded": v, "overwrote": old}
+		e.Attrs = map[string]any{event.AttrLoaded: v, event.AttrOverwrote: old}
 		if r.a.Detail {
-			e.Attrs["follows_store"] = true
+			e.Attrs[event.AttrFollowsStore] = true
 		}
 	}
 	// Without detail, only a worker's first store that lost updates is
@@ -523,6 +523,6 @@ func (r *racer) progress(i int) {
 	}
 	v := r.counter.Load()
 	r.p.Emit(event.Event{Kind: event.KindNote, Obj: r.a.ShmObj, Value: event.Int64(v),
-		Attrs: map[string]any{"done": i, "of": r.a.Increments},
+		Attrs: map[string]any{event.AttrDone: i, event.AttrOf: r.a.Increments},
 		Text:  fmt.Sprintf("%s has added 1 %d times of %d; the counter reads %d.", r.p.Name, i, r.a.Increments, v)})
 }

@@ -250,7 +250,7 @@ func (w *lightWorker) enter(p *Proc, set *sysvSemSet, a semaphoreArgs, round int
 	if inside > w.most.Load() {
 		w.most.Store(inside) // only this worker writes its slot
 	}
-	set.report(event.KindWait, 0, map[string]any{"inside": inside, "round": round})
+	set.report(event.KindWait, 0, map[string]any{event.AttrInside: inside, event.AttrRound: round})
 	if inside > int64(a.Permits) {
 		return p.Fail("semop", set.label, fmt.Errorf("%d processes inside with only %d permits", inside, a.Permits))
 	}
@@ -264,7 +264,7 @@ func (w *lightWorker) leave(set *sysvSemSet, round int) error {
 	if err := set.give(0); err != nil {
 		return err
 	}
-	set.report(event.KindPost, 0, map[string]any{"inside": inside, "round": round})
+	set.report(event.KindPost, 0, map[string]any{event.AttrInside: inside, event.AttrRound: round})
 	return nil
 }
 
@@ -298,7 +298,7 @@ func syncCreateSemSet(p *Proc, key, size int, label string, value int) (*sysvSem
 		}
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: label, Call: "semget", Value: event.Int64(int64(value)),
-		Cap: int64(value), Attrs: map[string]any{"id": id, "semaphores": size, "created": true, "undo": true}})
+		Cap: int64(value), Attrs: map[string]any{event.AttrID: id, event.AttrSemaphores: size, event.AttrCreated: true, event.AttrUndo: true}})
 	return s, nil
 }
 
@@ -311,7 +311,7 @@ func syncOpenSemSet(p *Proc, key, size int, label string) (*sysvSemSet, error) {
 	if err != nil {
 		return nil, p.Fail("semget", label, err)
 	}
-	p.Emit(event.Event{Kind: event.KindOpen, Obj: label, Call: "semget", Attrs: map[string]any{"id": id, "semaphores": size}})
+	p.Emit(event.Event{Kind: event.KindOpen, Obj: label, Call: "semget", Attrs: map[string]any{event.AttrID: id, event.AttrSemaphores: size}})
 	return &sysvSemSet{p: p, id: id, label: label, size: size}, nil
 }
 
@@ -357,7 +357,7 @@ func syncCreateShm(p *Proc, name, obj string, size int) (*ipc.Segment, error) {
 		return nil, p.Fail("shm_open", obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: obj, Call: "shm_open", Cap: int64(size), Value: event.Int64(0),
-		Attrs: map[string]any{"size": size, "created": true}})
+		Attrs: map[string]any{event.AttrSize: size, event.AttrCreated: true}})
 	return seg, nil
 }
 
@@ -371,7 +371,7 @@ func syncOpenShm(p *Proc, name, obj string) (*ipc.Segment, error) {
 		return nil, p.Fail("shm_open", obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: obj, Call: "shm_open", Cap: int64(len(seg.Bytes())),
-		Attrs: map[string]any{"size": len(seg.Bytes())}})
+		Attrs: map[string]any{event.AttrSize: len(seg.Bytes())}})
 	return seg, nil
 }
 

@@ -101,7 +101,7 @@ var semText = [2]struct{ counts, waits string }{
 // wokenBy names, on a block event, the process whose post can end the
 // wait. It is not the event's peer: a semaphore has holders, which the
 // server's deadlock detector follows instead.
-func wokenBy(peer string) map[string]any { return map[string]any{"woken_by": peer} }
+func wokenBy(peer string) map[string]any { return map[string]any{event.AttrWokenBy: peer} }
 
 // ring is the segment's data area seen as slots.
 type ring struct {
@@ -138,7 +138,7 @@ func (r *ring) write(p *Proc, id int64) error {
 	fillPayload(b, id)
 	p.Emit(event.Event{Kind: event.KindWrite, Obj: r.obj, Bytes: r.size, Msg: id, Offset: event.Int64(int64(off)),
 		Data: hex.EncodeToString(b[:min(len(b), shmDataShown)]), Fill: r.level(), Cap: int64(r.slots),
-		Attrs: map[string]any{"slot": off / r.size}})
+		Attrs: map[string]any{event.AttrSlot: off / r.size}})
 	return r.sems.give(p, semFull)
 }
 
@@ -168,7 +168,7 @@ func (r *ring) read(p *Proc, id int64, buf []byte) (bool, error) {
 	waiting := event.Int64(int64(r.sems.value(semFull)))
 	e := event.Event{Kind: event.KindRead, Obj: r.obj, Bytes: r.size, Msg: got, Offset: event.Int64(int64(off)),
 		Data: hex.EncodeToString(buf[:min(len(buf), shmDataShown)]), Fill: waiting, Cap: int64(r.slots),
-		Attrs: map[string]any{"slot": off / r.size}}
+		Attrs: map[string]any{event.AttrSlot: off / r.size}}
 	if !intact {
 		e.Msg = 0
 		e.Text = fmt.Sprintf("slot %d does not hold message %d as the writer stored it", off/r.size, id)
@@ -235,7 +235,7 @@ func (f *futexSems) take(p *Proc, which int, peer string) (bool, error) {
 		return blocked, p.Fail("sem_wait", obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindWait, Obj: obj, Call: "sem_wait", Value: event.Int64(int64(s.Value())),
-		Waiters: event.Int64(int64(s.Waiters())), Attrs: map[string]any{"counts": semText[which].counts}})
+		Waiters: event.Int64(int64(s.Waiters())), Attrs: map[string]any{event.AttrCounts: semText[which].counts}})
 	return blocked, nil
 }
 
@@ -250,7 +250,7 @@ func (f *futexSems) give(p *Proc, which int) error {
 		return p.Fail("sem_post", obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindPost, Obj: obj, Call: "sem_post", Value: event.Int64(int64(s.Value())),
-		Waiters: event.Int64(int64(s.Waiters())), Attrs: map[string]any{"counts": semText[which].counts, "woken": woken}})
+		Waiters: event.Int64(int64(s.Waiters())), Attrs: map[string]any{event.AttrCounts: semText[which].counts, event.AttrWoken: woken}})
 	return nil
 }
 
@@ -274,7 +274,7 @@ func (s *sysvSems) take(p *Proc, which int, peer string) (bool, error) {
 	}
 	v, w := semState(s.id, which)
 	p.Emit(event.Event{Kind: event.KindWait, Obj: obj, Call: "semop", Value: v, Waiters: w,
-		Attrs: map[string]any{"counts": semText[which].counts, "op": -1}})
+		Attrs: map[string]any{event.AttrCounts: semText[which].counts, event.AttrOp: -1}})
 	return blocked, nil
 }
 
@@ -285,7 +285,7 @@ func (s *sysvSems) give(p *Proc, which int) error {
 	}
 	v, w := semState(s.id, which)
 	p.Emit(event.Event{Kind: event.KindPost, Obj: obj, Call: "semop", Value: v, Waiters: w,
-		Attrs: map[string]any{"counts": semText[which].counts, "op": 1}})
+		Attrs: map[string]any{event.AttrCounts: semText[which].counts, event.AttrOp: 1}})
 	return nil
 }
 

@@ -72,8 +72,8 @@ func shmPosixWriter(p *Proc, raw json.RawMessage) error {
 	}
 	defer seg.Close()
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "shm_open", Cap: int64(a.Slots), Fill: event.Int64(0),
-		Attrs: map[string]any{"name": a.Name, "flags": "O_RDWR|O_CREAT|O_EXCL", "size": a.SegSize, "slots": a.Slots,
-			"slot_bytes": a.Size, "calls": "shm_open, ftruncate, mmap"}})
+		Attrs: map[string]any{event.AttrName: a.Name, event.AttrFlags: "O_RDWR|O_CREAT|O_EXCL", event.AttrSize: a.SegSize, event.AttrSlots: a.Slots,
+			event.AttrSlotBytes: a.Size, event.AttrCalls: "shm_open, ftruncate, mmap"}})
 	sems, err := initFutexSems(p, seg.Bytes(), a)
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func initFutexSems(p *Proc, mem []byte, a shmArgs) (*futexSems, error) {
 		}
 		f.s[i] = s
 		p.Emit(event.Event{Kind: event.KindOpen, Obj: f.labels[i], Call: "sem_init", Value: event.Int64(int64(initial)),
-			Waiters: event.Int64(0), Attrs: map[string]any{"in": a.Obj, "offset": off, "counts": semText[i].counts}})
+			Waiters: event.Int64(0), Attrs: map[string]any{event.AttrIn: a.Obj, event.AttrOffset: off, event.AttrCounts: semText[i].counts}})
 	}
 	return f, nil
 }
@@ -166,7 +166,7 @@ func shmPosixReader(p *Proc, raw json.RawMessage) error {
 	}
 	defer seg.Close()
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "shm_open",
-		Attrs: map[string]any{"name": a.Name, "flags": "O_RDWR", "size": len(seg.Bytes()), "calls": "shm_open, mmap"}})
+		Attrs: map[string]any{event.AttrName: a.Name, event.AttrFlags: "O_RDWR", event.AttrSize: len(seg.Bytes()), event.AttrCalls: "shm_open, mmap"}})
 	sems, err := futexSemsAt(p, seg.Bytes(), a)
 	if err != nil {
 		return err

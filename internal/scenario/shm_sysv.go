@@ -112,8 +112,8 @@ func createSysvSegment(p *Proc, a shmArgs) (*ipc.Segment, int, error) {
 		return nil, id, p.Fail("shmat", a.Obj, err)
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "shmget", Cap: int64(a.Slots), Fill: event.Int64(0),
-		Attrs: map[string]any{"key": fmt.Sprintf("0x%08x", a.Key), "id": id, "flags": "IPC_CREAT|IPC_EXCL|0600",
-			"size": a.SegSize, "slots": a.Slots, "slot_bytes": a.Size, "calls": "shmget, shmat"}})
+		Attrs: map[string]any{event.AttrKey: fmt.Sprintf("0x%08x", a.Key), event.AttrID: id, event.AttrFlags: "IPC_CREAT|IPC_EXCL|0600",
+			event.AttrSize: a.SegSize, event.AttrSlots: a.Slots, event.AttrSlotBytes: a.Size, event.AttrCalls: "shmget, shmat"}})
 	return seg, id, nil
 }
 
@@ -134,7 +134,7 @@ func createSysvSems(p *Proc, a shmArgs) (*sysvSems, error) {
 	for i := range s.labels {
 		v, w := semState(id, i)
 		p.Emit(event.Event{Kind: event.KindOpen, Obj: s.labels[i], Call: "semget", Value: v, Waiters: w,
-			Attrs: map[string]any{"key": fmt.Sprintf("0x%08x", a.SemKey), "id": id, "num": i, "counts": semText[i].counts}})
+			Attrs: map[string]any{event.AttrKey: fmt.Sprintf("0x%08x", a.SemKey), event.AttrID: id, event.AttrNum: i, event.AttrCounts: semText[i].counts}})
 	}
 	return s, nil
 }
@@ -170,7 +170,7 @@ func shmSysvReader(p *Proc, raw json.RawMessage) error {
 	}
 	defer seg.Close()
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "shmget",
-		Attrs: map[string]any{"key": fmt.Sprintf("0x%08x", a.Key), "id": shmID, "size": len(seg.Bytes()), "calls": "shmget, shmat"}})
+		Attrs: map[string]any{event.AttrKey: fmt.Sprintf("0x%08x", a.Key), event.AttrID: shmID, event.AttrSize: len(seg.Bytes()), event.AttrCalls: "shmget, shmat"}})
 	if err := p.Gate("semget", a.SemObj); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func shmSysvReader(p *Proc, raw json.RawMessage) error {
 	}
 	sems := &sysvSems{id: semID, labels: sysvSemLabels(a)}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.SemObj, Call: "semget",
-		Attrs: map[string]any{"key": fmt.Sprintf("0x%08x", a.SemKey), "id": semID}})
+		Attrs: map[string]any{event.AttrKey: fmt.Sprintf("0x%08x", a.SemKey), event.AttrID: semID}})
 	if len(seg.Bytes()) < a.SegSize {
 		return p.Fail("shmat", a.Obj, fmt.Errorf("the segment is %d bytes, not %d", len(seg.Bytes()), a.SegSize))
 	}

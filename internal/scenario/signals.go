@@ -115,11 +115,11 @@ func planSignals(v Values, _ Env) (Plan, error) {
 
 // signalAttrs describes a signal in events.
 func signalAttrs(signo int, name string, value int32) map[string]any {
-	attrs := map[string]any{"signo": signo, "name": name, "value": value}
+	attrs := map[string]any{event.AttrSigno: signo, event.AttrName: name, event.AttrValue: value}
 	if signo == int(endSignal) {
 		// The end marker is a signal like the others, but not one of
 		// the signals counted: the page shows it apart.
-		attrs["marker"] = true
+		attrs[event.AttrMarker] = true
 	}
 	return attrs
 }
@@ -162,7 +162,7 @@ func queueSignal(p *Proc, pid, signo int, name string, value int32, text string)
 		return fmt.Errorf("the receiver (pid %d) has ended", pid)
 	}
 	attrs := signalAttrs(signo, name, value)
-	attrs["pid"] = pid
+	attrs[event.AttrPID] = pid
 	p.Emit(event.Event{Kind: event.KindSignal, Peer: "receiver", Call: "sigqueue", Attrs: attrs, Text: text})
 	if err := ipc.Sigqueue(pid, unix.Signal(signo), value); err != nil {
 		return p.Fail("sigqueue", "", err)
@@ -281,7 +281,7 @@ func (r *receiverState) deliver(p *Proc, info ipc.SignalInfo, name string) {
 		from = "sender"
 	}
 	attrs := signalAttrs(int(info.Signo), name, info.Value)
-	attrs["from"], attrs["from_pid"], attrs["sum"] = from, info.Pid, r.sum
+	attrs[event.AttrFrom], attrs[event.AttrFromPID], attrs[event.AttrSum] = from, info.Pid, r.sum
 	p.Emit(event.Event{Kind: event.KindDeliver, Peer: from, Call: "read", Attrs: attrs})
 }
 

@@ -250,16 +250,16 @@ func (s *sockServer) open() error {
 	}
 	s.fd, s.port, s.obj = fd, port, s.a.label(port)
 	rcvbuf, _ := ipc.RcvBuf(fd)
-	attrs := map[string]any{"type": s.a.Mode, "rcvbuf": rcvbuf}
+	attrs := map[string]any{event.AttrType: s.a.Mode, event.AttrRcvbuf: rcvbuf}
 	text := fmt.Sprintf("the kernel picked port %d for the server", port)
 	if s.a.Proto == "unix" {
-		attrs["path"] = s.a.Path
+		attrs[event.AttrPath] = s.a.Path
 		text = "bind made the socket file; clients find the server by its path"
 	} else {
-		attrs["port"] = port
+		attrs[event.AttrPort] = port
 	}
 	if s.a.Mode == modeStream {
-		attrs["backlog"] = s.a.Clients
+		attrs[event.AttrBacklog] = s.a.Clients
 	}
 	e := event.Event{Kind: event.KindOpen, Obj: s.obj, Call: call, Attrs: attrs, Text: text}
 	if s.a.Proto != "unix" {
@@ -362,7 +362,7 @@ func (s *sockServer) closeSocket() error {
 	if s.a.Mode == modeDatagram {
 		what = "bound socket"
 	}
-	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{"fd": s.fd, "socket": what}})
+	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{event.AttrFD: s.fd, event.AttrSocket: what}})
 	if err := unix.Close(s.fd); err != nil {
 		return s.p.Fail("close", s.obj, os.NewSyscallError("close", err))
 	}
@@ -453,10 +453,10 @@ func dialServer(p *Proc, a sockArgs, obj string, port int) (*sockConn, error) {
 		return nil, p.Fail("connect", obj, err)
 	}
 	sndbuf, _ := ipc.SndBuf(fd)
-	attrs := map[string]any{"sndbuf": sndbuf, "type": a.Mode}
+	attrs := map[string]any{event.AttrSndbuf: sndbuf, event.AttrType: a.Mode}
 	if a.Proto != "unix" {
 		local, _ := ipc.LocalPort(fd)
-		attrs["local_port"] = local
+		attrs[event.AttrLocalPort] = local
 	}
 	text := ""
 	if a.Mode == modeDatagram {

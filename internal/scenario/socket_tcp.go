@@ -128,7 +128,7 @@ func (s *sockServer) accept(c *sockClient) error {
 		c.conn.cap = int64(rcvbuf)
 	}
 	s.p.Emit(event.Event{Kind: event.KindAccept, Obj: s.obj, Peer: c.name, Call: "accept4", Cap: c.conn.cap,
-		Attrs: map[string]any{"fd": fd, "rcvbuf": rcvbuf}})
+		Attrs: map[string]any{event.AttrFD: fd, event.AttrRcvbuf: rcvbuf}})
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (c *sockConn) sendBuffer(fresh bool) map[string]any {
 	if n == nil {
 		return nil
 	}
-	return map[string]any{"outq": int(*n), "sndbuf": c.sndbuf}
+	return map[string]any{event.AttrOutq: int(*n), event.AttrSndbuf: c.sndbuf}
 }
 
 // send sends message msg in b, all of it: on a stream it may take several

@@ -190,7 +190,7 @@ func (s *sockServer) take(t *tally, b []byte, drops uint32) error {
 			e.Fill, e.Cap = event.Int64(int64(q.RxQueue)), s.cap
 			drops = max(drops, uint32(q.Drops))
 		}
-		e.Attrs = map[string]any{"drops": drops}
+		e.Attrs = map[string]any{event.AttrDrops: drops}
 	}
 	s.p.Emit(e)
 	if drops > t.drops {

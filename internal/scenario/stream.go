@@ -111,7 +111,7 @@ func (s *byteStream) sendAllAndClose(n, size int) error {
 	if err := s.p.Gate("close", s.obj); err != nil {
 		return err
 	}
-	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{"fd": s.end.Fd(), "end": "write"}})
+	s.p.Emit(event.Event{Kind: event.KindClose, Obj: s.obj, Call: "close", Attrs: map[string]any{event.AttrFD: s.end.Fd(), event.AttrEnd: "write"}})
 	if err := s.end.Close(); err != nil {
 		return s.p.Fail("close", s.obj, err)
 	}

@@ -74,7 +74,7 @@ const fakeTID = 1 << 22
 // the one it is about ("" for the server's).
 func owner(e *event.Event) string {
 	if e.Kind == event.KindMoment && e.Proc == "" {
-		if p, ok := e.Attrs["proc"].(string); ok {
+		if p, ok := e.Attrs[event.AttrProc].(string); ok {
 			return p
 		}
 	}
@@ -112,8 +112,8 @@ func (p *plan) tid(proc string) int {
 func (p *plan) metadata(evs []event.Event) []traceEvent {
 	name := "session"
 	if len(evs) > 0 && evs[0].Kind == event.KindSession {
-		id, _ := evs[0].Attrs["id"].(string)
-		sc, _ := evs[0].Attrs["scenario"].(string)
+		id, _ := evs[0].Attrs[event.AttrID].(string)
+		sc, _ := evs[0].Attrs[event.AttrScenario].(string)
 		name = fmt.Sprintf("%s session %s", sc, id)
 	}
 	out := []traceEvent{{Name: "process_name", Ph: "M", PID: sessionPID, Args: map[string]any{"name": name}}}

@@ -63,8 +63,8 @@ type svgPlan struct {
 func newSVGPlan(evs []event.Event) *svgPlan {
 	p := &svgPlan{title: "session", lane: map[string]int{}, col: map[uint64]int{}, flow: layout(evs)}
 	if len(evs) > 0 && evs[0].Kind == event.KindSession {
-		sc, _ := evs[0].Attrs["scenario"].(string)
-		id, _ := evs[0].Attrs["id"].(string)
+		sc, _ := evs[0].Attrs[event.AttrScenario].(string)
+		id, _ := evs[0].Attrs[event.AttrID].(string)
 		p.title = fmt.Sprintf("%s: session %s", sc, id)
 	}
 	for i := range evs {
@@ -107,7 +107,7 @@ func (p *svgPlan) y(e *event.Event) int {
 // momentCol is the column a moment's flag stands at: its event's, or the
 // first drawn after it.
 func (p *svgPlan) momentCol(m *event.Event) (int, bool) {
-	about := seqAttr(m.Attrs["about_seq"])
+	about := seqAttr(m.Attrs[event.AttrAboutSeq])
 	if about == 0 {
 		about = m.Seq
 	}

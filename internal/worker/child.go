@@ -74,7 +74,7 @@ func (w *worker) watchLoop() {
 			}
 			wt.last = key
 			w.Emit(event.Event{T: w.Now(), Kind: event.KindSample, Proc: w.spec.Proc, PID: os.Getpid(),
-				Obj: wt.obj, Fill: event.Int64(fill), Cap: capacity, Attrs: map[string]any{"source": "holder"}})
+				Obj: wt.obj, Fill: event.Int64(fill), Cap: capacity, Attrs: map[string]any{event.AttrSource: "holder"}})
 		}
 		w.watchMu.Unlock()
 	}

@@ -238,7 +238,7 @@ func (w *worker) Gate(call, obj string) error {
 				d := time.Duration(float64(wire.SlowDelay) / speed)
 				sleepUntil = time.Now().Add(d)
 				w.Emit(event.Event{T: w.Now(), Kind: event.KindSleep, Proc: w.spec.Proc, PID: os.Getpid(), Call: call, Obj: obj,
-					Attrs: map[string]any{"ns": d.Nanoseconds()}})
+					Attrs: map[string]any{event.AttrNS: d.Nanoseconds()}})
 			}
 			d := time.Until(sleepUntil)
 			if d <= 0 {
