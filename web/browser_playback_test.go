@@ -54,6 +54,29 @@ const settledSigJS = `new Promise((resolve) => requestAnimationFrame(() => { con
 	requestAnimationFrame(() => requestAnimationFrame(() => { const b = stageSig();
 	resolve(JSON.stringify({ seq: Number(document.querySelector('#t-scrub').value), same: a === b, sig: b })); })); }))`
 
+// settled is a stage that stayed the same over two frames, and its seq.
+type settled struct {
+	Seq  int    `json:"seq"`
+	Same bool   `json:"same"`
+	Sig  string `json:"sig"`
+}
+
+// settledStage waits for the stage to settle and returns it; where says
+// when, for the failure.
+func settledStage(t *testing.T, ctx context.Context, where string) settled {
+	t.Helper()
+	var got settled
+	for i := 0; i < 20 && !got.Same; i++ {
+		if err := json.Unmarshal([]byte(evalAwait[string](t, ctx, settledSigJS)), &got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !got.Same {
+		t.Fatalf("the stage did not settle %s", where)
+	}
+	return got
+}
+
 // TestBrowserStepBack plays a pipe session while recording each settled
 // frame, then steps back three events with the arrow key: the stage must
 // be the frame shown live at that seq.
@@ -71,19 +94,7 @@ func TestBrowserStepBack(t *testing.T) {
 		run(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
 	}
 	waitFor(t, ctx, "three events back", fmt.Sprintf(`%s < %d`, shownSeqJS, end), 5*time.Second)
-	var got struct {
-		Seq  int    `json:"seq"`
-		Same bool   `json:"same"`
-		Sig  string `json:"sig"`
-	}
-	for i := 0; i < 20 && !got.Same; i++ {
-		if err := json.Unmarshal([]byte(evalAwait[string](t, ctx, settledSigJS)), &got); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !got.Same {
-		t.Fatal("the stage did not settle after the step back")
-	}
+	got := settledStage(t, ctx, "after the step back")
 	live := eval[string](t, ctx, fmt.Sprintf(`window.liveFrames[%d] ?? ''`, got.Seq))
 	if live == "" {
 		t.Fatalf("no settled live frame was seen at seq %d (seen: %s)", got.Seq, eval[string](t, ctx, `Object.keys(window.liveFrames).join(',')`))
@@ -362,19 +373,7 @@ func TestBrowserGoBackFar(t *testing.T) {
 		run(t, c, chromedp.SetValue(chromedp.CSS("#t-seq"), fmt.Sprint(seq)))
 		eval[chromedp.Void](t, c, `document.querySelector('#t-goto').requestSubmit()`)
 		waitFor(t, c, fmt.Sprintf("seq %d shown", seq), fmt.Sprintf(`%s === %d`, shownSeqJS, seq), 20*time.Second)
-		var got struct {
-			Same bool   `json:"same"`
-			Sig  string `json:"sig"`
-		}
-		for i := 0; i < 20 && !got.Same; i++ {
-			if err := json.Unmarshal([]byte(evalAwait[string](t, c, settledSigJS)), &got); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !got.Same {
-			t.Fatalf("the stage did not settle at seq %d", seq)
-		}
-		return got.Sig
+		return settledStage(t, c, fmt.Sprintf("at seq %d", seq)).Sig
 	}
 	far := goTo(ctx, 40)
 	fetched := eval[int](t, ctx, `performance.getEntriesByType('resource').filter((e) => /events\.jsonl\?from=\d+&to=\d+/.test(e.name)).length`)
