@@ -19,6 +19,7 @@ const FRAME_BUDGET_MS = 3;
 // A step back redraws the log and code panels from the events just
 // before the frame: this many of them are fetched back with it.
 export const REBUILD = 300;
+const SEEK_SETTLE_MS = 120;
 // After a failed fetch, the player asks again this much later.
 const RETRY_MS = 3000;
 // While the page runs through many events at once (a summary, a jump),
@@ -46,6 +47,9 @@ export class Player {
     // tape: the Tape's sizes, for tests.
     this.tape = new Tape(tape);
     this.motion = true;
+    // settleMs is how long a seek to events let go of waits for the next
+    // before it fetches them.
+    this.settleMs = SEEK_SETTLE_MS;
     this.stopAtMoments = false;
     this.raf = 0;
     this.drawn = 0;
@@ -60,7 +64,9 @@ export class Player {
     this.fetching = false;
     this.failed = '';
     this.seekGen = 0;
+    this.seekPending = false;
     this.retryAt = 0;
+    clearTimeout(this.seekTimer);
     this.clock.reset();
     this.held = null;
     this.paused = false;
@@ -82,6 +88,8 @@ export class Player {
   get ended() { return this.tape.end > 0; }
   get endT() { const e = this.tape.end && this.tape.event(this.tape.end); return e ? e.t : 0; }
   get moments() { return this.tape.moments; }
+  // waiting: the player waits for events it let go of.
+  get waiting() { return this.fetching || this.seekPending; }
   get hurrying() { return this.summary || this.target > this.at; }
 
   push(events) {
@@ -126,14 +134,13 @@ export class Player {
     this.fetching = true;
     this.wake();
     wait.then(() => {
-      if (gen !== this.seekGen) return;
       this.fetching = false;
+      if (gen !== this.seekGen) { this.wake(); return; }
       this.failed = '';
       then();
     }, (err) => {
-      if (gen !== this.seekGen) return;
       this.fetching = false;
-      this.failed = `could not fetch the events back from the server: ${err.message}`;
+      if (gen === this.seekGen) this.failed = `could not fetch the events back from the server: ${err.message}`;
       this.wake();
     });
   }
@@ -174,15 +181,28 @@ export class Player {
     n = Math.max(0, Math.min(this.known, Math.round(n)));
     this.paused = true;
     this.clock.reset();
+    this.seekPending = false;
+    clearTimeout(this.seekTimer);
     if (n >= this.at) { this.seekGen++; this.target = n; this.wake(); return; }
     this.target = 0;
     // The events from the snapshot on, and the page's panels' last few
     // before n (REBUILD), must be held before the model moves.
-    const wait = this.tape.want(Math.min(this.tape.snapAt(n) + 1, n - REBUILD), n);
-    if (wait) { this.after(wait, () => this.seek(n)); return; }
+    const from = Math.min(this.tape.snapAt(n) + 1, n - REBUILD);
+    if (!this.tape.has(from, n)) {
+      // A scrub bar dragged far back asks for many places in a row: only
+      // where it comes to rest is fetched.
+      const gen = ++this.seekGen;
+      this.seekPending = true;
+      clearTimeout(this.seekTimer);
+      this.seekTimer = setTimeout(() => {
+        this.seekPending = false;
+        if (gen === this.seekGen) this.after(this.tape.want(from, n), () => this.seek(n));
+      }, this.settleMs);
+      return;
+    }
     this.seekGen++;
-    const from = this.tape.rewind(this.model, n);
-    for (let s = from + 1; s <= n; s++) this.model.apply(this.tape.event(s));
+    const snap = this.tape.rewind(this.model, n);
+    for (let s = snap + 1; s <= n; s++) this.model.apply(this.tape.event(s));
     this.stoppedAt = Math.min(this.stoppedAt, n);
     this.askedAt = Math.min(this.askedAt, n);
     this.rebuild(n);

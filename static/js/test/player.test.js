@@ -75,8 +75,8 @@ test('step back and on lands on watched events; the model equals the one built f
   assert.deepEqual(model.snapshot(), built(evs, p.at));
   // Far back, the events were let go of: the seek waits for them.
   p.seek(1234);
-  assert.equal(p.fetching, true);
-  await settle();
+  assert.equal(p.waiting, true);
+  while (p.waiting) await settle();
   assert.equal(p.at, 1234);
   assert.deepEqual(model.snapshot(), built(evs, 1234));
   p.seek(0);
@@ -145,7 +145,7 @@ async function framesFetching(p, cond, limit = 100000) {
     p.run(now);
     now += 16;
     held = Math.max(held, p.tape.held);
-    if (p.fetching) await settle();
+    if (p.waiting) await settle();
   }
   return held;
 }
@@ -168,11 +168,11 @@ test('a long run costs the tape a bounded number of events: the rest are fetched
   // Back three steps, then far back, then far on again: each frame equals
   // the one built from the start.
   for (let i = 0; i < 3; i++) p.step(-1);
-  await framesFetching(p, () => !p.fetching);
+  await framesFetching(p, () => !p.waiting);
   assert.deepEqual(model.snapshot(), built(evs, p.at));
   for (const n of [100, 7, 5000, 2048, 1]) {
     p.seek(n);
-    await framesFetching(p, () => p.at === n && !p.fetching);
+    await framesFetching(p, () => p.at === n && !p.waiting);
     assert.equal(p.at, n);
     assert.deepEqual(model.snapshot(), built(evs, n), `at seq ${n}`);
     assert.ok(p.tape.held <= bound, `${p.tape.held} events held at seq ${n}`);
@@ -189,8 +189,25 @@ test('a fetch that fails leaves the frame where it was and says why', async () =
   p.tape.fetch = () => Promise.reject(new Error('the server answered 404'));
   const at = p.at;
   p.seek(10);
-  await settle();
+  while (p.waiting) await settle();
   assert.equal(p.at, at);
   assert.equal(p.fetching, false);
   assert.match(p.failed, /404/);
+});
+
+test('a scrub dragged far back fetches only where it comes to rest', async () => {
+  const evs = run(3000);
+  const { p, model, fetched } = player(evs, { chunk: 64, behind: 128, ahead: 256, every: 16, most: 8 });
+  p.seek(evs.length);
+  await framesFetching(p, () => p.at === evs.length);
+  const before = fetched.length;
+  for (let n = 4000; n >= 900; n -= 100) p.seek(n);
+  await framesFetching(p, () => p.at === 900 && !p.waiting);
+  assert.equal(p.at, 900);
+  assert.deepEqual(model.snapshot(), built(evs, 900));
+  const asked = fetched.slice(before);
+  // Only the chunks from the snapshot to 900 were asked for: none of the
+  // places the scrub passed on its way.
+  assert.ok(asked.length > 0 && asked.length <= Math.ceil(900 / 64) && asked.every(([from]) => from <= 900),
+    `fetched ${JSON.stringify(asked)} for a rest at 900`);
 });
