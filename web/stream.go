@@ -75,6 +75,7 @@ func (s *Server) handleEvents() http.HandlerFunc {
 // eventLog is the part of a session a stream reads.
 type eventLog interface {
 	ReadAt(c eventlog.Cursor, most, maxBytes int) (eventlog.Batch, error)
+	AppendAt(dst []byte, c eventlog.Cursor, most, maxBytes int) (eventlog.Batch, error)
 }
 
 // maxMessage bounds the bytes of events in one WebSocket message (one
@@ -88,14 +89,16 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, log eventLog, ne
 	var msg []byte
 	at := eventlog.From(next)
 	for {
-		b, err := log.ReadAt(at, maxBatch, maxMessage)
+		// The events are read straight into the message, after its '['.
+		b, err := log.AppendAt(append(msg[:0], '['), at, maxBatch, maxMessage)
 		if err != nil {
 			s.log.Warn("read events", "err", err)
 			c.Close(websocket.StatusInternalError, "could not read the recorded events")
 			return
 		}
+		msg = b.Lines
 		if b.Count > 0 {
-			msg = asArray(msg[:0], b.Lines)
+			msg = linesToArray(msg)
 			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 			err = c.Write(wctx, websocket.MessageText, msg)
 			cancel()
@@ -129,19 +132,21 @@ func (s *Server) stream(ctx context.Context, c *websocket.Conn, log eventLog, ne
 	}
 }
 
-// asArray frames JSON lines as one JSON array: each newline but the last
-// becomes a comma. A newline never occurs inside an encoded event.
-func asArray(dst, lines []byte) []byte {
-	dst = append(dst, '[')
-	start := len(dst)
-	dst = append(dst, bytes.TrimSuffix(lines, []byte{'\n'})...)
-	for i := start; ; {
-		j := bytes.IndexByte(dst[i:], '\n')
+// linesToArray makes '[' and the JSON lines after it one JSON array, in
+// place: each newline but the last becomes a comma, the last the closing
+// bracket. A newline never occurs inside an encoded event.
+func linesToArray(b []byte) []byte {
+	for i := 1; ; {
+		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
 			break
 		}
-		dst[i+j] = ','
+		b[i+j] = ','
 		i += j + 1
 	}
-	return append(dst, ']')
+	if n := len(b); n > 1 && b[n-1] == ',' {
+		b[n-1] = ']'
+		return b
+	}
+	return append(b, ']')
 }

@@ -134,7 +134,7 @@ func (l *Log) Commit(last bool) error {
 		if len(l.win) == 0 {
 			l.winStart, l.winFirst = l.size, l.n+1
 		}
-		l.win = append(l.win, l.pend...)
+		l.win = append(l.growWindow(len(l.pend)), l.pend...)
 		l.winOffs = append(l.winOffs, l.pendOffs...)
 		l.trimWindowLocked()
 	}
@@ -154,6 +154,22 @@ func (l *Log) Commit(last bool) error {
 		l.pend, l.pendOffs = nil, nil
 	}
 	return werr
+}
+
+// growWindow returns the window with room for n more bytes. Its room is
+// doubled as it fills, up to the most it holds between trims: twice its
+// size, and a commit. (append's own growth, a quarter at a time for large
+// slices, would copy the window many times over on its way there.)
+func (l *Log) growWindow(n int) []byte {
+	if cap(l.win)-len(l.win) >= n {
+		return l.win
+	}
+	room := max(2*cap(l.win), 64<<10)
+	room = min(room, 2*l.window+n)
+	room = max(room, len(l.win)+n)
+	w := make([]byte, len(l.win), room)
+	copy(w, l.win)
+	return w
 }
 
 // trimWindowLocked drops the oldest events from the window once it holds
@@ -211,10 +227,17 @@ func (l *Log) Read(from uint64, most, maxBytes int) (Batch, error) {
 
 // ReadAt is Read from a cursor: one a Batch gave (At) saves the seek.
 func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
+	return l.AppendAt(nil, c, most, maxBytes)
+}
+
+// AppendAt is ReadAt appending the events to dst: the batch's Lines is dst
+// with them after it, so a reader that reads again and again can reuse one
+// buffer.
+func (l *Log) AppendAt(dst []byte, c Cursor, most, maxBytes int) (Batch, error) {
 	from := max(c.Seq, 1)
 	l.mu.Lock()
 	n, size, done, notify := l.n, l.size, l.done, l.notify
-	b := Batch{Next: from, Notify: notify}
+	b := Batch{Lines: dst, Next: from, Notify: notify}
 	if from > n {
 		b.Done = done
 		l.mu.Unlock()
@@ -233,7 +256,7 @@ func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
 		if j < len(l.winOffs) {
 			end = l.winOffs[j]
 		}
-		b.Lines = append([]byte(nil), l.win[l.winOffs[i]-l.winStart:end-l.winStart]...)
+		b.Lines = append(dst, l.win[l.winOffs[i]-l.winStart:end-l.winStart]...)
 		b.Count = j - i
 		l.mu.Unlock()
 		b.Next = from + uint64(b.Count)
@@ -269,13 +292,17 @@ func (l *Log) ReadAt(c Cursor, most, maxBytes int) (Batch, error) {
 	if err != nil {
 		return b, err
 	}
-	b.Lines, b.Count = lines, count
+	b.Count = count
 	b.Next = from + uint64(count)
 	if skip == 0 {
 		b.At = Cursor{Seq: b.Next, off: start + int64(len(lines))}
 	} else {
 		b.At = From(b.Next)
 	}
+	if dst != nil {
+		lines = append(dst, lines...)
+	}
+	b.Lines = lines
 	b.Done = done && b.Next > n
 	return b, nil
 }

@@ -120,6 +120,16 @@ func TestReadFromAnywhere(t *testing.T) {
 				seq += uint64(b.Count)
 				at = b.At
 			}
+			// AppendAt gives the same, after what the buffer held.
+			var buf []byte
+			for at = From(1); at.Seq <= 1000; {
+				want, _ := l.ReadAt(at, 37, 700)
+				b, err := l.AppendAt(append(buf[:0], '['), at, 37, 700)
+				if err != nil || b.Lines[0] != '[' || !bytes.Equal(b.Lines[1:], want.Lines) || b.At != want.At {
+					t.Fatalf("AppendAt %d: %q at %+v, want %q after [ at %+v (%v)", at.Seq, b.Lines, b.At, want.Lines, want.At, err)
+				}
+				buf, at = b.Lines, b.At
+			}
 			b, _ := l.Read(1001, 10, 1<<20)
 			if b.Count != 0 || b.Done {
 				t.Fatalf("past the end: %+v", b)
