@@ -143,54 +143,46 @@ func (s *Session) spawnAll(ctx context.Context, evW *os.File, ctlR map[string]*o
 	return nil
 }
 
-// maxRecordBatch bounds how many records the reader hands the owner at
-// once.
-const maxRecordBatch = 128
+// chunkSize is the room of a chunk of records the reader hands the owner;
+// it hands one over once less than a record's most is left.
+const chunkSize = 32 << 10
 
-// freeBatch returns an empty batch for the reader to fill: one the owner
-// gave back (see reuseBatch), or a new one.
-func (s *Session) freeBatch() records {
+// freeChunk returns an empty chunk for the reader to fill: one the owner
+// gave back (see reuseChunk), or a new one.
+func (s *Session) freeChunk() records {
 	select {
-	case b := <-s.batches:
-		return b
+	case c := <-s.chunks:
+		return c
 	default:
-		return make(records, 0, maxRecordBatch)
+		return make(records, 0, chunkSize)
 	}
 }
 
-// reuseBatch gives a batch the owner is done with back to the reader, so
-// that a session's records are decoded into the same few batches over and
-// over instead of into new memory for each. What the old events point to
-// stays reachable until their slots are filled again: a few batches' worth.
-func (s *Session) reuseBatch(b records) {
+// reuseChunk gives a chunk the owner has decoded back to the reader, so
+// that a session's records pass through the same few chunks over and over.
+func (s *Session) reuseChunk(c records) {
 	select {
-	case s.batches <- b[:0]:
+	case s.chunks <- c[:0]:
 	default:
 	}
 }
 
-// readEvents reads worker records until every writer is gone. It decodes
-// them here, outside the owner, and hands them over in batches: as many as
-// are already buffered, so a burst costs the owner one message.
+// readEvents reads worker records until every writer is gone, and hands
+// them to the owner, which decodes them, in chunks of whole records: as
+// many as are already buffered, so a burst costs the owner one message.
 func (s *Session) readEvents(f *os.File) {
 	defer close(s.events)
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
-	var batch records
-	var dec wire.Decoder
+	var chunk records
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && err == nil {
 			s.busy.Store(true)
-			if batch == nil {
-				batch = s.freeBatch()
+			if chunk == nil {
+				chunk = s.freeChunk()
 			}
-			// Decoded in place, in the batch's next slot.
-			batch = append(batch, event.Event{})
-			if jerr := dec.Decode(line, &batch[len(batch)-1]); jerr != nil {
-				s.runner.log.Warn("bad event record", "session", s.ID, "err", jerr)
-				batch = batch[:len(batch)-1]
-			}
+			chunk = append(chunk, line...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			s.runner.log.Warn("event record too long", "session", s.ID)
@@ -199,9 +191,9 @@ func (s *Session) readEvents(f *os.File) {
 			}
 			continue
 		}
-		if len(batch) > 0 && (err != nil || br.Buffered() == 0 || len(batch) >= maxRecordBatch) {
-			s.in <- batch
-			batch = nil
+		if len(chunk) > 0 && (err != nil || br.Buffered() == 0 || len(chunk) > chunkSize-wire.MaxRecord) {
+			s.in <- chunk
+			chunk = nil
 		}
 		if br.Buffered() == 0 {
 			s.busy.Store(false)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/ipc-playground/ipc-playground/internal/event"
 	"github.com/ipc-playground/ipc-playground/internal/moment"
 	"github.com/ipc-playground/ipc-playground/internal/scenario"
+	"github.com/ipc-playground/ipc-playground/internal/wire"
 )
 
 // owned is the session's state that only its owner touches: the goroutine
@@ -30,6 +32,8 @@ type owned struct {
 	pgid     int
 	finished time.Time
 	buf      []byte          // encoding buffer
+	dec      wire.Decoder    // decodes worker records
+	rec      event.Event     // the record being taken, decoded
 	doneRec  map[string]bool // processes whose last record was read
 	ready    []heldEv        // the orderer's output, reused
 	moments  *moment.Detector
@@ -52,8 +56,8 @@ type owned struct {
 
 // Messages the owner takes on its channel.
 type (
-	// records is a batch of worker records, in the order they were read.
-	records []event.Event
+	// records is worker records, whole, in the order they were read.
+	records []byte
 	// samples is a batch of the sampler's readings.
 	samples []event.Event
 	// exitNote is a process the runner started, ended.
@@ -119,10 +123,21 @@ const tickEvery = 250 * time.Millisecond
 func (s *Session) handle(m any) {
 	switch m := m.(type) {
 	case records:
-		for _, e := range m {
-			s.fromWorker(e)
+		o := &s.own
+		for rest := []byte(m); len(rest) > 0; {
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i+1], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			if err := o.dec.Decode(line, &o.rec); err != nil {
+				s.runner.log.Warn("bad event record", "session", s.ID, "err", err)
+				continue
+			}
+			s.fromWorker(o.rec)
 		}
-		s.reuseBatch(m)
+		s.reuseChunk(m)
 	case samples:
 		for _, e := range m {
 			s.emit(e)

@@ -424,7 +424,7 @@ func (r *Runner) newSession(sc *scenario.Scenario, vals scenario.Values, pace st
 		ID: id, Token: randomID(16), Code: code, Scenario: sc.Name, Pace: pace, Params: vals, Created: now,
 		log: l, done: make(chan struct{}), plan: plan, start: monotonicNow(), runner: r, dir: dir,
 		cmds: map[string]*exec.Cmd{}, lastRec: map[string]chan struct{}{},
-		in: make(chan any, 64), batches: make(chan records, 16), stopReq: make(chan string, 1), ending: make(chan struct{}),
+		in: make(chan any, 64), chunks: make(chan records, 8), stopReq: make(chan string, 1), ending: make(chan struct{}),
 	}
 	for _, p := range plan.Procs {
 		s.lastRec[p.Name] = make(chan struct{})

@@ -52,11 +52,11 @@ type Session struct {
 	endOnce sync.Once
 	// busy is set while the event reader holds records it has not handed
 	// to the owner yet, so an exit is not taken before them.
-	busy    atomic.Bool
-	batches chan records       // batches of records the owner has done with, for the reader to fill again
-	events  chan struct{}      // closed when the event pipe hits end of file
-	evR     *os.File           // the event pipe's read end
-	cancel  context.CancelFunc // kills every process of the session
+	busy   atomic.Bool
+	chunks chan records       // chunks of records the owner has taken, for the reader to fill again
+	events chan struct{}      // closed when the event pipe hits end of file
+	evR    *os.File           // the event pipe's read end
+	cancel context.CancelFunc // kills every process of the session
 
 	stopSampling context.CancelFunc
 	sampling     chan struct{}                 // closed when the sampler has returned
