@@ -7,7 +7,7 @@ import { $, set, reducedMotion, fitText } from './js/dom.js';
 import { Model, TERMINAL } from './js/model.js';
 import { Player, REBUILD } from './js/player.js';
 import { Stage } from './js/stage.js';
-import { Timeline } from './js/timeline.js';
+import { Timeline, REFILL } from './js/timeline.js';
 import { KernelPanel } from './js/kernel.js';
 import { CodePanel } from './js/code.js';
 import { Log } from './js/log.js';
@@ -62,9 +62,10 @@ const player = new Player({
   apply(e, fresh) {
     changed = performance.now();
     model.apply(e);
-    // The timeline keeps every event shown once; shown again after a step
-    // back, an event only moves its cursor.
-    if (fresh) timeline.add(e, model);
+    // The timeline takes each event the first time it comes after its
+    // newest column; shown again after a step back, an event only moves
+    // its cursor.
+    timeline.add(e, model);
     log.add(e);
     code.see(e);
     stage.dirty = true;
@@ -123,8 +124,24 @@ function rebuild(seq) {
   }
   timeline.cursor = seq;
   timeline.dirty = true;
+  if (timeline.before && seq < timeline.firstSeq) refillTimeline(seq);
   status.rewound(model);
   changed = performance.now();
+}
+
+// refillTimeline fills the timeline again around seq, once the tape holds
+// those events: its oldest columns were let go of. It reaches no further
+// than the page has shown.
+async function refillTimeline(seq) {
+  const id = model.session.id;
+  const from = Math.max(1, seq - REFILL / 2);
+  const to = Math.min(player.frontier, seq + REFILL / 2);
+  try { await player.tape.want(from, to); } catch { return; }
+  if (model.session.id !== id || player.at !== seq) return;
+  const evs = [];
+  for (let s = from; s <= to; s++) { const e = player.tape.event(s); if (e) evs.push(e); }
+  timeline.refill(evs, model);
+  timeline.cursor = player.at;
 }
 
 // A frame that has run this long draws nothing more.

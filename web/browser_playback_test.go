@@ -356,14 +356,16 @@ func TestBrowserBackStops(t *testing.T) {
 	}
 }
 
-// TestBrowserGoBackFar plays a session of about 8,000 events to its end:
-// the page lets go of the events far behind, so going to seq 40 fetches
-// them back from the recording. The stage there equals the one a second
-// page shows at seq 40, reached by playing the events in order.
+// TestBrowserGoBackFar plays a session of about 20,000 events to its end:
+// the page lets go of the events far behind, and the timeline of its
+// oldest columns, so going to seq 40 fetches them back from the recording
+// and fills the timeline again from the start. The stage there equals the
+// one a second page shows at seq 40, reached by playing the events in
+// order.
 func TestBrowserGoBackFar(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := newBrowser(t, 150*time.Second)
-	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "4000"}, "realtime")
+	id := startFromPage(t, ctx, ts.URL, "normal", "pipe", map[string]string{"messages": "10000"}, "realtime")
 	eval[chromedp.Void](t, ctx, stageSigJS)
 	if state := waitEnd(t, ctx, 90*time.Second); state != "finished" {
 		t.Fatalf("the session %s", state)
@@ -375,10 +377,15 @@ func TestBrowserGoBackFar(t *testing.T) {
 		waitFor(t, c, fmt.Sprintf("seq %d shown", seq), fmt.Sprintf(`%s === %d`, shownSeqJS, seq), 20*time.Second)
 		return settledStage(t, c, fmt.Sprintf("at seq %d", seq)).Sig
 	}
+	tl := `(() => { const t = document.querySelector('#timeline').dataset; return [Number(t.count), Number(t.before || 0)]; })()`
+	if got := eval[[]int](t, ctx, tl); got[0] > 20000 || got[1] == 0 {
+		t.Errorf("after 20,000 events the timeline holds %d columns, %d let go of; want at most 20,000, some let go of", got[0], got[1])
+	}
 	far := goTo(ctx, 40)
+	waitFor(t, ctx, "the timeline filled again from the start", `document.querySelector('#timeline').dataset.before === '0'`, 20*time.Second)
 	fetched := eval[int](t, ctx, `performance.getEntriesByType('resource').filter((e) => /events\.jsonl\?from=\d+&to=\d+/.test(e.name)).length`)
 	if fetched == 0 {
-		t.Error("going back 8,000 events fetched nothing back: the page held every event")
+		t.Error("going back 20,000 events fetched nothing back: the page held every event")
 	}
 	second, cancel := chromedp.NewContext(ctx)
 	defer cancel()

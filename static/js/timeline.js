@@ -4,7 +4,9 @@
 // the columns in view are drawn, so a session of many thousands of events
 // costs no more than a short one to draw; a column keeps a few numbers
 // (its seq, time, lane and glyph), not its event, so it costs 16 bytes to
-// hold. A mark's sentence asks the page's tape for the event. Lane names never shrink below a size a
+// hold. A mark's sentence asks the page's tape for the event. It holds at
+// most MAX_COLS columns: past that the oldest go, and going back to them
+// fills the timeline again around the frame, from the tape. Lane names never shrink below a size a
 // class can read: with many processes the panel asks for more height, and
 // the lanes that still do not fit are a vertical scroll away.
 
@@ -13,6 +15,12 @@ import { procColor, procShape, shapePath } from './procs.js';
 import { sentence } from './words.js';
 
 const CW = 28;
+// MAX_COLS is the most columns held; KEEP_COLS how many stay when the
+// oldest go. REFILL is how many events around the frame a timeline filled
+// again after a step back holds.
+const MAX_COLS = 20000;
+const KEEP_COLS = 15000;
+export const REFILL = 10000;
 // LABEL_W is the least room for the lanes' names; a longer name widens it.
 const LABEL_W = 118;
 // TOP is the row of times above the lanes, BOTTOM the margin under them.
@@ -136,6 +144,10 @@ export class Timeline {
     this.dirty = true;
     this.kinds = new Set();
     this.keyDirty = true;
+    // last is the seq of the newest event added; before, how many columns
+    // before the first held were let go of (or never filled).
+    this.last = 0;
+    this.before = 0;
     this.root.dataset.count = '0';
     // The pool of marks stays, hidden, for the next session: made while
     // the page waits for Start, it costs nothing in the session's first
@@ -163,6 +175,8 @@ export class Timeline {
 
   // add records an event that concerns a process (or the whole cycle).
   add(e, model) {
+    if (e.seq <= this.last) return;
+    this.last = e.seq;
     // The session's start names every process: the lanes are laid out
     // once, not again as each process starts.
     if (model.procs.size !== this.lanes.length) {
@@ -186,8 +200,49 @@ export class Timeline {
     if (!this.kinds.has(key)) { this.kinds.add(key); this.keyDirty = true; }
     this.link(e, col, lane, model);
     this.dirty = true;
+    if (this.cols.n > MAX_COLS) this.dropOldest(this.cols.n - KEEP_COLS);
     this.root.dataset.count = String(this.cols.n);
   }
+
+  // dropOldest lets go of the first k columns, and of the arrows and spans
+  // that end before what is left; the view stays where it was.
+  dropOldest(k) {
+    this.cols.dropFront(k);
+    this.arrows.dropFront(lowerBound(this.arrows, k));
+    const a = this.arrows.a;
+    for (let i = 0; i < this.arrows.n; i++) { a.c0[i] -= k; a.c1[i] -= k; }
+    const spans = new Rows(SPANS);
+    for (let i = 0; i < this.spans.n; i++) {
+      const sp = this.spans.row(i);
+      if (sp.c1 >= 0 && sp.c1 < k) continue;
+      spans.push({ lane: sp.lane, c0: sp.c0 - k, c1: sp.c1 < 0 ? -1 : sp.c1 - k });
+    }
+    this.spans = spans;
+    for (const m of [this.sends, this.pending]) for (const v of m.values()) v.col -= k;
+    this.before += k;
+    this.root.dataset.before = String(this.before);
+    if (!this.follow) {
+      this.scrollPos -= k * CW;
+      this.programmatic = true;
+      this.root.scrollLeft = Math.max(0, this.root.scrollLeft - k * CW);
+    }
+    this.dirty = true;
+  }
+
+  // refill starts the timeline again from the events around seq (evs,
+  // in seq order, from the tape), after a step back to columns let go of.
+  refill(evs, model) {
+    const before = evs.length ? evs[0].seq - 1 : 0;
+    const { follow } = this;
+    this.reset();
+    this.follow = follow;
+    this.before = before;
+    this.root.dataset.before = String(before);
+    for (const e of evs) this.add(e, model);
+  }
+
+  // firstSeq is the seq of the first column held (0: none).
+  get firstSeq() { return this.cols.n ? this.cols.a.seq[0] : 0; }
 
   // link pairs this column with an earlier one: a receive with its send,
   // a started process with its starter, a handler with its signal, an
@@ -533,6 +588,14 @@ export class Rows {
       this.a[k] = x;
     }
     this.cap = cap;
+  }
+
+  // dropFront lets go of the first k rows.
+  dropFront(k) {
+    k = Math.min(k, this.n);
+    if (k <= 0) return;
+    for (const x of Object.values(this.a)) x.copyWithin(0, k, this.n);
+    this.n -= k;
   }
 
   push(row) {
