@@ -98,8 +98,8 @@ func (s *Session) describe() map[string]any {
 	// clock_start is the shared clock's reading at t = 0, so a tool on the
 	// same machine can tell how long an event took to reach it; page_size
 	// is the size of a pipe's page slots, so the page can draw them.
-	return map[string]any{"id": s.ID, "scenario": s.Scenario, "params": s.Params, "pace": s.Pace,
-		"procs": procs, "objects": objs, "clock_start": s.start, "page_size": pageSize}
+	return map[string]any{event.AttrID: s.ID, event.AttrScenario: s.Scenario, event.AttrParams: s.Params, event.AttrPace: s.Pace,
+		event.AttrProcs: procs, event.AttrObjects: objs, event.AttrClockStart: s.start, event.AttrPageSize: pageSize}
 }
 
 // spawnAll starts the processes the runner starts. The first leads a new

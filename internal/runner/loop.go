@@ -176,7 +176,7 @@ func (s *Session) fromWorker(e event.Event) {
 			// the server logs it now, and the parent's report, when it
 			// comes, is not logged twice.
 			x := event.Event{Kind: event.KindExit, Proc: en.name, PID: en.pid, Sig: en.sig,
-				Text: "the server killed it to break the deadlock", Attrs: map[string]any{"ended_by": "server"}}
+				Text: "the server killed it to break the deadlock", Attrs: map[string]any{event.AttrEndedBy: "server"}}
 			if en.sig == "" {
 				x.Code = event.Int(en.code)
 			}
@@ -294,7 +294,7 @@ func (s *Session) housekeep(now time.Time) {
 	if after > 0 && s.viewers.Load() == 0 && now.Sub(time.Unix(0, s.lastSeen.Load())) > after &&
 		o.judge.stopWhy == "" {
 		why := fmt.Sprintf("nobody watched or drove this session for %v, so the server ended it", after)
-		s.emit(event.Event{Kind: event.KindNote, Text: why, Attrs: map[string]any{"abandoned": true}})
+		s.emit(event.Event{Kind: event.KindNote, Text: why, Attrs: map[string]any{event.AttrAbandoned: true}})
 		o.judge.stop(why)
 		s.killGroup()
 	}
@@ -321,17 +321,17 @@ func (s *Session) checkStopped(now time.Time, stopped func(pid int) bool) {
 		switch isStopped := stopped(p.PID); {
 		case isStopped && !seen:
 			o.stopped[p.Name] = now
-			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{"stopped": true},
+			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{event.AttrStopped: true},
 				Text: fmt.Sprintf("%s (pid %d) is stopped: a signal (SIGSTOP, or a debugger) holds it, and it runs no more until it gets SIGCONT. "+
 					"The others may wait for it.", p.Name, p.PID)})
 		case !isStopped && seen:
 			delete(o.stopped, p.Name)
-			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{"stopped": false},
+			s.emit(event.Event{Kind: event.KindNote, Proc: p.Name, PID: p.PID, Attrs: map[string]any{event.AttrStopped: false},
 				Text: fmt.Sprintf("%s (pid %d) was continued and runs again.", p.Name, p.PID)})
 		case isStopped && now.Sub(since) > stoppedGrace:
 			why := fmt.Sprintf("%s (pid %d) was stopped by a signal and not continued within %v", p.Name, p.PID, stoppedGrace)
 			s.emit(event.Event{Kind: event.KindNote, Text: why + ", so the server ends the session.",
-				Attrs: map[string]any{"ended_early": p.Name, "pid": p.PID}})
+				Attrs: map[string]any{event.AttrEndedEarly: p.Name, event.AttrPID: p.PID}})
 			o.judge.fail(why)
 			o.judge.endAll(why)
 			s.killGroup()
