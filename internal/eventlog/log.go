@@ -157,15 +157,18 @@ func (l *Log) Commit(last bool) error {
 }
 
 // growWindow returns the window with room for n more bytes. Its room is
-// doubled as it fills, up to the most it holds between trims: twice its
-// size, and a commit. (append's own growth, a quarter at a time for large
-// slices, would copy the window many times over on its way there.)
+// doubled as it fills, and once past a quarter of the window's size it
+// takes at once the most it holds between trims: twice its size, and a
+// commit. (append's own growth, a quarter at a time for large slices,
+// would copy the window many times over on its way there.)
 func (l *Log) growWindow(n int) []byte {
 	if cap(l.win)-len(l.win) >= n {
 		return l.win
 	}
 	room := max(2*cap(l.win), 64<<10)
-	room = min(room, 2*l.window+n)
+	if room > l.window/4 {
+		room = 2*l.window + n
+	}
 	room = max(room, len(l.win)+n)
 	w := make([]byte, len(l.win), room)
 	copy(w, l.win)

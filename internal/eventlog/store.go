@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -73,9 +72,22 @@ type entry struct {
 	log  *Log // open while running, or once read; nil until then
 }
 
-// validID is the shape of a session id; a directory of another name is not
-// a recording.
-var validID = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
+// validID reports whether id has the shape of a session id, 8 to 64
+// lowercase hex digits; a directory of another name is not a recording.
+// (A loop, not a regexp: the binary's every worker process would compile
+// the regexp at its start, and this one, its 64 repeats unrolled, takes
+// about a sixth of a millisecond.)
+func validID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // ErrLocked says another server uses the data directory.
 var ErrLocked = errors.New("another server is using this data directory")
@@ -105,7 +117,7 @@ func Open(dir string, logger *slog.Logger, window int) (*Store, error) {
 		return nil, fmt.Errorf("read data directory: %w", err)
 	}
 	for _, de := range ents {
-		if !de.IsDir() || !validID.MatchString(de.Name()) {
+		if !de.IsDir() || !validID(de.Name()) {
 			continue
 		}
 		m, err := loadRecording(filepath.Join(dir, de.Name()))
@@ -140,7 +152,7 @@ func (st *Store) Dir() string { return st.dir }
 
 // Create starts the recording of a new session.
 func (st *Store) Create(meta Meta) (*Log, error) {
-	if !validID.MatchString(meta.ID) {
+	if !validID(meta.ID) {
 		return nil, fmt.Errorf("session id %q is not a recording name", meta.ID)
 	}
 	dir := filepath.Join(st.dir, meta.ID)
