@@ -174,7 +174,8 @@ func DecodeRecord(line []byte, e *event.Event) error {
 // goroutine.
 type Decoder struct {
 	names map[string]string
-	ints  []int64 // room for the optional numbers events point to
+	last  [128]string // per field tag, the name it had last: most often the next record's too
+	ints  []int64     // room for the optional numbers events point to
 }
 
 // maxNames bounds a Decoder's memory of names.
@@ -223,21 +224,21 @@ func (d *Decoder) field(e *event.Event, tag byte, val []byte) error {
 	case tagT:
 		return setInt(&e.T, val)
 	case tagKind:
-		return d.setName(&e.Kind, val)
+		return d.setName(&e.Kind, tag, val)
 	case tagProc:
-		return d.setName(&e.Proc, val)
+		return d.setName(&e.Proc, tag, val)
 	case tagPID:
 		return setIntAs(&e.PID, val)
 	case tagObj:
-		return d.setName(&e.Obj, val)
+		return d.setName(&e.Obj, tag, val)
 	case tagBytes:
 		return setIntAs(&e.Bytes, val)
 	case tagMsg:
 		return setInt(&e.Msg, val)
 	case tagCall:
-		return d.setName(&e.Call, val)
+		return d.setName(&e.Call, tag, val)
 	case tagPeer:
-		return d.setName(&e.Peer, val)
+		return d.setName(&e.Peer, tag, val)
 	case tagPrio:
 		return setIntAs(&e.Prio, val)
 	case tagType:
@@ -262,15 +263,15 @@ func (d *Decoder) field(e *event.Event, tag byte, val []byte) error {
 		e.Code = &c
 		return nil
 	case tagSig:
-		return d.setName(&e.Sig, val)
+		return d.setName(&e.Sig, tag, val)
 	case tagError:
 		return setStr(&e.Error, val)
 	case tagErrno:
-		return d.setName(&e.Errno, val)
+		return d.setName(&e.Errno, tag, val)
 	case tagText:
 		return setStr(&e.Text, val)
 	case tagState:
-		return d.setName(&e.State, val)
+		return d.setName(&e.State, tag, val)
 	case tagResult:
 		b, err := unescape(val)
 		if err != nil {
@@ -299,22 +300,26 @@ func (d *Decoder) field(e *event.Event, tag byte, val []byte) error {
 
 // setName sets a short string that records repeat, from the Decoder's
 // memory when it can.
-func (d *Decoder) setName(dst *string, val []byte) error {
+func (d *Decoder) setName(dst *string, tag byte, val []byte) error {
+	last := &d.last[tag&0x7f]
+	if *last == string(val) {
+		*dst = *last
+		return nil
+	}
 	if bytes.IndexByte(val, escape) >= 0 || len(val) > 64 {
 		return setStr(dst, val)
 	}
-	if s, ok := d.names[string(val)]; ok {
-		*dst = s
-		return nil
+	s, ok := d.names[string(val)]
+	if !ok {
+		s = string(val)
+		if d.names == nil {
+			d.names = make(map[string]string)
+		}
+		if len(d.names) < maxNames {
+			d.names[s] = s
+		}
 	}
-	s := string(val)
-	if d.names == nil {
-		d.names = make(map[string]string)
-	}
-	if len(d.names) < maxNames {
-		d.names[s] = s
-	}
-	*dst = s
+	*dst, *last = s, s
 	return nil
 }
 
