@@ -51,6 +51,8 @@ type owned struct {
 	limitT    *time.Timer          // the timer behind limitC
 	warned    bool                 // the session was told its limit is near
 	tick      *time.Ticker         // housekeeping: abandoned sessions
+	commitT   *time.Timer          // commits what was logged, commitAfter after the first of it
+	commitC   <-chan time.Time     // commitT's channel while it runs
 	stopped   map[string]time.Time // processes seen stopped (SIGSTOP), since when
 }
 
@@ -81,17 +83,27 @@ func (s *Session) loop() {
 	s.armLimit()
 	o.tick = time.NewTicker(tickEvery)
 	defer o.tick.Stop()
+	o.commitT = time.NewTimer(time.Hour)
+	o.commitT.Stop()
+	defer o.commitT.Stop()
 	for o.remaining > 0 {
+		onlyRecords := false
 		select {
 		case m := <-s.in:
+			_, onlyRecords = m.(records)
 			s.handle(m)
 			// Take what else is waiting before committing, up to a bound,
 			// so a burst is written and published in a few commits, each
 			// soon enough for viewers to be sent it while the owner goes
 			// on with the next.
 			for i := 0; i < 64 && len(s.in) > 0 && s.log.Pending() < commitBytes; i++ {
-				s.handle(<-s.in)
+				m := <-s.in
+				_, isRecords := m.(records)
+				onlyRecords = onlyRecords && isRecords
+				s.handle(m)
 			}
+		case <-o.commitC:
+			o.commitC = nil
 		case <-o.grace:
 			o.grace = s.afterGrace()
 		case why := <-s.stopReq:
@@ -108,9 +120,33 @@ func (s *Session) loop() {
 		case <-o.tick.C:
 			s.housekeep(time.Now())
 		}
+		if onlyRecords && s.commitLater() {
+			continue
+		}
 		s.commit()
 	}
 	s.finish()
+}
+
+// commitAfter is the longest a worker's events wait to be committed, so
+// that a steady stream of small writes is committed (written, published,
+// its viewers woken) about once a millisecond rather than once per write.
+// A viewer's stream gathers for longer than this anyway (web's gather).
+const commitAfter = time.Millisecond
+
+// commitLater reports whether the owner may leave what it logged from
+// workers' records uncommitted for now: less than commitBytes, logged for
+// less than commitAfter. It arms the commit's timer the first time.
+func (s *Session) commitLater() bool {
+	o := &s.own
+	if n := s.log.Pending(); n == 0 || n >= commitBytes {
+		return false
+	}
+	if o.commitC == nil {
+		o.commitT.Reset(commitAfter)
+		o.commitC = o.commitT.C
+	}
+	return true
 }
 
 // commitBytes is about the most a turn of the loop logs before it commits.
@@ -152,6 +188,11 @@ func (s *Session) handle(m any) {
 // commit writes what was logged since the last commit and publishes the
 // snapshot. Only the owner calls it.
 func (s *Session) commit() {
+	o := &s.own
+	if o.commitC != nil {
+		o.commitT.Stop()
+		o.commitC = nil
+	}
 	if err := s.log.Commit(false); err != nil {
 		s.runner.log.Error("record events", "session", s.ID, "err", err)
 	}
