@@ -141,7 +141,7 @@ func (o *orderer) waits(e *event.Event) bool {
 // waited for it.
 func (o *orderer) admit(h heldEv, out []heldEv) []heldEv {
 	p := h.e.Proc
-	if p != "" && (len(o.held[p]) > 0 || o.waits(&h.e)) {
+	if p != "" && ((len(o.order) > 0 && len(o.held[p]) > 0) || o.waits(&h.e)) {
 		if len(o.held[p]) == 0 {
 			o.order = append(o.order, p)
 		}
@@ -184,6 +184,9 @@ func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
 // release logs, for each process, the waiting events from the front of its
 // queue up to the next one whose cause is still missing.
 func (o *orderer) release(out []heldEv) []heldEv {
+	if len(o.order) == 0 {
+		return out // nothing waits
+	}
 	for i := 0; i < len(o.order); i++ {
 		p := o.order[i]
 		for q := o.held[p]; len(q) > 0 && !o.waits(&q[0].e); q = o.held[p] {
