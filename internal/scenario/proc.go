@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ipc-playground/ipc-playground/internal/event"
@@ -209,13 +210,23 @@ func (p *Proc) BlockingAs(tmpl event.Event, try func() (wouldBlock bool, err err
 // send. The rest is a recognisable filler.
 const headerLen = 8
 
-// fillPayload writes msg's header and filler into b.
+// fillPayload writes msg's header and filler into b: byte i of the filler
+// is the letter (i+msg) mod 26 of the alphabet (ids count from 1).
 func fillPayload(b []byte, msg int64) {
 	binary.LittleEndian.PutUint64(b, uint64(msg))
-	for i := headerLen; i < len(b); i++ {
-		b[i] = 'a' + byte((int64(i)+msg)%26)
+	// Copied from the alphabet repeated, in runs, rather than worked out
+	// byte by byte: a stream's writer fills a message per call.
+	for i := headerLen; i < len(b); {
+		start := int((int64(i) + msg) % 26)
+		if start < 0 {
+			start += 26
+		}
+		i += copy(b[i:], letters[start:])
 	}
 }
+
+// letters is the alphabet, repeated, to copy the filler from.
+var letters = []byte(strings.Repeat("abcdefghijklmnopqrstuvwxyz", 64))
 
 // payloadID reads the id of a received message.
 func payloadID(b []byte) (int64, error) {
