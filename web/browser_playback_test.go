@@ -342,8 +342,22 @@ func TestBrowserBackStops(t *testing.T) {
 		t.Fatalf("the session is %s before Back; make it longer", s.State)
 	}
 	run(t, ctx, chromedp.NavigateBack())
-	waitFor(t, ctx, "the start page", `location.pathname === '/' && !!document.querySelector('#start').offsetParent`, 10*time.Second)
+	// The history entry may be loaded as a new document: a check made
+	// while it loads loses its page ("Inspected target navigated or
+	// closed", "Cannot find context") and is made again.
 	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`location.pathname === '/' && !!document.querySelector('#start').offsetParent`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for the start page: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	deadline = time.Now().Add(10 * time.Second)
 	for {
 		s := getSession(t, ts.URL, id)
 		if s.State == "stopped" {
