@@ -59,7 +59,7 @@ try { instant = instant || (playback !== 'paced' && localStorage.getItem('ipcpg.
 
 const player = new Player({
   model,
-  apply(e, fresh) {
+  apply(e) {
     changed = performance.now();
     model.apply(e);
     // The timeline takes each event the first time it comes after its

@@ -32,19 +32,19 @@ var objKinds = map[string]objKind{
 	scenario.ObjMqPosix: {title: "POSIX message queue", sample: readMqPosix,
 		remove: func(o scenario.Object) (bool, error) { return removed(ipc.MqUnlink(o.Name)) }},
 	scenario.ObjMsgSysV: {title: "System V message queue", sample: readMsgSysV,
-		remove: func(o scenario.Object) (bool, error) {
-			return removed(removeByKey(o.Key, func(k int) (int, error) { return ipc.Msgget(k, 0) }, ipc.MsgRemove))
-		}},
+		remove: removeSysV(func(k int) (int, error) { return ipc.Msgget(k, 0) }, ipc.MsgRemove)},
 	scenario.ObjShmPosix: {title: "POSIX shared memory", sample: readShmSample,
 		remove: func(o scenario.Object) (bool, error) { return removed(ipc.ShmUnlink(o.Name)) }},
 	scenario.ObjShmSysV: {title: "System V shared memory", sample: readShmSample,
-		remove: func(o scenario.Object) (bool, error) {
-			return removed(removeByKey(o.Key, func(k int) (int, error) { return ipc.Shmget(k, 0, 0) }, ipc.ShmRemove))
-		}},
+		remove: removeSysV(func(k int) (int, error) { return ipc.Shmget(k, 0, 0) }, ipc.ShmRemove)},
 	scenario.ObjSemSysV: {title: "System V semaphore set", sample: readSemaphores,
-		remove: func(o scenario.Object) (bool, error) {
-			return removed(removeByKey(o.Key, func(k int) (int, error) { return ipc.Semget(k, 0, 0) }, ipc.SemRemove))
-		}},
+		remove: removeSysV(func(k int) (int, error) { return ipc.Semget(k, 0, 0) }, ipc.SemRemove)},
+}
+
+// removeSysV removes a System V object by its key: get finds its id, remove
+// removes it.
+func removeSysV(get func(key int) (int, error), remove func(id int) error) func(scenario.Object) (bool, error) {
+	return func(o scenario.Object) (bool, error) { return removed(removeByKey(o.Key, get, remove)) }
 }
 
 // removeNothing is an anonymous pipe's removal: it goes when the last

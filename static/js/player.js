@@ -131,17 +131,25 @@ export class Player {
   after(wait, then) {
     const gen = ++this.seekGen;
     if (!wait) { then(); return; }
+    this.fetchBack(wait, 'the events back').then((ok) => { if (ok && gen === this.seekGen) then(); });
+  }
+
+  // fetchBack marks the player waiting while the events it let go of are
+  // fetched (wait), says why on the line under the stage if they cannot
+  // be, and resolves to whether they came.
+  fetchBack(wait, what) {
     this.fetching = true;
     this.wake();
-    wait.then(() => {
+    return wait.then(() => {
       this.fetching = false;
-      if (gen !== this.seekGen) { this.wake(); return; }
       this.failed = '';
-      then();
+      this.wake();
+      return true;
     }, (err) => {
       this.fetching = false;
-      if (gen === this.seekGen) this.failed = `could not fetch the events back from the server: ${err.message}`;
+      this.failed = `could not fetch ${what} from the server: ${err.message}`;
       this.wake();
+      return false;
     });
   }
 
@@ -239,15 +247,12 @@ export class Player {
     if (this.fetching || Date.now() < this.retryAt) return;
     const wait = this.tape.want(seq, seq + this.tape.size - 1);
     if (!wait) return;
-    this.fetching = true;
-    wait.then(() => { this.fetching = false; this.failed = ''; this.wake(); },
-      (err) => {
-        this.fetching = false;
-        this.failed = `could not fetch events from ${seq} on from the server: ${err.message}`;
-        // Try again in a while, not every frame.
-        this.retryAt = Date.now() + RETRY_MS;
-        setTimeout(() => this.wake(), RETRY_MS);
-      });
+    this.fetchBack(wait, `events from ${seq} on`).then((ok) => {
+      if (ok) return;
+      // Try again in a while, not every frame.
+      this.retryAt = Date.now() + RETRY_MS;
+      setTimeout(() => this.wake(), RETRY_MS);
+    });
   }
 
   tick(now) {

@@ -158,7 +158,7 @@ export class Tape {
     return false;
   }
 
-  // held counts the events the tape holds, for tests and the perf view.
+  // held counts the events the tape holds, for tests.
   get held() {
     let n = 0;
     for (const c of this.chunks.values()) n += c.length;
@@ -176,18 +176,20 @@ export class Tape {
     }
   }
 
-  // snapAt is the seq of the newest snapshot at or before seq.
-  snapAt(seq) {
-    let s = 0;
-    for (const x of this.snaps) if (x.seq <= seq) s = x.seq; else break;
+  // snapFor is the newest snapshot at or before seq.
+  snapFor(seq) {
+    let s = this.snaps[0];
+    for (const x of this.snaps) if (x.seq <= seq) s = x; else break;
     return s;
   }
+
+  // snapAt is the seq of the newest snapshot at or before seq.
+  snapAt(seq) { const s = this.snapFor(seq); return s ? s.seq : 0; }
 
   // rewind restores the model to the newest snapshot at or before seq and
   // returns the snapshot's seq: the caller applies the events after it.
   rewind(model, seq) {
-    let s = this.snaps[0];
-    for (const x of this.snaps) if (x.seq <= seq) s = x; else break;
+    const s = this.snapFor(seq);
     model.restore(s.state);
     return s.seq;
   }
