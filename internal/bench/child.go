@@ -36,6 +36,8 @@ type spec struct {
 	MsgKey int      `json:"msg_key,omitempty"`
 	SemKey int      `json:"sem_key,omitempty"`
 	Args   []string `json:"args,omitempty"`
+	// Procs is the driver's GOMAXPROCS, which the echo must run with too.
+	Procs int `json:"procs,omitempty"`
 }
 
 // Descriptors of a child. The driver reports to its caller on 3; the
@@ -199,8 +201,15 @@ func startEcho(s spec, mk made) (*echoProc, error) {
 		return nil, err
 	}
 	s.Args = mk.args
+	// The driver is pinned by now, and a process started from a pinned one
+	// would set its GOMAXPROCS to the one CPU it may run on: a setting no
+	// worker runs with, and one under which the runtime takes the echo's
+	// processor away from every call that blocks a while. The echo gets the
+	// driver's, which the driver set from the whole machine.
+	s.Procs = runtime.GOMAXPROCS(0)
 	arg, _ := json.Marshal(s)
 	cmd := exec.Command("/proc/self/exe", ChildArg, "echo", string(arg))
+	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(s.Procs))
 	cmd.ExtraFiles = append([]*os.File{ackW, lifeR}, mk.files...)
 	cmd.Stderr = os.Stderr
 	err = cmd.Start()
@@ -321,6 +330,9 @@ func block(s spec, e end, buf []byte, n int, lat []time.Duration) error {
 // each repetition) with 'k'; last it reports its context switches over
 // the repetitions.
 func echo(s spec) error {
+	if n := runtime.GOMAXPROCS(0); s.Procs > 0 && n != s.Procs {
+		return fmt.Errorf("the echo runs with GOMAXPROCS %d, the driver with %d", n, s.Procs)
+	}
 	if err := prepare(s); err != nil {
 		return err
 	}
