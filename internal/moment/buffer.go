@@ -32,10 +32,10 @@ func (b *bufferState) observe(d *Detector, e *event.Event) []event.Event {
 		return b.once("full "+e.Obj, func() event.Event { return d.firstBlock(e) })
 	case e.Kind == event.KindBlock && d.waitsForData(e):
 		key := fmt.Sprintf("empty %s %d", e.Obj, e.Type)
-		return b.once(key, func() event.Event { return emptyReceive(e, d.levels[e.Obj], d.sharedRing(), "") })
+		return b.once(key, func() event.Event { return emptyReceive(e, d.level(e.Obj), d.sharedRing(), "") })
 	case e.Kind == event.KindError && e.Errno == "EAGAIN" && recvCalls[e.Call]:
 		key := fmt.Sprintf("empty %s %d", e.Obj, e.Type)
-		return b.once(key, func() event.Event { return emptyReceive(e, d.levels[e.Obj], false, e.Errno) })
+		return b.once(key, func() event.Event { return emptyReceive(e, d.level(e.Obj), false, e.Errno) })
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func inUse(call string, l level) string {
 func (d *Detector) firstBlock(e *event.Event) event.Event {
 	why, m := d.pipes.why(e)
 	if why == "" {
-		return firstBlock(e, d.levels[e.Obj], d.sharedRing())
+		return firstBlock(e, d.level(e.Obj), d.sharedRing())
 	}
 	mo := newMoment(FirstBlock, e.T, e, why)
 	mo.Call, mo.Bytes = e.Call, e.Bytes

@@ -42,7 +42,7 @@ const (
 // concurrent use: the session's owner feeds it.
 type Detector struct {
 	scenario string
-	levels   map[string]level // object → what the kernel last reported
+	levels   map[string]*level // object → what the kernel last reported
 	buffers  bufferState
 	race     raceState
 	deadlock deadlockState
@@ -63,7 +63,7 @@ type level struct {
 func New(scenario string) *Detector {
 	return &Detector{
 		scenario: scenario,
-		levels:   map[string]level{},
+		levels:   map[string]*level{},
 		buffers:  bufferState{done: map[string]bool{}},
 		race:     raceState{stores: map[int64]store{}},
 		deadlock: deadlockState{blocked: map[string]uint64{}},
@@ -100,13 +100,24 @@ func (d *Detector) track(e *event.Event) {
 		return
 	}
 	l := d.levels[e.Obj]
+	if l == nil {
+		l = &level{}
+		d.levels[e.Obj] = l
+	}
 	if e.Fill != nil {
 		l.fill, l.hasFill = *e.Fill, true
 	}
 	if e.Cap != 0 {
 		l.cap = e.Cap
 	}
-	d.levels[e.Obj] = l
+}
+
+// level is what the kernel last reported of an object, or nothing.
+func (d *Detector) level(obj string) level {
+	if l := d.levels[obj]; l != nil {
+		return *l
+	}
+	return level{}
 }
 
 // newMoment makes a moment about e. Its t is the t of the event that

@@ -289,8 +289,9 @@ func (s *Session) finish() {
 	os.RemoveAll(s.dir)
 	s.closeControl()
 
-	for _, h := range o.ord.flush(nil) {
-		s.append(h)
+	left := o.ord.flush(nil)
+	for i := range left {
+		s.append(&left[i])
 	}
 	state, failed := o.judge.verdict()
 	res := map[string]any{}

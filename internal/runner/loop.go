@@ -171,7 +171,7 @@ func (s *Session) handle(m any) {
 				s.runner.log.Warn("bad event record", "session", s.ID, "err", err)
 				continue
 			}
-			s.fromWorker(o.rec)
+			s.fromWorker(&o.rec)
 		}
 		s.reuseChunk(m)
 	case samples:
@@ -201,14 +201,14 @@ func (s *Session) commit() {
 
 // fromWorker takes one record a worker wrote. Results are folded into the
 // session's result; a receive whose send is not logged yet waits for it.
-func (s *Session) fromWorker(e event.Event) {
+func (s *Session) fromWorker(e *event.Event) {
 	o := &s.own
 	switch e.Kind {
 	case kindDone:
 		s.saidDone(e.Proc)
 		return
 	case kindEnded:
-		en := endingOf(e)
+		en := endingOf(*e)
 		s.ended(en, false)
 		if en.name == o.ord.victim && !o.judge.exitTaken[en.name] {
 			// The deadlock's victim is dead. Its parent reports its exit
@@ -245,28 +245,29 @@ func (s *Session) emit(e event.Event) {
 	o := &s.own
 	e.T = monotonicNow() - s.start
 	o.arrivals++
-	s.admit(e, o.arrivals)
+	s.admit(&e, o.arrivals)
 }
 
 // admit passes e through the orderer and logs whatever may be logged now.
-func (s *Session) admit(e event.Event, arrival uint64) {
+// The orderer copies e if it keeps it.
+func (s *Session) admit(e *event.Event, arrival uint64) {
 	o := &s.own
 	if e.Kind == event.KindExit {
 		if o.judge.exitTaken[e.Proc] {
 			return // logged already (see fromWorker)
 		}
-		o.judge.markServerKill(&e)
+		o.judge.markServerKill(e)
 	}
-	o.ready = o.ord.admit(heldEv{e, arrival}, o.ready[:0])
+	o.ready = o.ord.admit(e, arrival, o.ready[:0])
 	for i := range o.ready {
-		s.append(o.ready[i])
+		s.append(&o.ready[i])
 	}
 }
 
 // append numbers an event, encodes it once into the log and updates what
 // the owner knows from it. Times never go backwards along seq: a record
 // that reached the server after a later one takes that one's time.
-func (s *Session) append(h heldEv) {
+func (s *Session) append(h *heldEv) {
 	o := &s.own
 	if o.ended {
 		return
@@ -305,7 +306,7 @@ func (s *Session) append(h heldEv) {
 		o.confirm = time.After(deadlockConfirm)
 	}
 	for _, m := range o.moments.Observe(e) {
-		s.append(heldEv{m, h.arrival})
+		s.append(&heldEv{m, h.arrival})
 	}
 	if max := s.runner.cfg.MaxEvents; max > 0 && o.lastSeq == uint64(max) {
 		o.judge.endAll(fmt.Sprintf("the session reached its limit of %d events", max))

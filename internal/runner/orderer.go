@@ -19,7 +19,7 @@ import (
 // it there. It
 // holds no clock and starts nothing: it only says what may be logged now.
 type orderer struct {
-	sent   map[int64]bool      // message ids whose send was logged
+	sent   msgSet              // message ids whose send was logged
 	opened map[string]bool     // process and object, NUL between, whose open() was logged
 	queued map[signalKey]bool  // signals whose send was logged
 	stored map[storeKey]string // values stored in shared memory: the process of the last logged store, or "*" when several did
@@ -41,7 +41,7 @@ type heldEv struct {
 }
 
 func newOrderer() *orderer {
-	return &orderer{sent: map[int64]bool{}, opened: map[string]bool{}, queued: map[signalKey]bool{}, stored: map[storeKey]string{}, held: map[string][]heldEv{}}
+	return &orderer{opened: map[string]bool{}, queued: map[signalKey]bool{}, stored: map[storeKey]string{}, held: map[string][]heldEv{}}
 }
 
 // signalKey names one sent signal: who sent it, its number and its value.
@@ -133,31 +133,37 @@ func (o *orderer) waits(e *event.Event) bool {
 	if k, other, ok := followsStore(e); ok {
 		return !o.storeLogged(k, other, e.Proc)
 	}
-	return isReceive(e.Kind) && e.Msg != 0 && !o.sent[e.Msg]
+	return isReceive(e.Kind) && e.Msg != 0 && !o.sent.has(e.Msg)
 }
 
-// admit takes one event and appends to out every event that may be logged
-// now, in the order to log them: e itself, unless it waits, and whatever
-// waited for it.
-func (o *orderer) admit(h heldEv, out []heldEv) []heldEv {
-	p := h.e.Proc
-	if p != "" && ((len(o.order) > 0 && len(o.held[p]) > 0) || o.waits(&h.e)) {
+// admit takes one event, which came in arrival-th, and appends to out every
+// event that may be logged now, in the order to log them: e itself, unless
+// it waits, and whatever waited for it. It copies e; the caller keeps it.
+func (o *orderer) admit(e *event.Event, arrival uint64, out []heldEv) []heldEv {
+	p := e.Proc
+	if p != "" && ((len(o.order) > 0 && len(o.held[p]) > 0) || o.waits(e)) {
 		if len(o.held[p]) == 0 {
 			o.order = append(o.order, p)
 		}
-		o.held[p] = append(o.held[p], h)
+		o.held[p] = append(o.held[p], heldEv{*e, arrival})
 		return out
 	}
-	return o.logged(h, out)
+	out = append(out, heldEv{*e, arrival})
+	return o.loggedLast(out)
 }
 
 // logged appends h to out and lets go what waited for it.
 func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
-	out = append(out, h)
-	e := &h.e
+	return o.loggedLast(append(out, h))
+}
+
+// loggedLast notes the event at the end of out as logged, and appends to
+// out what waited for it.
+func (o *orderer) loggedLast(out []heldEv) []heldEv {
+	e := &out[len(out)-1].e
 	switch {
 	case isSend(e.Kind) && e.Msg != 0:
-		o.sent[e.Msg] = true
+		o.sent.add(e.Msg)
 	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
 		o.opened[e.Proc+"\x00"+e.Obj] = true
 	case e.Kind == event.KindSignal:
@@ -230,4 +236,38 @@ func (o *orderer) waiting() int {
 		n += len(q)
 	}
 	return n
+}
+
+// msgSet is a set of message ids. The ids the scenarios give are small and
+// dense (1, 2, 3 ... per session), so they are bits of a slice; any other
+// goes in a map.
+type msgSet struct {
+	bits  []uint64
+	other map[int64]bool
+}
+
+// msgSetDense is the largest id kept as a bit: 512 KiB of bits at most.
+const msgSetDense = 1 << 22
+
+func (m *msgSet) add(id int64) {
+	if id > 0 && id < msgSetDense {
+		w := int(id >> 6)
+		if w >= len(m.bits) {
+			m.bits = append(m.bits, make([]uint64, w+1-len(m.bits))...)
+		}
+		m.bits[w] |= 1 << (id & 63)
+		return
+	}
+	if m.other == nil {
+		m.other = map[int64]bool{}
+	}
+	m.other[id] = true
+}
+
+func (m *msgSet) has(id int64) bool {
+	if id > 0 && id < msgSetDense {
+		w := int(id >> 6)
+		return w < len(m.bits) && m.bits[w]&(1<<(id&63)) != 0
+	}
+	return m.other[id]
 }

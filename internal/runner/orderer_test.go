@@ -79,10 +79,12 @@ func short(e event.Event) string {
 func TestOrdererHoldsSurvivorsBehindTheKill(t *testing.T) {
 	o := newOrderer()
 	var out []heldEv
-	out = o.admit(heldEv{ev("b note"), 1}, out)
+	e := ev("b note")
+	out = o.admit(&e, 1, out)
 	o.afterExitOf("a", []string{"a", "b"})
 	for i, s := range []string{"b unblock", "b wait", "c note", "b exit", "a exit", "b note"} {
-		out = o.admit(heldEv{ev(s), uint64(i + 2)}, out)
+		e := ev(s)
+		out = o.admit(&e, uint64(i+2), out)
 	}
 	var got []string
 	for _, h := range out {
@@ -147,7 +149,8 @@ func TestOrderer(t *testing.T) {
 			o := newOrderer()
 			var out []heldEv
 			for i, s := range c.in {
-				out = o.admit(heldEv{ev(s), uint64(i + 1)}, out)
+				e := ev(s)
+				out = o.admit(&e, uint64(i+1), out)
 			}
 			var got []string
 			for _, h := range out {
@@ -169,5 +172,26 @@ func TestOrderer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMsgSet(t *testing.T) {
+	var m msgSet
+	in := []int64{1, 63, 64, 65, 4000, msgSetDense - 1, msgSetDense, 1 << 40, -7}
+	for _, id := range in {
+		if m.has(id) {
+			t.Fatalf("%d in the set before it was added", id)
+		}
+		m.add(id)
+	}
+	for _, id := range in {
+		if !m.has(id) {
+			t.Errorf("%d added but not in the set", id)
+		}
+	}
+	for _, id := range []int64{2, 62, 66, 3999, 4001, msgSetDense - 2, msgSetDense + 1, 1<<40 + 1, -6, 0} {
+		if m.has(id) {
+			t.Errorf("%d in the set, never added", id)
+		}
 	}
 }
