@@ -83,6 +83,60 @@ func TestBlockingShowsBackpressure(t *testing.T) {
 	}
 }
 
+// TestBusyPipeFillWhenItMatters runs a pipe at full speed, where each
+// end asks the kernel its count only now and then, and checks that the
+// count is there where the lesson needs it: each end's first call, every
+// block (why the call waits) and the call that waited, and end of file;
+// and that a count is never made up: every one is a number the pipe can
+// hold.
+func TestBusyPipeFillWhenItMatters(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 3000, "size": 64, "capacity": 4096}}`)
+	evs := readStream(t, c.EventsURL, 60*time.Second)
+	checkStream(t, evs)
+	first := map[string]bool{}
+	waited := map[string]bool{}
+	calls, counted := 0, 0
+	for _, e := range evs {
+		if e.Obj != "pipe:1" || e.Proc == "" {
+			continue
+		}
+		if e.Fill != nil && (*e.Fill < 0 || *e.Fill > 4096) {
+			t.Fatalf("seq %d: fill %d in a pipe of 4,096 bytes", e.Seq, *e.Fill)
+		}
+		switch e.Kind {
+		case event.KindBlock:
+			if e.Fill == nil {
+				t.Errorf("seq %d: %s blocks in %s without the kernel's count", e.Seq, e.Proc, e.Call)
+			}
+			waited[e.Proc] = true
+		case event.KindWrite, event.KindRead:
+			calls++
+			if e.Fill != nil {
+				counted++
+			}
+			switch {
+			case !first[e.Proc]:
+				first[e.Proc] = true
+				if e.Fill == nil {
+					t.Errorf("seq %d: %s's first %s carries no count", e.Seq, e.Proc, e.Kind)
+				}
+			case waited[e.Proc]:
+				if e.Fill == nil {
+					t.Errorf("seq %d: %s's %s after a wait carries no count", e.Seq, e.Proc, e.Kind)
+				}
+			case e.Kind == event.KindRead && e.Bytes == 0 && e.Fill == nil:
+				t.Errorf("seq %d: end of file without the kernel's count", e.Seq)
+			}
+			waited[e.Proc] = false
+		}
+	}
+	if !first["child"] || !first["parent"] {
+		t.Fatalf("calls seen from %v, want the child's writes and the parent's reads", first)
+	}
+	t.Logf("%d of %d writes and reads carry the kernel's count", counted, calls)
+}
+
 func TestStreamFrom(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.create(t, `{"scenario": "pipe", "params": {"messages": 10}}`)

@@ -15,10 +15,11 @@ import (
 // (ipc.PipeEnd), and only when that would block, or moved part of the
 // message, the blocking call on the end's own descriptor moves the rest.
 type byteStream struct {
-	p   *Proc
-	end *ipc.PipeEnd
-	obj string
-	cap int64 // capacity the kernel reported, for display; 0 if unknown
+	p    *Proc
+	end  *ipc.PipeEnd
+	obj  string
+	cap  int64 // capacity the kernel reported, for display; 0 if unknown
+	asks sampler
 }
 
 // fill asks the kernel how many bytes wait in the object.
@@ -28,6 +29,28 @@ func (s *byteStream) fill() *int64 {
 		return nil
 	}
 	return event.Int64(int64(n))
+}
+
+// fillFor is the fill an event of this end carries: the kernel's count
+// when one is due (see sampler), nil when not. fresh marks a call whose
+// count is the story: one that waited, or end of file.
+func (s *byteStream) fillFor(fresh bool) *int64 {
+	if s.asks.now == nil {
+		s.asks = sampler{now: s.p.host.Now, every: fillEvery}
+	}
+	return s.asks.read(fresh || s.p.Pace() != "realtime", s.fill)
+}
+
+// blocking runs try, and when the call must wait, reports the block with
+// the kernel's count (why it waits), runs wait and reports the unblock. It
+// says whether the call waited.
+func (s *byteStream) blocking(tmpl event.Event, try func() (bool, error), wait func() error) (bool, error) {
+	wouldBlock, err := try()
+	if err != nil || !wouldBlock {
+		return false, err
+	}
+	tmpl.Fill, tmpl.Cap = s.fillFor(true), s.cap
+	return true, s.p.BlockingAs(tmpl, func() (bool, error) { return true, nil }, wait)
 }
 
 // send writes one whole message and reports it as a write event.
@@ -47,10 +70,11 @@ func (s *byteStream) send(msg int64, b []byte) error {
 	}
 	wait := func() error { return ipc.WriteFull(s.end.Fd(), rest) }
 	// The block names the write's size: whether it fits depends on it.
-	if err := s.p.BlockingAs(event.Event{Call: "write", Obj: s.obj, Bytes: len(b)}, try, wait); err != nil {
+	waited, err := s.blocking(event.Event{Call: "write", Obj: s.obj, Bytes: len(b)}, try, wait)
+	if err != nil {
 		return s.p.Fail("write", s.obj, err)
 	}
-	s.p.Emit(event.Event{Kind: event.KindWrite, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})
+	s.p.Emit(event.Event{Kind: event.KindWrite, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fillFor(waited), Cap: s.cap})
 	return nil
 }
 
@@ -80,9 +104,9 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 		got += n
 		return err
 	}
-	err := s.p.Blocking("read", s.obj, try, wait)
+	waited, err := s.blocking(event.Event{Call: "read", Obj: s.obj}, try, wait)
 	if errors.Is(err, ipc.ErrEOF) && got == 0 {
-		s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: 0, Fill: s.fill(), Cap: s.cap,
+		s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: 0, Fill: s.fillFor(true), Cap: s.cap,
 			Text: "read returned 0: end of file, every writer has closed its end"})
 		return 0, ipc.ErrEOF
 	}
@@ -93,7 +117,7 @@ func (s *byteStream) recv(b []byte) (int64, error) {
 	if err != nil {
 		return 0, s.p.Fail("read", s.obj, err)
 	}
-	s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fill(), Cap: s.cap})
+	s.p.Emit(event.Event{Kind: event.KindRead, Obj: s.obj, Bytes: len(b), Msg: msg, Fill: s.fillFor(waited), Cap: s.cap})
 	return msg, nil
 }
 

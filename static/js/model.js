@@ -60,7 +60,7 @@ export class Model {
     if (!o) {
       o = { label, kind: kind || kindOf(label), cap: null, fill: null, value: null, waiters: null, gone: false, eof: false,
         items: [], cells: new Map(), ends: new Map(), blocked: new Set(), conns: [], lost: [], lostCount: 0, writes: 0,
-        opener: '', attrs: {}, last: null, pages: null };
+        opener: '', attrs: {}, last: null, pages: null, fillAt: 0 };
       this.objs.set(label, o);
     }
     return o;
@@ -93,7 +93,9 @@ export class Model {
     const o = e.obj ? this.obj(e.obj, e.obj_kind) : null;
     if (o) {
       if (e.cap) o.cap = e.cap;
-      if (e.fill !== undefined) o.fill = e.fill;
+      // fillAt is the seq of the kernel's last count: a busy pipe's calls
+      // carry one only now and then (docs/API.md, fill).
+      if (e.fill !== undefined) { o.fill = e.fill; o.fillAt = e.seq; }
       if (e.value !== undefined) o.value = e.value;
       if (e.waiters !== undefined) { o.waiters = e.waiters; o.waitersAt = e.seq; }
       // A port's drop count, as the kernel keeps it (SO_RXQ_OVFL with a

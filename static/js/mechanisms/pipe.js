@@ -127,7 +127,7 @@ function drawTube(t, o, model) {
   // With slots, the label rises a line to make room for their count.
   const up = pages && !o.gone ? 26 : 0;
   set(t.label, { text: shortLabel(o.label, 32), 'data-real': o.label, y: -TH / 2 - 40 - up });
-  set(t.level, { text: o.gone ? 'freed: no descriptor left' : levelText(fill, cap), y: -TH / 2 - 12 - up });
+  set(t.level, { text: o.gone ? 'freed: no descriptor left' : levelText(fill, cap, countedAt(o)), y: -TH / 2 - 12 - up });
   set(t.slots, { text: up ? slotText(pages) : '' });
   set(t.wend, { text: endText(o, 'write') });
   set(t.rend, { text: endText(o, 'read') });
@@ -141,10 +141,18 @@ function drawTube(t, o, model) {
 // with F_SETPIPE_SZ) is drawn by its bytes.
 const MAX_SLOTS = 64;
 
-// levelText is the kernel's byte count against the capacity.
-function levelText(fill, cap) {
-  if (!cap) return `${num(fill)} bytes`;
-  return `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)`;
+// levelText is the kernel's byte count against the capacity, and, when
+// calls on the pipe came after it, the event it came with.
+function levelText(fill, cap, at) {
+  const when = at ? ` at #${num(at)}` : '';
+  if (!cap) return `${num(fill)} bytes${when}`;
+  return `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)${when}`;
+}
+
+// countedAt is the seq of the kernel's last count of o when a later call
+// on o carried none (a busy pipe is asked only now and then), else 0.
+export function countedAt(o) {
+  return o.fillAt && o.last && o.last.seq > o.fillAt ? o.fillAt : 0;
 }
 
 // slotText says how many page slots are in use.

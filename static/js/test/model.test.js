@@ -90,3 +90,21 @@ test('a TCP reading split by connection gives each cable its own queues', () => 
   assert.equal(o.conns[0].queued, null);
   assert.equal(o.conns[1].queued.unread, 0);
 });
+
+test('a pipe shows the kernel count it last had, and from which event', async () => {
+  const { countedAt } = await import('../mechanisms/pipe.js');
+  const m = new Model();
+  const pipe = 'pipe:1';
+  const evs = seqd([...start,
+    { kind: 'open', proc: 'parent', obj: pipe, call: 'pipe2', fill: 0, cap: 65536 },
+    { kind: 'write', proc: 'parent', obj: pipe, bytes: 64, msg: 1, fill: 64, cap: 65536 },
+    { kind: 'write', proc: 'parent', obj: pipe, bytes: 64, msg: 2, cap: 65536 },
+    { kind: 'write', proc: 'parent', obj: pipe, bytes: 64, msg: 3, cap: 65536 },
+    { kind: 'write', proc: 'parent', obj: pipe, bytes: 64, msg: 4, fill: 256, cap: 65536 }]);
+  const want = [[null, 0], [null, 0], [0, 0], [64, 0], [64, 4], [64, 4], [256, 0]];
+  evs.forEach((e, i) => {
+    m.apply(e);
+    const o = m.objs.get(pipe);
+    assert.deepEqual(o ? [o.fill, countedAt(o)] : [null, 0], want[i], `after event ${e.seq}`);
+  });
+});
