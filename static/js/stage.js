@@ -69,6 +69,8 @@ export class Stage {
   begin(mechName, model) {
     this.model = model;
     this.mech = mechanism(mechName);
+    // The page's styles may fit the room around a drawing to it.
+    this.root.dataset.mech = mechName;
     this.H = this.fitH();
     const H = this.H;
     this.svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'stage-svg', role: 'img', 'aria-label': `${mechName} stage` });

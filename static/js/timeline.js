@@ -418,6 +418,8 @@ export class Timeline {
     const panel = r.parentElement;
     const grid = panel && panel.parentElement;
     if (!grid || !r.isConnected) return;
+    // A hidden timeline (the compare view's) takes no room.
+    if (!panel.offsetHeight) { grid.style.removeProperty('--tl-h'); return; }
     const view = viewOf();
     const n = this.lanes.length;
     const bar = r.offsetHeight - r.clientHeight;

@@ -11,9 +11,11 @@ import { COMPACT } from '../procs.js';
 const MODES = { rtt: 'round trip', stream: 'one way (stream)' };
 
 export default {
-  // The chart, its sentence and its method line must fit; the table below
-  // them scrolls.
-  minH: 600,
+  // The chart and its sentence must fit. On a stage at least twice as
+  // wide as tall (a projector, a wide screen) the method line and the
+  // table stand beside the chart (app.css, .cmp); on a narrower one they
+  // come below it, and scroll.
+  minH: 440,
 
   // The one process that measures stands in the top right corner, beside
   // the chart's heading.
@@ -35,7 +37,7 @@ export default {
     st.table = h('table', { class: 'cmp-table' });
     const head = h('div', { class: 'cmp-head' },
       h('label', {}, 'mode ', st.modeSel), ' ', h('label', {}, 'size ', st.sizeSel), st.says, st.now);
-    fo.append(h('div', { class: 'cmp' }, head, st.bars, st.method, st.table));
+    fo.append(h('div', { class: 'cmp-box' }, h('div', { class: 'cmp' }, head, st.bars, h('div', { class: 'cmp-side' }, st.method, st.table))));
     layers.objs.append(fo);
     return st;
   },
@@ -49,7 +51,10 @@ export default {
     pickDefaults(st, ms, model.progress);
     options(st.modeSel, modesOf(ms, model.progress).map((m) => [m, MODES[m] || m]), st.mode);
     options(st.sizeSel, sizesOf(ms, model.progress).map((n) => [String(n), bytes(n)]), String(st.size));
-    const rows = rowsFor(ms, st.mode, st.size);
+    // Cells measured first: on a short stage the bars stay in view, and
+    // the cells a mechanism cannot run follow.
+    const got = rowsFor(ms, st.mode, st.size);
+    const rows = [...got.filter((a) => !a.skipped), ...got.filter((a) => a.skipped)];
     set(st.says, { text: sentenceFor(rows, st.mode, st.size) || (ms.length ? '' : 'No cell is measured yet: the first bar appears when its cell is done.') });
     set(st.now, { text: progressLine(model.progress, model.ended) });
     drawBars(st.bars, rows, st.mode);
