@@ -36,6 +36,8 @@ type owned struct {
 	rec      event.Event     // the record being taken, decoded
 	doneRec  map[string]bool // processes whose last record was read
 	ready    []heldEv        // the orderer's output, reused
+	batching bool            // a chunk of records is being taken: ready gathers its output
+	order    []int           // the order to log ready in, reused
 	moments  *moment.Detector
 	inet     []inetObj     // TCP and UDP ports seen in events, for the sampler
 	watched  []watchedProc // processes signals were sent to, for the sampler
@@ -160,6 +162,9 @@ func (s *Session) handle(m any) {
 	switch m := m.(type) {
 	case records:
 		o := &s.own
+		// What the chunk makes loggable is logged once it is all read, in
+		// the order the calls happened (inTimeOrder).
+		o.batching = true
 		for rest := []byte(m); len(rest) > 0; {
 			line := rest
 			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
@@ -173,6 +178,12 @@ func (s *Session) handle(m any) {
 			}
 			s.fromWorker(&o.rec)
 		}
+		o.batching = false
+		o.order = inTimeOrder(o.ready, o.order)
+		for _, i := range o.order {
+			s.append(&o.ready[i])
+		}
+		o.ready = o.ready[:0]
 		s.reuseChunk(m)
 	case samples:
 		for _, e := range m {
@@ -258,10 +269,15 @@ func (s *Session) admit(e *event.Event, arrival uint64) {
 		}
 		o.judge.markServerKill(e)
 	}
+	if o.batching {
+		o.ready = o.ord.admit(e, arrival, o.ready)
+		return
+	}
 	o.ready = o.ord.admit(e, arrival, o.ready[:0])
 	for i := range o.ready {
 		s.append(&o.ready[i])
 	}
+	o.ready = o.ready[:0]
 }
 
 // append numbers an event, encodes it once into the log and updates what
@@ -306,7 +322,7 @@ func (s *Session) append(h *heldEv) {
 		o.confirm = time.After(deadlockConfirm)
 	}
 	for _, m := range o.moments.Observe(e) {
-		s.append(&heldEv{m, h.arrival})
+		s.append(&heldEv{m, h.arrival, -1})
 	}
 	if max := s.runner.cfg.MaxEvents; max > 0 && o.lastSeq == uint64(max) {
 		o.judge.endAll(fmt.Sprintf("the session reached its limit of %d events", max))

@@ -38,6 +38,11 @@ type orderer struct {
 type heldEv struct {
 	e       event.Event
 	arrival uint64
+	// after is, for an event that waited, the index in the orderer's
+	// output of the event whose logging let it go (its cause); -1 for one
+	// that never waited. The output may be put in time order (inTimeOrder),
+	// but never with an event before its cause.
+	after int
 }
 
 func newOrderer() *orderer {
@@ -145,10 +150,10 @@ func (o *orderer) admit(e *event.Event, arrival uint64, out []heldEv) []heldEv {
 		if len(o.held[p]) == 0 {
 			o.order = append(o.order, p)
 		}
-		o.held[p] = append(o.held[p], heldEv{*e, arrival})
+		o.held[p] = append(o.held[p], heldEv{*e, arrival, -1})
 		return out
 	}
-	out = append(out, heldEv{*e, arrival})
+	out = append(out, heldEv{*e, arrival, -1})
 	return o.loggedLast(out)
 }
 
@@ -188,16 +193,21 @@ func (o *orderer) loggedLast(out []heldEv) []heldEv {
 }
 
 // release logs, for each process, the waiting events from the front of its
-// queue up to the next one whose cause is still missing.
+// queue up to the next one whose cause is still missing. What it lets go
+// waited for the event last in out: nothing else changed since the last
+// release.
 func (o *orderer) release(out []heldEv) []heldEv {
 	if len(o.order) == 0 {
 		return out // nothing waits
 	}
+	cause := len(out) - 1
 	for i := 0; i < len(o.order); i++ {
 		p := o.order[i]
 		for q := o.held[p]; len(q) > 0 && !o.waits(&q[0].e); q = o.held[p] {
 			o.held[p] = q[1:]
-			out = o.logged(q[0], out) // may come back here, and change order
+			h := q[0]
+			h.after = cause
+			out = o.logged(h, out) // may come back here, and change order
 		}
 	}
 	o.prune()
@@ -270,4 +280,63 @@ func (m *msgSet) has(id int64) bool {
 		return w < len(m.bits) && m.bits[w]&(1<<(id&63)) != 0
 	}
 	return m.other[id]
+}
+
+// inTimeOrder returns the order in which to log evs, the orderer's output
+// for one batch of records: by the time each process gave its event (the
+// session's clock, which every process reads), as the calls happened,
+// except that each process's events keep their own order and no event
+// comes before the one that let it go (after). The orderer alone logs a
+// receive right after the send it waited for, which, when the sender's
+// records come late, shows a writer that ran far ahead as one taking turns
+// with its reader. idx is reused for the result.
+func inTimeOrder(evs []heldEv, idx []int) []int {
+	idx = idx[:0]
+	if len(evs) < 2 {
+		for i := range evs {
+			idx = append(idx, i)
+		}
+		return idx
+	}
+	// Each process's events, in their order: a queue of indexes.
+	type queue struct {
+		proc string
+		at   []int
+	}
+	var qs []queue
+	for i := range evs {
+		p := evs[i].e.Proc
+		k := 0
+		for k < len(qs) && qs[k].proc != p {
+			k++
+		}
+		if k == len(qs) {
+			qs = append(qs, queue{proc: p})
+		}
+		qs[k].at = append(qs[k].at, i)
+	}
+	done := make([]bool, len(evs))
+	for len(idx) < len(evs) {
+		best := -1
+		for k := range qs {
+			if len(qs[k].at) == 0 {
+				continue
+			}
+			i := qs[k].at[0]
+			if a := evs[i].after; a >= 0 && a < len(evs) && !done[a] {
+				continue // its cause is not logged yet
+			}
+			if best < 0 || evs[i].e.T < evs[qs[best].at[0]].e.T ||
+				(evs[i].e.T == evs[qs[best].at[0]].e.T && i < qs[best].at[0]) {
+				best = k
+			}
+		}
+		// The orderer's own order is always one to follow, so some head
+		// is free: the earliest event not yet placed heads its queue.
+		i := qs[best].at[0]
+		qs[best].at = qs[best].at[1:]
+		done[i] = true
+		idx = append(idx, i)
+	}
+	return idx
 }

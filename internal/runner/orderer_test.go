@@ -195,3 +195,83 @@ func TestMsgSet(t *testing.T) {
 		}
 	}
 }
+
+func TestInTimeOrder(t *testing.T) {
+	// at makes an event of the orderer's output: "proc kind msg @t",
+	// "<N" when the output's event N let it go.
+	at := func(s string) heldEv {
+		f := strings.Fields(s)
+		h := heldEv{after: -1}
+		var rest []string
+		for _, w := range f {
+			switch {
+			case strings.HasPrefix(w, "@"):
+				fmt.Sscan(w[1:], &h.e.T)
+			case strings.HasPrefix(w, "<"):
+				fmt.Sscan(w[1:], &h.after)
+			default:
+				rest = append(rest, w)
+			}
+		}
+		h.e = func(t int64) event.Event { e := ev(strings.Join(rest, " ")); e.T = t; return e }(h.e.T)
+		return h
+	}
+	for _, c := range []struct {
+		name string
+		in   []string // the orderer's output, in its order
+		want string
+	}{
+		{"a writer that ran ahead is shown ahead",
+			[]string{"w write 1 @5", "r read 1 @20 <0", "w write 2 @6", "r read 2 @21 <2", "w write 3 @7", "r read 3 @22 <4"},
+			"w write 1, w write 2, w write 3, r read 1, r read 2, r read 3"},
+		{"a reader that kept up stays in turn",
+			[]string{"w write 1 @5", "r read 1 @6 <0", "w write 2 @7", "r read 2 @8 <2"},
+			"w write 1, r read 1, w write 2, r read 2"},
+		{"a receive stamped before its send still follows it",
+			[]string{"w write 1 @5", "r read 1 @4 <0"},
+			"w write 1, r read 1"},
+		{"a process's own order is kept, whatever its times",
+			[]string{"a note @10", "a note 2 @5", "b note @7"},
+			"b note, a note, a note 2"},
+		{"a chain of causes across three processes",
+			[]string{"a send 1 @9", "b recv 1 @3 <0", "b send 2 @4", "c recv 2 @1 <2", "d note @2"},
+			"d note, a send 1, b recv 1, b send 2, c recv 2"},
+		{"equal times keep the orderer's order",
+			[]string{"b note @5", "a note @5"},
+			"b note, a note"},
+		{"one event", []string{"a note @1"}, "a note"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var evs []heldEv
+			for _, s := range c.in {
+				evs = append(evs, at(s))
+			}
+			var got []string
+			for _, i := range inTimeOrder(evs, nil) {
+				got = append(got, short(evs[i].e))
+			}
+			if strings.Join(got, ", ") != c.want {
+				t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), c.want)
+			}
+		})
+	}
+}
+
+// TestOrdererNamesWhatLetAnEventGo checks the orderer's output says, for
+// each event that waited, which event let it go.
+func TestOrdererNamesWhatLetAnEventGo(t *testing.T) {
+	o := newOrderer()
+	var out []heldEv
+	for i, s := range []string{"b recv 1", "b note", "c recv 2", "a note", "a send 1", "a send 2"} {
+		e := ev(s)
+		out = o.admit(&e, uint64(i+1), out)
+	}
+	var got []string
+	for _, h := range out {
+		got = append(got, fmt.Sprintf("%s<%d", short(h.e), h.after))
+	}
+	want := "a note<-1, a send 1<-1, b recv 1<1, b note<1, a send 2<-1, c recv 2<4"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("got\n  %s\nwant\n  %s", strings.Join(got, ", "), want)
+	}
+}
