@@ -38,6 +38,7 @@ type owned struct {
 	ready    []heldEv        // the orderer's output, reused
 	batching bool            // a chunk of records is being taken: ready gathers its output
 	order    []int           // the order to log ready in, reused
+	merge    timeMerge       // puts a batch in time order (inTimeOrder)
 	moments  *moment.Detector
 	inet     []inetObj     // TCP and UDP ports seen in events, for the sampler
 	watched  []watchedProc // processes signals were sent to, for the sampler
@@ -179,7 +180,7 @@ func (s *Session) handle(m any) {
 			s.fromWorker(&o.rec)
 		}
 		o.batching = false
-		o.order = inTimeOrder(o.ready, o.order)
+		o.order = o.merge.order(o.ready, o.order)
 		for _, i := range o.order {
 			s.append(&o.ready[i])
 		}

@@ -291,6 +291,24 @@ func (m *msgSet) has(id int64) bool {
 // records come late, shows a writer that ran far ahead as one taking turns
 // with its reader. idx is reused for the result.
 func inTimeOrder(evs []heldEv, idx []int) []int {
+	var m timeMerge
+	return m.order(evs, idx)
+}
+
+// timeMerge is inTimeOrder with its working space kept for the next batch.
+type timeMerge struct {
+	qs    []procQueue
+	done  []bool
+	heads []int
+}
+
+// procQueue is one process's events of a batch, as indexes, in its order.
+type procQueue struct {
+	proc string
+	at   []int
+}
+
+func (m *timeMerge) order(evs []heldEv, idx []int) []int {
 	idx = idx[:0]
 	if len(evs) < 2 {
 		for i := range evs {
@@ -298,12 +316,10 @@ func inTimeOrder(evs []heldEv, idx []int) []int {
 		}
 		return idx
 	}
-	// Each process's events, in their order: a queue of indexes.
-	type queue struct {
-		proc string
-		at   []int
+	for k := range m.qs {
+		m.qs[k].at = m.qs[k].at[:0]
 	}
-	var qs []queue
+	qs := m.qs[:0]
 	for i := range evs {
 		p := evs[i].e.Proc
 		k := 0
@@ -311,32 +327,45 @@ func inTimeOrder(evs []heldEv, idx []int) []int {
 			k++
 		}
 		if k == len(qs) {
-			qs = append(qs, queue{proc: p})
+			if k < cap(qs) {
+				qs = qs[:k+1]
+				qs[k].proc = p
+			} else {
+				qs = append(qs, procQueue{proc: p})
+			}
 		}
 		qs[k].at = append(qs[k].at, i)
 	}
-	done := make([]bool, len(evs))
+	m.qs = qs
+	if cap(m.done) < len(evs) {
+		m.done = make([]bool, len(evs))
+	}
+	done := m.done[:len(evs)]
+	clear(done)
+	if cap(m.heads) < len(qs) {
+		m.heads = make([]int, len(qs))
+	}
+	heads := m.heads[:len(qs)] // how far each queue is taken
+	clear(heads)
 	for len(idx) < len(evs) {
-		best := -1
+		best, bestI := -1, 0
 		for k := range qs {
-			if len(qs[k].at) == 0 {
+			if heads[k] == len(qs[k].at) {
 				continue
 			}
-			i := qs[k].at[0]
+			i := qs[k].at[heads[k]]
 			if a := evs[i].after; a >= 0 && a < len(evs) && !done[a] {
 				continue // its cause is not logged yet
 			}
-			if best < 0 || evs[i].e.T < evs[qs[best].at[0]].e.T ||
-				(evs[i].e.T == evs[qs[best].at[0]].e.T && i < qs[best].at[0]) {
-				best = k
+			if best < 0 || evs[i].e.T < evs[bestI].e.T || (evs[i].e.T == evs[bestI].e.T && i < bestI) {
+				best, bestI = k, i
 			}
 		}
 		// The orderer's own order is always one to follow, so some head
 		// is free: the earliest event not yet placed heads its queue.
-		i := qs[best].at[0]
-		qs[best].at = qs[best].at[1:]
-		done[i] = true
-		idx = append(idx, i)
+		heads[best]++
+		done[bestI] = true
+		idx = append(idx, bestI)
 	}
 	return idx
 }

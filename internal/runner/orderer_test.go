@@ -216,6 +216,7 @@ func TestInTimeOrder(t *testing.T) {
 		h.e = func(t int64) event.Event { e := ev(strings.Join(rest, " ")); e.T = t; return e }(h.e.T)
 		return h
 	}
+	var kept timeMerge // one for every case, as the owner keeps one
 	for _, c := range []struct {
 		name string
 		in   []string // the orderer's output, in its order
@@ -246,12 +247,14 @@ func TestInTimeOrder(t *testing.T) {
 			for _, s := range c.in {
 				evs = append(evs, at(s))
 			}
-			var got []string
-			for _, i := range inTimeOrder(evs, nil) {
-				got = append(got, short(evs[i].e))
-			}
-			if strings.Join(got, ", ") != c.want {
-				t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), c.want)
+			for _, order := range [][]int{inTimeOrder(evs, nil), kept.order(evs, nil)} {
+				var got []string
+				for _, i := range order {
+					got = append(got, short(evs[i].e))
+				}
+				if strings.Join(got, ", ") != c.want {
+					t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), c.want)
+				}
 			}
 		})
 	}
