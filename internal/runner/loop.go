@@ -166,6 +166,7 @@ func (s *Session) handle(m any) {
 		// What the chunk makes loggable is logged once it is all read, in
 		// the order the calls happened (inTimeOrder).
 		o.batching = true
+		o.ord.newBatch()
 		for rest := []byte(m); len(rest) > 0; {
 			line := rest
 			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
@@ -274,6 +275,7 @@ func (s *Session) admit(e *event.Event, arrival uint64) {
 		o.ready = o.ord.admit(e, arrival, o.ready)
 		return
 	}
+	o.ord.newBatch()
 	o.ready = o.ord.admit(e, arrival, o.ready[:0])
 	for i := range o.ready {
 		s.append(&o.ready[i])

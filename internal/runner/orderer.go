@@ -32,6 +32,72 @@ type orderer struct {
 	// kill's own mark.
 	victim string
 	behind map[string]bool
+
+	// Where this batch's output logged each cause, by its index there, so
+	// that an event that did not have to wait, its cause being logged
+	// already in the same batch, is still never put before it (after).
+	// newBatch forgets them: a cause from an earlier batch is in the log.
+	at batchCauses
+}
+
+// batchCauses are the causes logged in the current batch, by their index
+// in its output.
+type batchCauses struct {
+	sent   map[int64]int
+	opened map[string]int
+	queued map[signalKey]int
+	stored map[storeKey]int
+	exit   int             // the deadlock victim's exit, -1 if not in this batch
+	freed  map[string]bool // the processes that were held behind it
+}
+
+// newBatch starts a new output: what was logged before is in the log.
+func (o *orderer) newBatch() {
+	c := &o.at
+	if c.sent == nil {
+		c.sent, c.opened, c.queued, c.stored = map[int64]int{}, map[string]int{}, map[signalKey]int{}, map[storeKey]int{}
+	}
+	clear(c.sent)
+	clear(c.opened)
+	clear(c.queued)
+	clear(c.stored)
+	c.exit, c.freed = -1, nil
+}
+
+// causeAt is the index in this batch's output of the logged event e
+// follows from, by the rules of waits, or -1 when there is none in it.
+func (o *orderer) causeAt(e *event.Event) int {
+	c := &o.at
+	if c.sent == nil {
+		return -1
+	}
+	at := -1
+	if c.exit >= 0 && c.freed[e.Proc] {
+		at = c.exit
+	}
+	look := func(i int, ok bool) {
+		if ok && i > at {
+			at = i
+		}
+	}
+	switch {
+	case e.Kind == event.KindUnblock && e.Call == "open" && e.Peer != "" && e.Obj != "":
+		i, ok := c.opened[e.Peer+"\x00"+e.Obj]
+		look(i, ok)
+	case e.Kind == event.KindDeliver:
+		if k, ok := signalOf(e, e.Peer); ok {
+			i, ok := c.queued[k]
+			look(i, ok)
+		}
+	case isReceive(e.Kind) && e.Msg != 0:
+		i, ok := c.sent[e.Msg]
+		look(i, ok)
+	}
+	if k, _, ok := followsStore(e); ok {
+		i, ok := c.stored[k]
+		look(i, ok)
+	}
+	return at
 }
 
 // heldEv is an event on its way to the log, with the order it came in.
@@ -153,7 +219,7 @@ func (o *orderer) admit(e *event.Event, arrival uint64, out []heldEv) []heldEv {
 		o.held[p] = append(o.held[p], heldEv{*e, arrival, -1})
 		return out
 	}
-	out = append(out, heldEv{*e, arrival, -1})
+	out = append(out, heldEv{*e, arrival, o.causeAt(e)})
 	return o.loggedLast(out)
 }
 
@@ -165,19 +231,34 @@ func (o *orderer) logged(h heldEv, out []heldEv) []heldEv {
 // loggedLast notes the event at the end of out as logged, and appends to
 // out what waited for it.
 func (o *orderer) loggedLast(out []heldEv) []heldEv {
-	e := &out[len(out)-1].e
+	i := len(out) - 1
+	e := &out[i].e
+	c := &o.at
+	batch := c.sent != nil
 	switch {
 	case isSend(e.Kind) && e.Msg != 0:
 		o.sent.add(e.Msg)
+		if batch {
+			c.sent[e.Msg] = i
+		}
 	case e.Kind == event.KindOpen && e.Call == "open" && e.Obj != "":
 		o.opened[e.Proc+"\x00"+e.Obj] = true
+		if batch {
+			c.opened[e.Proc+"\x00"+e.Obj] = i
+		}
 	case e.Kind == event.KindSignal:
 		k, ok := signalOf(e, e.Proc)
 		if !ok {
 			return out
 		}
 		o.queued[k] = true
+		if batch {
+			c.queued[k] = i
+		}
 	case e.Kind == event.KindExit && e.Proc != "" && e.Proc == o.victim:
+		if batch {
+			c.exit, c.freed = i, o.behind
+		}
 		o.victim, o.behind = "", nil
 	case e.Kind == event.KindWrite && e.Value != nil && e.Obj != "" && e.Offset != nil:
 		k := storeKey{e.Obj, *e.Offset, *e.Value}
@@ -185,6 +266,9 @@ func (o *orderer) loggedLast(out []heldEv) []heldEv {
 			o.stored[k] = "*"
 		} else {
 			o.stored[k] = e.Proc
+		}
+		if batch {
+			c.stored[k] = i
 		}
 	default:
 		return out

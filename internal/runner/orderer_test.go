@@ -264,6 +264,7 @@ func TestInTimeOrder(t *testing.T) {
 // each event that waited, which event let it go.
 func TestOrdererNamesWhatLetAnEventGo(t *testing.T) {
 	o := newOrderer()
+	o.newBatch()
 	var out []heldEv
 	for i, s := range []string{"b recv 1", "b note", "c recv 2", "a note", "a send 1", "a send 2"} {
 		e := ev(s)
@@ -276,5 +277,59 @@ func TestOrdererNamesWhatLetAnEventGo(t *testing.T) {
 	want := "a note<-1, a send 1<-1, b recv 1<1, b note<1, a send 2<-1, c recv 2<4"
 	if strings.Join(got, ", ") != want {
 		t.Fatalf("got\n  %s\nwant\n  %s", strings.Join(got, ", "), want)
+	}
+}
+
+// TestBatchInTimeOrderKeepsCauses admits one batch whose events carry
+// times that, taken alone, would put an effect before its cause (both
+// processes report at the same moment, the effect's clock read first),
+// and checks the order logged keeps every rule of the orderer, whether the
+// effect had to wait or its cause was in the batch already.
+func TestBatchInTimeOrderKeepsCauses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   []string // "event @t", in the order they come
+		want string
+	}{
+		{"a FIFO's open, then the wait it ended, stamped earlier",
+			[]string{"r open fifo @10", "w unblock-open r fifo @9", "w write 1 @11", "r read 1 @12"},
+			"r open fifo, w unblock-open, w write 1, r read 1"},
+		{"a receive after its send in the batch, stamped earlier",
+			[]string{"a send 1 @10", "b recv 1 @9"},
+			"a send 1, b recv 1"},
+		{"a delivery after its signal, stamped earlier",
+			[]string{"a signal 10:1 @10", "b deliver a 10:1 @9"},
+			"a signal 10:1, b deliver 10:1"},
+		{"a load after the store of its value, stamped earlier",
+			[]string{"a load 0 @1", "a store 1 @10", "b load 1 @9"},
+			"a load 0, a store 1, b load 1"},
+		{"a survivor after the victim's exit, stamped earlier",
+			[]string{"victim exit @10", "survivor unblock @9", "other note @8"},
+			"other note, victim exit, survivor unblock"},
+		{"independent events go by their times",
+			[]string{"a note @10", "b note @9", "a send 1 @11", "b recv 1 @12"},
+			"b note, a note, a send 1, b recv 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := newOrderer()
+			o.afterExitOf("victim", []string{"victim", "survivor"})
+			o.newBatch()
+			var out []heldEv
+			for i, s := range c.in {
+				f := strings.Fields(s)
+				var at int64
+				fmt.Sscan(strings.TrimPrefix(f[len(f)-1], "@"), &at)
+				e := ev(strings.Join(f[:len(f)-1], " "))
+				e.T = at
+				out = o.admit(&e, uint64(i+1), out)
+			}
+			var got []string
+			for _, i := range inTimeOrder(out, nil) {
+				got = append(got, short(out[i].e))
+			}
+			if strings.Join(got, ", ") != c.want {
+				t.Fatalf("logged\n  %s\nwant\n  %s", strings.Join(got, ", "), c.want)
+			}
+		})
 	}
 }
