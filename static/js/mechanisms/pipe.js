@@ -141,12 +141,14 @@ function drawTube(t, o, model) {
 // with F_SETPIPE_SZ) is drawn by its bytes.
 const MAX_SLOTS = 64;
 
-// levelText is the kernel's byte count against the capacity, and, when
-// calls on the pipe came after it, the event it came with.
+// levelText is the kernel's byte count against the capacity. When calls on
+// the pipe came after it, it says first which event the count came with: a
+// busy pipe is asked only now and then, and the slots drawn below follow
+// every write and read since.
 function levelText(fill, cap, at) {
-  const when = at ? ` at #${num(at)}` : '';
-  if (!cap) return `${num(fill)} bytes${when}`;
-  return `${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)${when}`;
+  const when = at ? `kernel at #${num(at)}: ` : '';
+  if (!cap) return `${when}${num(fill)} bytes`;
+  return `${when}${num(fill)} of ${bytes(cap)} (${Math.round((fill / cap) * 100)}%)`;
 }
 
 // countedAt is the seq of the kernel's last count of o when a later call
