@@ -159,8 +159,8 @@ func (e *PipeEnd) TryWrite(b []byte) (int, error) {
 
 // Pending reports how many bytes wait unread in the pipe or FIFO, as
 // Pending does for any descriptor, with a raw system call on the private
-// description (see pendingNow): a process that reports the fill after every
-// call asks this as often as it reads or writes.
+// description (see pendingNow): a busy end may ask it many times a
+// millisecond, and a raw call keeps that cheap.
 //
 //	int ioctl(int fd, FIONREAD, int *count);
 func (e *PipeEnd) Pending() (int, error) {

@@ -275,7 +275,6 @@ func (s *Session) admit(e *event.Event, arrival uint64) {
 		o.ready = o.ord.admit(e, arrival, o.ready)
 		return
 	}
-	o.ord.newBatch()
 	o.ready = o.ord.admit(e, arrival, o.ready[:0])
 	for i := range o.ready {
 		s.append(&o.ready[i])

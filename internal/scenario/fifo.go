@@ -124,7 +124,7 @@ func fifoWriter(p *Proc, raw json.RawMessage) error {
 	}
 	p.Emit(event.Event{Kind: event.KindOpen, Obj: a.Obj, Call: "open", Cap: int64(capacity), Fill: event.Int64(0),
 		Attrs: map[string]any{event.AttrFD: fd, event.AttrEnd: "write", event.AttrFlags: "O_WRONLY"}})
-	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
+	s := newByteStream(p, end, a.Obj, capacity)
 	if err := s.sendAllAndClose(a.Messages, a.Size); err != nil {
 		return err
 	}

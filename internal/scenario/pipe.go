@@ -122,7 +122,7 @@ func pipeParent(p *Proc, raw json.RawMessage) error {
 		return p.Fail("open", a.Obj, err)
 	}
 	defer end.Close()
-	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
+	s := newByteStream(p, end, a.Obj, capacity)
 	p.Watch(a.Obj, func() (int64, int64, bool) {
 		n, err := ipc.Pending(r)
 		return int64(n), int64(capacity), err == nil
@@ -180,7 +180,7 @@ func pipeChild(p *Proc, raw json.RawMessage) error {
 	if err != nil {
 		return p.Fail("open", a.Obj, err)
 	}
-	s := &byteStream{p: p, end: end, obj: a.Obj, cap: int64(capacity)}
+	s := newByteStream(p, end, a.Obj, capacity)
 	return s.sendAllAndClose(a.Messages, a.Size)
 }
 

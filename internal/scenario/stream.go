@@ -22,6 +22,12 @@ type byteStream struct {
 	asks sampler
 }
 
+// newByteStream is p's stream over end, the object obj of capacity
+// capacity (0 if unknown).
+func newByteStream(p *Proc, end *ipc.PipeEnd, obj string, capacity int) *byteStream {
+	return &byteStream{p: p, end: end, obj: obj, cap: int64(capacity), asks: sampler{now: p.host.Now, every: fillEvery}}
+}
+
 // fill asks the kernel how many bytes wait in the object.
 func (s *byteStream) fill() *int64 {
 	n, err := s.end.Pending()
@@ -35,9 +41,6 @@ func (s *byteStream) fill() *int64 {
 // when one is due (see sampler), nil when not. fresh marks a call whose
 // count is the story: one that waited, or end of file.
 func (s *byteStream) fillFor(fresh bool) *int64 {
-	if s.asks.now == nil {
-		s.asks = sampler{now: s.p.host.Now, every: fillEvery}
-	}
 	return s.asks.read(fresh || s.p.Pace() != "realtime", s.fill)
 }
 
